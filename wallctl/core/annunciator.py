@@ -1,0 +1,210 @@
+"""Annunciator policy (ISA-18.1 semantics), pure and clocked: what sounds, when, and what does not.
+
+- The highest-priority audible unacknowledged alarm owns the horn and re-sounds at its interval until it is
+  acknowledged; a more severe alarm pre-empts at once; one output channel, so sounds never overlap.
+- Silence mutes the horn for N seconds, then it re-sounds if anything is still unacknowledged (silence is not
+  acknowledge). Acknowledge stops it.
+- Return to normal of an unacknowledged alarm gives a short ring-back cue.
+- Chattering and consequence alarms do not trigger a sound by themselves; during a flood one flood sound plays,
+  then only the re-sound cycle (and pre-emption by something more severe) sounds. Replayed alarms stay quiet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from wallctl.core.alarm import Alarm, AlarmState
+from wallctl.core.clock import Clock
+from wallctl.core.engine import AlarmChange, ChangeKind
+from wallctl.core.event import AlarmKey
+from wallctl.core.signal import Signal
+from wallctl.core.soundmap import Annunciation, Sound, SoundMap
+
+
+class AudioSink(Protocol):
+    """One output channel. ``play`` replaces whatever is playing; errors are the sink's to report."""
+
+    def play(self, sound: Sound, volume: float) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Audible:
+    sound: str | None
+    silenced_until: float | None
+    alarm: AlarmKey | None
+
+
+@dataclass(slots=True)
+class _Current:
+    key: AlarmKey
+    ann: Annunciation
+    rank: tuple[int, int]
+
+
+class Annunciator:
+    def __init__(
+        self, clock: Clock, soundmap: SoundMap, sink: AudioSink, lookup: Callable[[AlarmKey], Alarm | None]
+    ) -> None:
+        self.clock = clock
+        self.soundmap = soundmap
+        self.sink = sink
+        self.lookup = lookup
+        self.changed: Signal[[Audible]] = Signal("annunciator change")
+        self._candidates: set[AlarmKey] = set()
+        self._current: _Current | None = None
+        self._next_at: float | None = None
+        self._silenced_until: float | None = None
+        self._flood = False
+        self._flood_sounded = False
+        self._dirty = False
+        self._last_state = Audible(None, None, None)
+        self.plays = 0
+
+    # ---------------------------------------------------------------- state
+    @property
+    def audible(self) -> Audible:
+        c = self._current
+        silenced = self._silenced_until
+        return Audible(c.ann.sound.name if c and silenced is None else None, silenced, c.key if c else None)
+
+    # ---------------------------------------------------------------- inputs
+    def on_change(self, change: AlarmChange) -> None:
+        alarm = self.lookup(change.key)
+        if alarm is not None and self._is_candidate(alarm):
+            self._candidates.add(change.key)
+        else:
+            self._candidates.discard(change.key)
+            if self._current is not None and self._current.key == change.key:
+                self._reevaluate(stop_if_none=True)
+        if change.replay:
+            self._publish()
+            return
+        if change.annunciate and alarm is not None and change.key in self._candidates:
+            ann = self.soundmap.resolve(alarm)
+            if ann is not None:
+                self._announce(alarm, ann)
+        elif change.kind in (ChangeKind.ACK, ChangeKind.SHELVE, ChangeKind.SUPPRESS, ChangeKind.OUT_OF_SERVICE):
+            self._dirty = True
+        if change.ring_back:
+            self._ring_back()
+        self._publish()
+
+    def on_flood(self, active: bool) -> None:
+        self._flood = active
+        if not active:
+            self._flood_sounded = False
+
+    def silence(self, seconds: float) -> float:
+        until = self.clock.now() + seconds
+        self._silenced_until = until
+        self.sink.stop()
+        self._publish()
+        return until
+
+    def unsilence(self) -> None:
+        if self._silenced_until is not None:
+            self._silenced_until = None
+            self._reevaluate(stop_if_none=True)
+            if self._current is not None:
+                self._play(self._current.ann)
+            self._publish()
+
+    def rebuild(self, alarms: list[Alarm]) -> None:
+        """Take the picture restored from the journal; resumes re-sounding on the normal cycle."""
+        self._candidates = {a.key for a in alarms if self._is_candidate(a)}
+        self._reevaluate(stop_if_none=False)
+        if self._current is not None:
+            self._next_at = self.clock.now()
+        self._publish()
+
+    def tick(self) -> None:
+        now = self.clock.now()
+        if self._silenced_until is not None and now >= self._silenced_until:
+            self._silenced_until = None
+            self._reevaluate(stop_if_none=True)
+            if self._current is not None:
+                self._play(self._current.ann)
+        if self._dirty:
+            self._reevaluate(stop_if_none=True)
+        c = self._current
+        if c is not None and self._silenced_until is None and self._next_at is not None and now >= self._next_at:
+            self._play(c.ann)
+        self._publish()
+
+    # ---------------------------------------------------------------- internals
+    def _is_candidate(self, alarm: Alarm) -> bool:
+        return alarm.state is AlarmState.UNACK and alarm.audible and alarm.cause is None
+
+    def _rank(self, alarm: Alarm, ann: Annunciation) -> tuple[int, int]:
+        return (int(max(alarm.severity, alarm.peak)), ann.sound.rank)
+
+    def _announce(self, alarm: Alarm, ann: Annunciation) -> None:
+        rank = self._rank(alarm, ann)
+        if self._flood and not self._flood_sounded:
+            self._flood_sounded = True
+            flood = self.soundmap.special("flood")
+            self._current = (
+                _Current(alarm.key, ann, rank) if self._current is None or rank > self._current.rank else self._current
+            )
+            if flood is not None and self._silenced_until is None:
+                self.sink.play(flood, 1.0)
+                self.plays += 1
+                self._next_at = self.clock.now() + max(self._current.ann.repeat_s, 5.0)
+                return
+        if self._current is None or rank > self._current.rank:
+            self._current = _Current(alarm.key, ann, rank)
+            if self._silenced_until is None:
+                self._play(ann)
+            else:
+                self._next_at = None
+        else:
+            self._dirty = True  # equal or lesser: the re-sound cycle covers it; never overlap
+
+    def _play(self, ann: Annunciation) -> None:
+        self.sink.play(ann.sound, ann.volume)
+        self.plays += 1
+        self._next_at = self.clock.now() + ann.repeat_s if ann.repeat_s > 0 else None
+
+    def _ring_back(self) -> None:
+        cue = self.soundmap.special("ring_back")
+        if cue is None or self._silenced_until is not None:
+            return
+        if self._current is None:
+            self.sink.play(cue, 0.8)
+            self.plays += 1
+
+    def _reevaluate(self, *, stop_if_none: bool) -> None:
+        self._dirty = False
+        best: _Current | None = None
+        for key in list(self._candidates):
+            alarm = self.lookup(key)
+            if alarm is None or not self._is_candidate(alarm):
+                self._candidates.discard(key)
+                continue
+            ann = self.soundmap.resolve(alarm)
+            if ann is None:
+                continue
+            rank = self._rank(alarm, ann)
+            if best is None or rank > best.rank:
+                best = _Current(key, ann, rank)
+        previous = self._current
+        self._current = best
+        if best is None:
+            if previous is not None and stop_if_none:
+                self.sink.stop()
+            self._next_at = None
+        elif previous is None or previous.key != best.key:
+            if previous is not None and stop_if_none and best.rank < previous.rank:
+                self.sink.stop()  # the one that owned the horn is gone: stop it, go on with the lesser one
+            if self._next_at is None and best.ann.repeat_s > 0:
+                self._next_at = self.clock.now() + best.ann.repeat_s
+
+    def _publish(self) -> None:
+        state = self.audible
+        if state != self._last_state:
+            self._last_state = state
+            self.changed.emit(state)

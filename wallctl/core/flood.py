@@ -1,0 +1,67 @@
+"""EEMUA 191 alarm-rate bookkeeping: flood on/off with hysteresis, and first-out of a burst."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+from wallctl.core.event import AlarmKey
+
+
+@dataclass(frozen=True, slots=True)
+class FloodPolicy:
+    window_s: float = 600.0  # EEMUA 191 counts per 10 minutes
+    start_above: int = 10  # a flood starts above 10 new alarms per window...
+    end_below: int = 5  # ...and ends below 5
+    burst_gap_s: float = 60.0  # a new alarm after this much quiet starts a new burst
+
+
+class FloodDetector:
+    def __init__(self, policy: FloodPolicy) -> None:
+        self.policy = policy
+        self._times: deque[float] = deque()
+        self.active = False
+        self.started_at: float | None = None
+        self._last_new: float | None = None
+        self._burst_leader: AlarmKey | None = None
+        self._burst_size = 0
+
+    def rate(self, now: float) -> int:
+        """New alarms within the window ending now."""
+        self._expire(now)
+        return len(self._times)
+
+    def new_alarm(self, key: AlarmKey, now: float) -> AlarmKey | None:
+        """Count one new alarm. Returns the key to mark first-out when this alarm makes its burst a burst."""
+        self._times.append(now)
+        self._expire(now)
+        first_out: AlarmKey | None = None
+        if self._last_new is None or now - self._last_new > self.policy.burst_gap_s:
+            self._burst_leader, self._burst_size = key, 1
+        else:
+            self._burst_size += 1
+            if self._burst_size == 2:
+                first_out = self._burst_leader
+        self._last_new = now
+        self.update(now)
+        return first_out
+
+    def update(self, now: float) -> bool:
+        """Re-evaluate the flood state; returns True when it changed."""
+        n = self.rate(now)
+        if not self.active and n > self.policy.start_above:
+            self.active, self.started_at = True, now
+            return True
+        if self.active and n < self.policy.end_below:
+            self.active, self.started_at = False, None
+            return True
+        return False
+
+    def _expire(self, now: float) -> None:
+        horizon = now - self.policy.window_s
+        times = self._times
+        while times and times[0] <= horizon:
+            times.popleft()
+
+    def history(self) -> list[float]:
+        return list(self._times)

@@ -1,0 +1,424 @@
+"""The wall's application model: one object the adapters feed and the views watch.
+
+It wires the alarm engine, the rule engine, the annunciator policy, the feed watches and the journal, executes
+operator actions (from hotkeys or MQTT commands) with an audit entry each, and produces the contract's state
+and alarm payloads. Pure Python, single-threaded, time injected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from wallctl.core.alarm import Alarm, AlarmState
+from wallctl.core.annunciator import Annunciator, AudioSink
+from wallctl.core.clock import Clock
+from wallctl.core.commands import Command
+from wallctl.core.dominance import DominatorIndex
+from wallctl.core.engine import AlarmChange, AlarmEngine, EnginePolicy, MaintenanceWindow, OperatorError
+from wallctl.core.event import AlarmKey, Event
+from wallctl.core.feeds import FeedWatch, LinkWatch, Watch
+from wallctl.core.journal import AuditEntry, Journal
+from wallctl.core.match import AlarmMatch, Groups
+from wallctl.core.presets import LayoutSet
+from wallctl.core.rules import Decision, RuleEngine
+from wallctl.core.severity import Severity
+from wallctl.core.signal import Signal
+from wallctl.core.soundmap import SoundMap
+
+log = logging.getLogger("wallctl.service")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    time: float
+    topic: str
+    reason: str
+    detail: str
+    preview: str
+
+
+@dataclass
+class Diagnostics:
+    rejected_by_reason: Counter[str] = field(default_factory=Counter)
+    recent_rejected: deque[Rejected] = field(default_factory=lambda: deque(maxlen=50))
+    config_errors: list[str] = field(default_factory=list)
+    device_errors: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+    exceptions: deque[str] = field(default_factory=lambda: deque(maxlen=20))
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected_by_reason.values())
+
+
+@dataclass(frozen=True)
+class ServiceParts:
+    """What the composition root hands the service; each part is already validated."""
+
+    wall_id: str
+    layouts: LayoutSet
+    soundmap: SoundMap
+    engine_policy: EnginePolicy
+    pin_s: float = 900.0
+    silence_s: float = 120.0
+    shelve_s: float = 3600.0
+    link_grace_s: float = 10.0
+    watches: tuple[Watch, ...] = ()
+    maintenance: tuple[MaintenanceWindow, ...] = ()
+    dominators: DominatorIndex | None = None
+    groups: Groups | None = None
+
+
+class WallService:
+    EVAL_INTERVAL_S = 0.05  # rules re-evaluated at most 20 times a second under load
+    TIMER_EVAL_S = 0.25  # and at least 4 times a second for dwell, hold-down and pin timers
+
+    def __init__(self, parts: ServiceParts, *, clock: Clock, sink: AudioSink, journal: Journal | None = None) -> None:
+        self.parts = parts
+        self.clock = clock
+        self.journal = journal
+        self.layouts = parts.layouts
+        self.engine = AlarmEngine(
+            clock, parts.engine_policy, dominators=parts.dominators, groups=parts.groups, maintenance=parts.maintenance
+        )
+        self.rules = self._make_rules(parts.layouts)
+        self.annunciator = Annunciator(clock, parts.soundmap, sink, self.engine.get)
+        now = clock.now()
+        self.feeds = FeedWatch(list(parts.watches), now)
+        self.link = LinkWatch(parts.link_grace_s, now)
+        self.diagnostics = Diagnostics()
+        self.link_source = f"wallctl/{parts.wall_id}"
+        # signals the views and publishers subscribe to
+        self.decision_changed: Signal[[Decision]] = Signal("decision change")
+        self.state_changed: Signal[[]] = Signal("state change")
+        self.alarm_changed: Signal[[AlarmChange]] = Signal("alarm change (views)")
+        self.diagnostics_changed: Signal[[]] = Signal("diagnostics change")
+        self.layouts_changed: Signal[[LayoutSet]] = Signal("layouts change")
+        self.engine.changed.connect(self._on_alarm_change)
+        self.engine.flood_changed.connect(self._on_flood)
+        self.annunciator.changed.connect(lambda _a: self.state_changed.emit())
+        self._decision: Decision | None = None
+        self._eval_due = True
+        self._last_eval = float("-inf")
+        self.selected: AlarmKey | None = None
+        self._restore()
+
+    def _make_rules(self, layouts: LayoutSet) -> RuleEngine:
+        focus = {name: (m.focus_region.name if m.focus_region else None) for name, m in layouts.modes.items()}
+        return RuleEngine(
+            layouts.rules,
+            layouts.default_mode,
+            self.clock,
+            self.engine.get,
+            groups=self.parts.groups,
+            focus_regions=focus,
+        )
+
+    # ------------------------------------------------------------------ restore
+    def _restore(self) -> None:
+        if self.journal is None:
+            return
+        alarms = self.journal.load_alarms()
+        self.engine.restore(alarms, self.journal.load_seen_ids())
+        self.rules.rebuild(alarms)
+        self.annunciator.rebuild(alarms)
+        pin = self.journal.get_meta("pin")
+        if pin and pin.get("until", 0) > self.clock.now() and pin.get("mode") in self.layouts.modes:
+            self.rules.pin(pin["mode"], pin["until"] - self.clock.now(), pin.get("origin", "journal"))
+        silenced = self.journal.get_meta("silenced_until")
+        if silenced and silenced > self.clock.now():
+            self.annunciator.silence(silenced - self.clock.now())
+        if alarms:
+            log.info("restored %d alarms from the journal %s", len(alarms), self.journal.path)
+
+    # ------------------------------------------------------------------ ingest
+    def ingest(self, event: Event) -> AlarmChange | None:
+        self.feeds.seen(event.source, event.topic or None, self.clock.now())
+        dropped = self.engine.duplicates_dropped
+        change = self.engine.ingest(event)
+        if event.id is not None and self.journal is not None and self.engine.duplicates_dropped == dropped:
+            self.journal.seen(event.id)
+        return change
+
+    def reject(self, topic: str, reason: str, detail: str, payload: bytes = b"") -> None:
+        d = self.diagnostics
+        d.rejected_by_reason[reason] += 1
+        preview = payload[:120].decode("utf-8", "replace")
+        d.recent_rejected.append(Rejected(self.clock.now(), topic, reason, detail, preview))
+        log.warning("rejected event on %r: %s: %s", topic, reason, detail)
+        self.diagnostics_changed.emit()
+        self.state_changed.emit()
+
+    def report_device_error(self, message: str) -> None:
+        self.diagnostics.device_errors.append(message)
+        self.diagnostics_changed.emit()
+
+    def report_exception(self, where: str, exc: BaseException) -> None:
+        self.diagnostics.exceptions.append(f"{where}: {type(exc).__name__}: {exc}")
+        self.diagnostics_changed.emit()
+
+    def raise_internal(self, source: str, type_: str, severity: Severity, text: str, category: str = "system") -> None:
+        """An alarm about the wall itself (link down, feed stale, audio device failed)."""
+        now = self.clock.now()
+        self.engine.ingest(Event(source, type_, severity, now, category=category, text=text, received=now))
+
+    def set_link(self, state: str) -> None:
+        if state != self.link.state:
+            self.link.set_state(state, self.clock.now())
+            self._eval_due = True
+            self.state_changed.emit()
+            self._check_link()
+
+    def set_layouts(self, layouts: LayoutSet) -> None:
+        """A new valid layout set (live reload): the rules restart from the live alarms, the pin stays if it can."""
+        pin = self.rules.pinned
+        self.layouts = layouts
+        self.rules = self._make_rules(layouts)
+        self.rules.rebuild(list(self.engine))
+        if pin is not None and pin.mode in layouts.modes:
+            self.rules.pin(pin.mode, pin.until - self.clock.now(), pin.origin)
+        self.diagnostics.config_errors = []
+        self._decision = None
+        self.layouts_changed.emit(layouts)
+        self.diagnostics_changed.emit()
+        self.evaluate(force=True)
+
+    def set_config_errors(self, errors: list[str]) -> None:
+        self.diagnostics.config_errors = errors
+        self.diagnostics_changed.emit()
+
+    # ------------------------------------------------------------------ engine hooks
+    def _on_alarm_change(self, change: AlarmChange) -> None:
+        alarm = self.engine.get(change.key)
+        self.rules.observe(change.key, alarm)
+        self.annunciator.on_change(change)
+        if self.journal is not None:
+            self.journal.mark(change.key, alarm)
+        if change.annunciate and self.rules.pinned is not None and self.rules.break_pin_for(change.severity):
+            self.audit("system", None, "pin_broken", {"by": list(change.key), "severity": change.severity.label}, True)
+            if self.journal is not None:
+                self.journal.set_meta("pin", None)
+        self._eval_due = True
+        self.alarm_changed.emit(change)
+        self.state_changed.emit()
+
+    def _on_flood(self, active: bool) -> None:
+        self.annunciator.on_flood(active)
+        self.audit(
+            "system",
+            None,
+            "flood_start" if active else "flood_end",
+            {"rate": self.engine.flood.rate(self.clock.now())},
+            True,
+        )
+        self._eval_due = True
+        self.state_changed.emit()
+
+    # ------------------------------------------------------------------ timers
+    def tick(self) -> None:
+        now = self.clock.now()
+        self.engine.tick()
+        self.annunciator.tick()
+        for watch, stale in self.feeds.check(now):
+            src = watch.source or f"feed:{watch.topic}"
+            if stale:
+                self.raise_internal(
+                    src,
+                    "feed_stale",
+                    Severity.MAJOR,
+                    f"no message from {watch.name} for over {watch.interval_s:g} s",
+                    "monitoring",
+                )
+            else:
+                self.raise_internal(
+                    src, "feed_stale", Severity.CLEARED, f"{watch.name} is speaking again", "monitoring"
+                )
+        self._check_link()
+        pin = self.rules.pinned
+        if pin is not None and now >= pin.until:
+            self._eval_due = True
+        self.evaluate()
+
+    def _check_link(self) -> None:
+        edge = self.link.check(self.clock.now())
+        if edge is True:
+            self.raise_internal(
+                self.link_source,
+                "broker_link_down",
+                Severity.CRITICAL,
+                f"MQTT broker link {self.link.state} for over {self.link.grace_s:g} s: the wall is deaf",
+            )
+        elif edge is False:
+            self.raise_internal(self.link_source, "broker_link_down", Severity.CLEARED, "MQTT broker link restored")
+
+    def evaluate(self, *, force: bool = False) -> Decision:
+        """Re-decide mode and focus if something changed (throttled to EVAL_INTERVAL_S unless forced)."""
+        now = self.clock.now()
+        if self._decision is not None and not force:
+            since = now - self._last_eval
+            if not self._eval_due and since < self.TIMER_EVAL_S:
+                return self._decision
+            if since < self.EVAL_INTERVAL_S:
+                return self._decision  # still due: the next tick or batch picks it up
+        self._eval_due = False
+        self._last_eval = now
+        decision = self.rules.evaluate(flood=self.engine.flood.active, link_down=self.link.is_down)
+        old = self._decision
+        self._decision = decision
+        if old is None or _visible(old) != _visible(decision):
+            if old is not None and old.pin is not None and decision.pin is None and self.journal is not None:
+                self.journal.set_meta("pin", None)
+            self.decision_changed.emit(decision)
+            self.state_changed.emit()
+        return decision
+
+    @property
+    def decision(self) -> Decision:
+        return self._decision or self.evaluate(force=True)
+
+    # ------------------------------------------------------------------ operator actions
+    def audit(
+        self, origin: str, actor: str | None, action: str, args: dict[str, Any], ok: bool, error: str | None = None
+    ) -> None:
+        entry = AuditEntry(self.clock.now(), origin, actor, action, args, ok, error)
+        log.info(
+            "audit: %s %s by %s/%s -> %s%s",
+            action,
+            args,
+            origin,
+            actor,
+            "ok" if ok else "refused",
+            f" ({error})" if error else "",
+        )
+        if self.journal is not None:
+            self.journal.audit(entry)
+
+    def execute(self, cmd: Command, origin: str, actor: str | None = None) -> str | None:
+        """Run one operator action; returns None on success or the error the requester is told. Always audited."""
+        actor = cmd.actor or actor
+        try:
+            self._run(cmd, origin)
+        except OperatorError as exc:
+            self.audit(origin, actor, cmd.action, cmd.args, False, str(exc))
+            return str(exc)
+        self.audit(origin, actor, cmd.action, cmd.args, True)
+        self.state_changed.emit()
+        return None
+
+    def _run(self, cmd: Command, origin: str) -> None:
+        a, e = cmd.args, self.engine
+        match cmd.action:
+            case "mode":
+                if a["mode"] not in self.layouts.modes:
+                    raise OperatorError(f"unknown mode {a['mode']!r}; known: {', '.join(self.layouts.modes)}")
+                pin = self.rules.pin(a["mode"], float(a.get("pin_s") or self.parts.pin_s), origin)
+                if self.journal is not None:
+                    self.journal.set_meta("pin", {"mode": pin.mode, "until": pin.until, "origin": origin})
+                self.evaluate(force=True)
+            case "release":
+                if not self.rules.release():
+                    raise OperatorError("no mode is pinned")
+                if self.journal is not None:
+                    self.journal.set_meta("pin", None)
+                self.evaluate(force=True)
+            case "ack":
+                e.ack((a["source"], a["type"]))
+            case "ack_all":
+                if e.ack_all() == 0:
+                    raise OperatorError("nothing to acknowledge")
+            case "silence":
+                until = self.annunciator.silence(float(a["seconds"]))
+                if self.journal is not None:
+                    self.journal.set_meta("silenced_until", until)
+            case "unsilence":
+                self.annunciator.unsilence()
+                if self.journal is not None:
+                    self.journal.set_meta("silenced_until", None)
+            case "shelve":
+                e.shelve((a["source"], a["type"]), float(a["seconds"]))
+            case "unshelve":
+                e.unshelve((a["source"], a["type"]))
+            case "out_of_service":
+                e.set_out_of_service((a["source"], a["type"]), True)
+            case "in_service":
+                e.set_out_of_service((a["source"], a["type"]), False)
+            case "maintenance":
+                now = self.clock.now()
+                match = AlarmMatch(
+                    sources=tuple(a.get("sources", ())),
+                    types=tuple(a.get("types", ())),
+                    categories=tuple(a.get("categories", ())),
+                    groups=tuple(a.get("groups", ())),
+                )
+                if match.is_empty:
+                    raise OperatorError("a maintenance window needs sources, types, categories or groups")
+                e.add_maintenance(MaintenanceWindow(match, now, now + float(a["seconds"]), a.get("reason", "")))
+            case _:  # parse_command only lets known actions through
+                raise OperatorError(f"unknown action {cmd.action!r}")
+        self._eval_due = True
+
+    def target_alarm(self) -> Alarm | None:
+        """The selected alarm, else the most important unacknowledged one (what a bare hotkey acts on)."""
+        if self.selected is not None:
+            alarm = self.engine.get(self.selected)
+            if alarm is not None:
+                return alarm
+        unacked = [a for a in self.engine if a.state in (AlarmState.UNACK, AlarmState.RTNUN)]
+        if not unacked:
+            return None
+        return max(unacked, key=lambda a: (a.state is AlarmState.UNACK, a.peak, -a.first))
+
+    # ------------------------------------------------------------------ payloads
+    def state_payload(self, seq: int) -> dict[str, Any]:
+        counts = self.engine.counts()
+        decision = self.decision
+        audible = self.annunciator.audible
+        return {
+            "wall_id": self.parts.wall_id,
+            "seq": seq,
+            "time": round(self.clock.now(), 3),
+            "mode": decision.mode,
+            "focus": {"region": decision.focus_region, "target": decision.focus_target},
+            "reason": decision.reason,
+            "rules_mode": decision.rules_choice,
+            "pinned": {"mode": decision.pin.mode, "until": round(decision.pin.until, 3)} if decision.pin else None,
+            "alarms": {
+                "active": counts.active,
+                "unacked": counts.unacked,
+                "shelved": counts.shelved,
+                "suppressed": counts.suppressed,
+                "by_severity": counts.by_severity,
+            },
+            "highest": counts.highest.label if counts.highest is not None else None,
+            "flood": self.engine.flood.active,
+            "audible": {"sound": audible.sound, "silenced_until": audible.silenced_until},
+            "broker": self.link.state,
+            "rejected_events": self.diagnostics.rejected_total,
+        }
+
+    def alarms_payload(self, seq: int, limit: int = 5000) -> dict[str, Any]:
+        alarms = sorted(self.engine, key=_list_order)[:limit]
+        return {
+            "seq": seq,
+            "time": round(self.clock.now(), 3),
+            "alarms": [a.to_contract() for a in alarms],
+            "total": len(self.engine),
+        }
+
+    def flush_journal(self) -> int:
+        return self.journal.flush() if self.journal is not None else 0
+
+    def on_error(self) -> Callable[[str, BaseException], None]:
+        return self.report_exception
+
+
+def _visible(d: Decision) -> tuple[Any, ...]:
+    return (d.mode, d.focus_region, d.focus_target, d.reason, d.rules_choice, d.pin)
+
+
+def _list_order(a: Alarm) -> tuple[Any, ...]:
+    """Unacknowledged first, then by severity, then newest."""
+    return (a.state not in (AlarmState.UNACK, AlarmState.RTNUN), -int(a.peak), -a.last)
