@@ -87,6 +87,6 @@ def _typed(action: str, name: str, value: Any, tp: type | tuple[type, ...], rid:
     if isinstance(value, bool) or not isinstance(value, tp):
         want = "a number" if tp == (int, float) else ("a string" if tp is str else "a list")
         raise CommandError(f"action {action!r}: field {name!r} must be {want}, got {value!r}", rid)
-    if tp == (int, float) and float(value) <= 0:
+    if isinstance(value, int | float) and value <= 0:
         raise CommandError(f"action {action!r}: field {name!r} must be positive, got {value!r}", rid)
     return value
