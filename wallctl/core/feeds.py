@@ -70,7 +70,7 @@ class LinkWatch:
         self.alarmed = False
 
     def set_state(self, state: str, now: float) -> None:
-        if state == "connected":
+        if state in ("connected", "none"):
             self.down_since = None
         elif self.down_since is None:
             self.down_since = now
@@ -89,4 +89,5 @@ class LinkWatch:
 
     @property
     def is_down(self) -> bool:
-        return self.state != "connected"
+        """'none' means no broker by design (the designer preview), which is not a fault."""
+        return self.state not in ("connected", "none")

@@ -25,6 +25,8 @@ class FloodDetector:
         self._last_new: float | None = None
         self._burst_leader: AlarmKey | None = None
         self._burst_size = 0
+        self.per_minute: dict[int, int] = {}  # minute (epoch // 60) -> new alarms, for the rate chart
+        self.keep_minutes = 72 * 60
 
     def rate(self, now: float) -> int:
         """New alarms within the window ending now."""
@@ -35,6 +37,11 @@ class FloodDetector:
         """Count one new alarm. Returns the key to mark first-out when this alarm makes its burst a burst."""
         self._times.append(now)
         self._expire(now)
+        minute = int(now // 60)
+        self.per_minute[minute] = self.per_minute.get(minute, 0) + 1
+        if len(self.per_minute) > self.keep_minutes:
+            for m in sorted(self.per_minute)[: len(self.per_minute) - self.keep_minutes]:
+                del self.per_minute[m]
         first_out: AlarmKey | None = None
         if self._last_new is None or now - self._last_new > self.policy.burst_gap_s:
             self._burst_leader, self._burst_size = key, 1
@@ -65,3 +72,18 @@ class FloodDetector:
 
     def history(self) -> list[float]:
         return list(self._times)
+
+    def rate_series(self, now: float, hours: float) -> tuple[list[float], list[int]]:
+        """(minute start times, new alarms in the window ending at each minute) over the last ``hours``."""
+        end = int(now // 60)
+        start = end - int(hours * 60)
+        span = max(1, int(self.policy.window_s // 60))
+        xs: list[float] = []
+        ys: list[int] = []
+        running = sum(self.per_minute.get(m, 0) for m in range(start - span + 1, start))
+        for m in range(start, end + 1):
+            running += self.per_minute.get(m, 0)
+            running -= self.per_minute.get(m - span, 0)
+            xs.append(m * 60.0)
+            ys.append(running)
+        return xs, ys

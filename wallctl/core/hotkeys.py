@@ -6,11 +6,30 @@ import re
 
 MODIFIERS = ("Ctrl", "Shift", "Alt", "Meta")
 _NAMED = {
-    "esc": "Esc", "escape": "Esc", "space": "Space", "tab": "Tab", "return": "Return", "enter": "Enter",
-    "backspace": "Backspace", "delete": "Del", "del": "Del", "insert": "Ins", "ins": "Ins", "home": "Home",
-    "end": "End", "pgup": "PgUp", "pageup": "PgUp", "pgdown": "PgDown", "pagedown": "PgDown", "up": "Up",
-    "down": "Down", "left": "Left", "right": "Right", "pause": "Pause", "print": "Print",
-}  # fmt: skip
+    "esc": "Esc",
+    "escape": "Esc",
+    "space": "Space",
+    "tab": "Tab",
+    "return": "Return",
+    "enter": "Enter",
+    "backspace": "Backspace",
+    "delete": "Del",
+    "del": "Del",
+    "insert": "Ins",
+    "ins": "Ins",
+    "home": "Home",
+    "end": "End",
+    "pgup": "PgUp",
+    "pageup": "PgUp",
+    "pgdown": "PgDown",
+    "pagedown": "PgDown",
+    "up": "Up",
+    "down": "Down",
+    "left": "Left",
+    "right": "Right",
+    "pause": "Pause",
+    "print": "Print",
+}
 _FKEY = re.compile(r"^f([1-9]|1[0-9]|2[0-4])$", re.IGNORECASE)
 
 

@@ -46,29 +46,55 @@ class AuditEntry:
 def alarm_to_json(a: Alarm) -> str:
     return json.dumps(
         {
-            "category": a.category, "severity": int(a.severity), "peak": int(a.peak), "first": a.first,
-            "last": a.last, "text": a.text, "count": a.count, "in_alarm": a.in_alarm, "acked": a.acked,
-            "shelved_until": a.shelved_until, "suppressed": a.suppressed, "oos": a.out_of_service,
-            "latching": a.latching, "audible": a.audible, "raised_at": a.raised_at,
-            "cause": list(a.cause) if a.cause else None, "flags": sorted(f.value for f in a.flags),
+            "category": a.category,
+            "severity": int(a.severity),
+            "peak": int(a.peak),
+            "first": a.first,
+            "last": a.last,
+            "text": a.text,
+            "count": a.count,
+            "in_alarm": a.in_alarm,
+            "acked": a.acked,
+            "shelved_until": a.shelved_until,
+            "suppressed": a.suppressed,
+            "oos": a.out_of_service,
+            "latching": a.latching,
+            "audible": a.audible,
+            "raised_at": a.raised_at,
+            "cause": list(a.cause) if a.cause else None,
+            "flags": sorted(f.value for f in a.flags),
             "attributes": a.attributes,
         },
         separators=(",", ":"),
         default=str,
-    )  # fmt: skip
+    )
 
 
 def alarm_from_json(source: str, type_: str, text: str) -> Alarm:
     d = json.loads(text)
     cause = d.get("cause")
     return Alarm(
-        source=source, type=type_, category=d["category"], severity=Severity(d["severity"]),
-        peak=Severity(d["peak"]), first=d["first"], last=d["last"], text=d["text"], count=d["count"],
-        in_alarm=d["in_alarm"], acked=d["acked"], shelved_until=d["shelved_until"], suppressed=d["suppressed"],
-        out_of_service=d["oos"], latching=d["latching"], audible=d["audible"], raised_at=d["raised_at"],
-        cause=(cause[0], cause[1]) if cause else None, flags={Flag(f) for f in d["flags"]},
+        source=source,
+        type=type_,
+        category=d["category"],
+        severity=Severity(d["severity"]),
+        peak=Severity(d["peak"]),
+        first=d["first"],
+        last=d["last"],
+        text=d["text"],
+        count=d["count"],
+        in_alarm=d["in_alarm"],
+        acked=d["acked"],
+        shelved_until=d["shelved_until"],
+        suppressed=d["suppressed"],
+        out_of_service=d["oos"],
+        latching=d["latching"],
+        audible=d["audible"],
+        raised_at=d["raised_at"],
+        cause=(cause[0], cause[1]) if cause else None,
+        flags={Flag(f) for f in d["flags"]},
         attributes=d.get("attributes") or {},
-    )  # fmt: skip
+    )
 
 
 class Journal:
@@ -142,9 +168,16 @@ class Journal:
     def audit(self, entry: AuditEntry) -> None:
         self._db.execute(
             "INSERT INTO audit (time, origin, actor, action, args, ok, error) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (entry.time, entry.origin, entry.actor, entry.action, json.dumps(entry.args, default=str),
-             int(entry.ok), entry.error),
-        )  # fmt: skip
+            (
+                entry.time,
+                entry.origin,
+                entry.actor,
+                entry.action,
+                json.dumps(entry.args, default=str),
+                int(entry.ok),
+                entry.error,
+            ),
+        )
 
     def audit_log(self, *, since: float = 0.0, limit: int = 1000) -> list[AuditEntry]:
         rows = self._db.execute(

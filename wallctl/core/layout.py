@@ -79,6 +79,10 @@ class WallSpec:
     focus_zone: Cells | None = spec("where the eye rests: the cells of the central focus zone", default=None)
     monitors: tuple[Monitor, ...] = spec("grid cell -> OS screen; default: screens in order, row by row", default=())
     default_mode: str | None = spec("the mode shown when no rule applies; default the first mode", default=None)
+    banner: Literal["bottom_row", "every_monitor", "none"] = spec(
+        "where the status banner runs: along the wall's bottom row, at the foot of every monitor, or nowhere",
+        default="bottom_row",
+    )
 
 
 @dataclass(frozen=True)

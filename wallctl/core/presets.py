@@ -55,6 +55,7 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
     rules_doc: Doc | None = None
     files = layout_files(directory)
     tile_options: dict[tuple[str, str], Any] = {}
+    attempted: list[PathKey] = []
 
     def parse(path: Path) -> Doc | None:
         try:
@@ -73,8 +74,10 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
         problems.extend(b.problems)
 
     def _add_mode(b: Builder, doc: Doc, item: Any, path: PathKey) -> None:
+        attempted.append(path)
         mode = b.build_model(Mode, item, path)
         if mode is None:
+            _check_options_of_broken_mode(b, doc, item, path)
             return
         if mode.name in modes:
             _, other_doc, other_path = modes[mode.name]
@@ -145,15 +148,34 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
                     f"default_mode {wall.default_mode!r} is not a mode; known: {', '.join(modes)}",
                 )
             )
-    if not modes and wall_doc is not None:
+    if not attempted and wall_doc is not None:
         problems.append(wall_doc.problem((), "no display modes: add layouts/modes/*.yaml or a 'modes:' list"))
     problems += _check_hotkeys(modes, reserved_hotkeys or {})
     if rules is not None and rules_doc is not None:
         problems += _check_rules(rules, rules_doc, {n: m for n, (m, _, _) in modes.items()})
+    elif rules_doc is not None and isinstance(rules_doc.data, dict) and isinstance(rules_doc.data.get("rules"), list):
+        for i, raw in enumerate(rules_doc.data["rules"]):  # rules that failed to build: still check their modes
+            name = raw.get("mode") if isinstance(raw, dict) else None
+            if isinstance(name, str) and modes and name not in modes:
+                problems.append(
+                    rules_doc.problem(("rules", i, "mode"), f"unknown mode {name!r}; known modes: {', '.join(modes)}")
+                )
     if problems or wall is None or rules is None:
         raise ConfigError(problems or [Problem(str(wall_path), 1, 1, "invalid layouts")])
     default = wall.default_mode or next(iter(modes))
     return LayoutSet(wall, {n: m for n, (m, _, _) in modes.items()}, rules, default, tuple(files), tile_options)
+
+
+def _check_options_of_broken_mode(b: Builder, doc: Doc, item: Any, path: PathKey) -> None:
+    """A mode that failed to build still gets its tiles' options checked, so one run reports everything."""
+    regions = item.get("regions") if isinstance(item, dict) else None
+    if not isinstance(regions, list):
+        return
+    for i, raw in enumerate(regions):
+        tile = raw.get("tile") if isinstance(raw, dict) else None
+        if not isinstance(tile, dict) or tile.get("type") not in TILE_OPTIONS:
+            continue
+        b.build_model(TILE_OPTIONS[tile["type"]], tile.get("options"), (*path, "regions", i, "tile", "options"))
 
 
 def _check_wall(wall: WallSpec, doc: Doc) -> list[Problem]:

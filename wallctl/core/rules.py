@@ -120,10 +120,13 @@ class RuleEngine:
                 and alarm is not None
                 and (not c.unacked_only or alarm.state is AlarmState.UNACK)
                 and c.matches(
-                    source=alarm.source, type=alarm.type, category=alarm.category, severity=alarm.severity,
+                    source=alarm.source,
+                    type=alarm.type,
+                    category=alarm.category,
+                    severity=alarm.severity,
                     groups=self.groups,
                 )
-            )  # fmt: skip
+            )
             if hit:
                 self._matches[rule.name].add(key)
             else:

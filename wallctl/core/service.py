@@ -265,7 +265,7 @@ class WallService:
                 return self._decision  # still due: the next tick or batch picks it up
         self._eval_due = False
         self._last_eval = now
-        decision = self.rules.evaluate(flood=self.engine.flood.active, link_down=self.link.is_down)
+        decision = self.rules.evaluate(flood=self.engine.flood.active, link_down=self.link.alarmed)
         old = self._decision
         self._decision = decision
         if old is None or _visible(old) != _visible(decision):

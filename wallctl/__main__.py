@@ -1,0 +1,7 @@
+"""``python -m wallctl``."""
+
+import sys
+
+from wallctl.cli import main
+
+sys.exit(main())

@@ -1,0 +1,402 @@
+"""The composition root: the one place that reads the configuration and wires core, adapters and views.
+
+Nothing happens at import time; :func:`build_core` makes everything that needs no Qt (used by tests and tools),
+:class:`WallApp` adds the screen, the broker link and the main loop.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from wallctl.core.annunciator import AudioSink
+from wallctl.core.clock import Clock, SystemClock
+from wallctl.core.config import LoadedConfig, load_config
+from wallctl.core.dominance import DominatorIndex
+from wallctl.core.engine import MaintenanceWindow
+from wallctl.core.event import TopicTemplate
+from wallctl.core.feeds import Watch
+from wallctl.core.hotkeys import normalize_hotkey
+from wallctl.core.journal import Journal
+from wallctl.core.presets import LayoutSet, load_layouts
+from wallctl.core.service import ServiceParts, WallService
+from wallctl.core.severity import Severity
+from wallctl.core.signal import Signal
+from wallctl.core.soundmap import SoundMap, load_soundmap
+from wallctl.core.topology import Topology, load_topology
+from wallctl.core.yamldoc import ConfigError, Problem
+
+log = logging.getLogger("wallctl.app")
+
+
+@dataclass
+class Core:
+    config: LoadedConfig
+    layouts: LayoutSet
+    soundmap: SoundMap
+    topology: Topology | None
+    service: WallService
+    journal: Journal | None
+    extra_topologies: dict[str, Topology] = field(default_factory=dict)
+
+
+def reserved_hotkeys(config: LoadedConfig) -> dict[str, str]:
+    hk = config.model.operator.hotkeys
+    return {name: getattr(hk, name) for name in hk.__dataclass_fields__}
+
+
+def load_config_layouts(config: LoadedConfig) -> LayoutSet:
+    return load_layouts(config.resolve(config.model.layouts), reserved_hotkeys=reserved_hotkeys(config))
+
+
+def _parse_time(text: str, file: str) -> float:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        raise ConfigError([Problem(file, 1, 1, f"maintenance time {text!r} is not RFC 3339")]) from None
+
+
+def build_core(
+    config: LoadedConfig, *, clock: Clock | None = None, sink: AudioSink | None = None, journal_path: str | None = None
+) -> Core:
+    """Everything but Qt and the network: configuration, layouts, topology, sound map, journal, service."""
+    clock = clock or SystemClock()
+    m = config.model
+    problems: list[Problem] = []
+    layouts = soundmap = topology = None
+    try:
+        layouts = load_config_layouts(config)
+    except ConfigError as exc:
+        problems += exc.problems
+    try:
+        topology = load_topology(config.resolve(m.topology)) if m.topology else None
+    except ConfigError as exc:
+        problems += exc.problems
+    groups = topology.groups() if topology is not None else None
+    try:
+        soundmap = load_soundmap(config.resolve(m.sounds), groups)
+    except ConfigError as exc:
+        problems += exc.problems
+    if problems or layouts is None or soundmap is None:
+        raise ConfigError(problems)
+    extra: dict[str, Topology] = {}
+    for opts in layouts.tile_options.values():
+        file = getattr(opts, "file", None)
+        if file and file not in extra:
+            extra[file] = load_topology(config.resolve(m.layouts) / file)
+    dominators = None
+    root = m.engine.suppression_root or (topology.root if topology else None)
+    if topology is not None and root:
+        try:
+            dominators = DominatorIndex(topology.graph, root)
+        except ValueError as exc:
+            raise ConfigError([Problem(str(config.path), 1, 1, f"engine.suppression_root: {exc}")]) from None
+    maintenance = tuple(
+        MaintenanceWindow(
+            w.match, _parse_time(w.start, str(config.path)), _parse_time(w.end, str(config.path)), w.reason
+        )
+        for w in m.engine.maintenance
+    )
+    watches = tuple(
+        Watch(h.name or h.source or h.topic or "feed", h.interval_s, h.source, h.topic) for h in m.heartbeats
+    )
+    parts = ServiceParts(
+        wall_id=m.wall_id,
+        layouts=layouts,
+        soundmap=soundmap,
+        engine_policy=m.engine.policy(),
+        pin_s=m.operator.pin_s,
+        silence_s=m.operator.silence_s,
+        shelve_s=m.operator.shelve_s,
+        link_grace_s=m.mqtt.link_grace_s,
+        watches=watches,
+        maintenance=maintenance,
+        dominators=dominators,
+        groups=groups,
+    )
+    journal = Journal(journal_path or config.resolve(m.journal), retention_days=m.journal_retention_days)
+    journal.prune(clock.now())
+    if sink is None:
+        from wallctl.adapters.audio import NullSink
+
+        sink = NullSink()
+    service = WallService(parts, clock=clock, sink=sink, journal=journal)
+    return Core(config, layouts, soundmap, topology, service, journal, extra)
+
+
+def mode_hotkeys(layouts: LayoutSet, reserved: dict[str, str]) -> dict[str, str]:
+    """Mode -> hotkey: the mode's own, else the next free F-key (F1-F12 by default)."""
+    taken = {normalize_hotkey(k) for k in reserved.values()}
+    out: dict[str, str] = {}
+    for m in layouts.modes.values():
+        if m.hotkey:
+            out[m.name] = normalize_hotkey(m.hotkey)
+            taken.add(out[m.name])
+    free = (f"F{i}" for i in range(1, 13))
+    for m in layouts.modes.values():
+        if m.name not in out:
+            key = next((k for k in free if k not in taken), None)
+            if key is not None:
+                out[m.name] = key
+                taken.add(key)
+    return out
+
+
+@dataclass
+class RunOptions:
+    config: Path
+    broker: str | None = None
+    windowed: bool = False
+    audio: bool = True
+    screenshot: Path | None = None
+    screenshot_every_s: float = 0.0
+    duration_s: float | None = None
+    offscreen_message: str | None = None
+    journal: Path | None = None
+    on_ready: Callable[[WallApp], None] | None = None
+
+
+class WallApp:
+    def __init__(self, opts: RunOptions) -> None:
+        self.opts = opts
+        self.config = load_config(opts.config)
+        if opts.broker:
+            host, _, port = opts.broker.rpartition(":")
+            if not host or not port.isdigit():
+                raise ConfigError([Problem("--broker", 1, 1, f"{opts.broker!r} is not HOST:PORT")])
+            mq = self.config.model.mqtt
+            object.__setattr__(mq, "host", host)
+            object.__setattr__(mq, "port", int(port))
+        from wallctl.adapters.audio import NullSink, SimpleAudioSink
+
+        self.sink: AudioSink
+        if opts.audio and self.config.model.audio.enabled:
+            self.sink = SimpleAudioSink(
+                retry_s=self.config.model.audio.retry_s, on_error=self._audio_failed, on_recovered=self._audio_recovered
+            )
+        else:
+            self.sink = NullSink()
+        self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
+        self.service = self.core.service
+        self._stopping = False
+
+    # ---------------------------------------------------------------- audio device health
+    def _audio_failed(self, message: str) -> None:
+        self.service.report_device_error(message)
+        self.service.raise_internal(
+            self.service.link_source, "audio_device_failed", Severity.MAJOR, f"Alarm sound is not working: {message}"
+        )
+
+    def _audio_recovered(self) -> None:
+        self.service.raise_internal(
+            self.service.link_source, "audio_device_failed", Severity.CLEARED, "audio device recovered"
+        )
+
+    # ---------------------------------------------------------------- run
+    def run(self) -> int:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        from wallctl.adapters.mqtt import MqttLink
+        from wallctl.core.commands import Command
+        from wallctl.core.topostate import TopologyState
+        from wallctl.qt.platform import choose_platform, prepare_qt_environment
+        from wallctl.qt.reload import LayoutWatcher
+        from wallctl.qt.runtime import Runtime
+        from wallctl.qt.scene import TileFactory, WallScene
+        from wallctl.qt.screens import QtScreens
+        from wallctl.qt.shots import save_wall_png
+        from wallctl.qt.wall import WallWindows
+
+        prepare_qt_environment()
+        msg = choose_platform(self.core.layouts.wall)
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        assert isinstance(app, QApplication)
+        app.setApplicationName("wallctl")
+        self.install_excepthooks()
+        service, cfg = self.service, self.config
+        topologies = {}
+        if self.core.topology is not None:
+            topologies[""] = (self.core.topology, TopologyState(self.core.topology, service.engine))
+        for name, topo in self.core.extra_topologies.items():
+            topologies[name] = (topo, TopologyState(topo, service.engine))
+        factory = TileFactory(service, topologies, cfg.resolve(cfg.model.layouts))
+        scene = WallScene(service, factory, self.core.layouts)
+        self.scene = scene
+        reserved = reserved_hotkeys(cfg)
+        hotkeys = self._hotkeys(Command, reserved, app)
+        windows = WallWindows(scene, service, QtScreens(), windowed=self.opts.windowed, hotkeys=hotkeys)
+        self.windows = windows
+        windows.remap()
+        scene.apply(service.evaluate(force=True))
+        link = MqttLink(
+            cfg.model.mqtt,
+            client_id=cfg.client_id,
+            state_prefix=cfg.state_prefix,
+            password=cfg.password(),
+            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1),),
+        )
+        runtime = Runtime(
+            service,
+            link,
+            templates=tuple(TopicTemplate(t) for t in cfg.model.mqtt.topic_templates),
+            max_bytes=cfg.model.mqtt.max_payload_bytes,
+            state_prefix=cfg.state_prefix,
+            token=cfg.command_token(),
+        )
+        self.runtime = runtime
+        watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service)
+        self.watcher = watcher
+        runtime.start()
+        if msg:
+            log.warning("%s", msg)
+            print(f"wallctl: {msg}", file=sys.stderr)  # noqa: T201 - the user must see this
+            if self.opts.offscreen_message:
+                print(f"wallctl: {self.opts.offscreen_message}", file=sys.stderr)  # noqa: T201
+        shot = self.opts.screenshot
+        if shot is not None:
+            timer = QTimer(app)
+            timer.timeout.connect(lambda: save_wall_png(scene, shot))
+            timer.start(int(max(self.opts.screenshot_every_s, 1.0) * 1000))
+            QTimer.singleShot(1500, lambda: save_wall_png(scene, shot))
+        self._install_signals(app)
+        if self.opts.duration_s:
+            QTimer.singleShot(int(self.opts.duration_s * 1000), self.quit)
+        if self.opts.on_ready:
+            self.opts.on_ready(self)
+        log.info(
+            "wall %s running: %d monitor view(s), broker %s:%d, mode %s",
+            cfg.model.wall_id,
+            len(windows.views),
+            cfg.model.mqtt.host,
+            cfg.model.mqtt.port,
+            service.decision.mode,
+        )
+        code = app.exec()
+        self.shutdown()
+        return int(code)
+
+    def _hotkeys(self, command: Any, reserved: dict[str, str], app: Any) -> dict[str, Callable[[], None]]:
+        s = self.service
+        ops = self.config.model.operator
+
+        def run(action: str, **args: Any) -> Callable[[], None]:
+            def go() -> None:
+                s.execute(command(action, args), "hotkey", os.environ.get("USER"))
+                s.evaluate(force=True)
+
+            return go
+
+        def on_target(action: str, **extra: Any) -> Callable[[], None]:
+            def go() -> None:
+                alarm = s.target_alarm()
+                if alarm is None:
+                    s.audit("hotkey", None, action, {}, False, "no alarm to act on")
+                    return
+                s.execute(command(action, {"source": alarm.source, "type": alarm.type, **extra}), "hotkey")
+
+            return go
+
+        def move(step: int) -> Callable[[], None]:
+            def go() -> None:
+                order = sorted(s.engine, key=lambda a: (-int(a.peak), a.state.value, -a.last))
+                if not order:
+                    s.selected = None
+                    return
+                keys = [a.key for a in order]
+                i = keys.index(s.selected) if s.selected in keys else -1
+                s.selected = keys[(i + step) % len(keys)]
+                s.state_changed.emit()
+
+            return go
+
+        def pin() -> None:
+            s.execute(command("mode", {"mode": s.decision.mode}), "hotkey")
+
+        def quit_() -> None:
+            self.quit()
+
+        actions: dict[str, Callable[[], None]] = {
+            "ack": on_target("ack"),
+            "ack_all": run("ack_all"),
+            "silence": run("silence", seconds=ops.silence_s),
+            "shelve": on_target("shelve", seconds=ops.shelve_s),
+            "pin": pin,
+            "release": run("release"),
+            "diagnostics": self._toggle_diag,
+            "next_alarm": move(1),
+            "previous_alarm": move(-1),
+            "quit": quit_,
+        }
+        out = {normalize_hotkey(reserved[name]): fn for name, fn in actions.items()}
+        for mode, key in mode_hotkeys(self.core.layouts, reserved).items():
+            out[key] = run("mode", mode=mode)
+        return out
+
+    def _toggle_diag(self) -> None:
+        from wallctl.qt.overlay import toggle_diagnostics
+
+        toggle_diagnostics(self.scene, self.service)
+
+    def install_excepthooks(self) -> None:
+        service = self.service
+        Signal.error_hook = service.report_exception
+
+        def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
+            log.critical("unhandled exception", exc_info=(exc_type, exc, tb))
+            service.report_exception("unhandled", exc)
+
+        def thook(args: threading.ExceptHookArgs) -> None:
+            if args.exc_value is not None:
+                log.critical(
+                    "unhandled exception in thread %s",
+                    args.thread,
+                    exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
+                )
+                service.report_exception(f"thread {args.thread.name if args.thread else '?'}", args.exc_value)
+
+        sys.excepthook = hook
+        threading.excepthook = thook
+
+    def _install_signals(self, app: Any) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
+        notifier = QSocketNotifier(r, QSocketNotifier.Type.Read, app)
+
+        def wake() -> None:
+            try:
+                os.read(r, 64)
+            except OSError:
+                pass
+
+        notifier.activated.connect(wake)
+        self._signal_notifier = notifier
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.quit())
+
+    def quit(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        if self._stopping:
+            return
+        self._stopping = True
+        log.info("shutting down")
+        QApplication.quit()
+
+    def shutdown(self) -> None:
+        self.runtime.stop()
+        self.windows.close()
+        if self.core.journal is not None:
+            self.core.journal.close()
+        self.sink.stop()

@@ -1,0 +1,1 @@
+"""``wallctl bench``: benchmarks measured side by side with baselines in the same run."""

@@ -1,0 +1,89 @@
+"""The benchmark suite. Each figure is reported next to a baseline measured in the same run, and as a ratio,
+because a wall PC is a noisy machine and absolute numbers mean little on their own."""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+
+@dataclass
+class Result:
+    name: str
+    value: float
+    unit: str
+    baseline: float | None
+    baseline_name: str
+    goal: str
+
+    @property
+    def ratio(self) -> float | None:
+        return None if not self.baseline else self.value / self.baseline
+
+
+def _rate(fn: Callable[[int], None], n: int) -> float:
+    t0 = time.perf_counter()
+    fn(n)
+    return n / (time.perf_counter() - t0)
+
+
+def bench_engine(quick: bool) -> list[Result]:
+    """Events per second through parse + alarm engine with 10,000 active alarms, vs JSON parsing alone."""
+    import json as _json
+
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.engine import AlarmEngine
+    from wallctl.core.event import parse_event
+
+    n = 20_000 if quick else 200_000
+    sevs = ["warning", "minor", "major", "critical"]
+    payloads = [
+        _json.dumps(
+            {"source": f"node-{i % 10_000}", "type": "cpu_high", "severity": sevs[i % 4], "category": "system"}
+        ).encode()
+        for i in range(n)
+    ]
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    for p in payloads[:10_000]:
+        engine.ingest(parse_event("noc/events/system/x", p, received=clock.now()))
+
+    def full(k: int) -> None:
+        for p in payloads[:k]:
+            engine.ingest(parse_event("noc/events/system/x", p, received=clock.now()))
+
+    def baseline(k: int) -> None:
+        for p in payloads[:k]:
+            _json.loads(p)
+
+    ours = _rate(full, n)
+    base = _rate(baseline, n)
+    return [
+        Result(
+            "engine ingest (10k active alarms)", ours, "events/s", base, "json.loads alone", "not the limit of ingest"
+        )
+    ]
+
+
+def run_suite(*, quick: bool, json_path: Path | None) -> int:
+    print(
+        f"wallctl bench ({'quick' if quick else 'full'}) on {platform.node()} — "
+        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
+    )
+    results = bench_engine(quick)
+    print(f"{'benchmark':44s} {'value':>14s} {'baseline':>14s} {'ratio':>7s}  goal")
+    for r in results:
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+        base = f"{r.baseline:,.0f}" if r.baseline is not None else "-"
+        print(
+            f"{r.name:44s} {r.value:>14,.0f} {base:>14s} {ratio:>7s}  {r.goal} ({r.unit}; baseline: {r.baseline_name})"
+        )
+    if json_path is not None:
+        json_path.write_text(
+            json.dumps({"quick": quick, "results": [asdict(r) | {"ratio": r.ratio} for r in results]}, indent=2)
+        )
+    return 0

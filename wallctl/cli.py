@@ -1,0 +1,134 @@
+"""``wallctl`` command line. Exit codes: 0 success, 1 failure (e.g. invalid files), 2 usage error."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from wallctl import __version__
+
+EPILOG = """\
+--config defaults to $WALLCTL_CONFIG, then config/wallctl.yaml.
+Documentation: README.md. Interfaces (topics, payloads, commands): see the README's 'Interfaces' section."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # usage errors exit 2, as documented
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="wallctl",
+        description="Video wall and alarm annunciator for command centers.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--version", action="version", version=f"wallctl {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0, help="more logging (-vv for debug)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run",
+        help="the wall: one full-screen window per configured monitor",
+        description="Run the wall: subscribe to the event topics, show the display modes full-screen "
+        "on every configured monitor, sound the alarms.",
+    )
+    run.add_argument("--config", help="configuration file")
+    run.add_argument("--broker", metavar="HOST:PORT", help="override the configured broker")
+    run.add_argument("--windowed", action="store_true", help="ordinary windows instead of full-screen (for a desk)")
+    run.add_argument("--no-audio", action="store_true", help="do not play sounds (the wall still shows them)")
+    run.add_argument("--screenshot", type=Path, metavar="PNG", help="write a picture of the whole wall here")
+    run.add_argument("--screenshot-every", type=float, default=5.0, metavar="S", help="how often (default 5 s)")
+    run.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests, kiosks)")
+    run.add_argument("--journal", type=Path, help="override the configured journal file")
+
+    demo = sub.add_parser(
+        "demo",
+        help="embedded broker + scenario simulator + the wall in a window",
+        description="Start an embedded MQTT broker on 127.0.0.1 (free port), the scenario simulator "
+        "publishing to it, and the wall in a window. Without a display the wall runs "
+        "off-screen and writes a picture of itself to demo-wall.png.",
+    )
+    demo.add_argument("--scenario", type=Path, default=Path("config/scenario.yaml"), help="scenario file")
+    demo.add_argument("--config", help="configuration file")
+    demo.add_argument("--duration", type=float, metavar="S", help="exit after S seconds")
+    demo.add_argument(
+        "--screenshot",
+        type=Path,
+        default=Path("demo-wall.png"),
+        metavar="PNG",
+        help="where the off-screen picture goes (default demo-wall.png)",
+    )
+    demo.add_argument("--speed", type=float, default=1.0, help="scenario speed factor")
+    demo.add_argument("--no-audio", action="store_true", help="do not play sounds")
+
+    val = sub.add_parser(
+        "validate",
+        help="check config, layouts, rules, topology and sound map files",
+        description="Check files; prints one 'path:line:col: message' line per problem. Exit 0 when "
+        "valid, 1 when not, 2 on usage errors. Without PATH: the configuration and "
+        "every file it names.",
+    )
+    val.add_argument("paths", nargs="*", metavar="PATH", help="files or a layouts directory")
+    val.add_argument("--config", help="configuration file (when no PATH is given)")
+
+    prev = sub.add_parser(
+        "preview",
+        help="the whole wall scaled into one window, reloading on save",
+        description="Designer preview: the whole wall scaled into one window with monitor outlines "
+        "and bezels; F1-F12 or the mode list switch modes; reloads on save. With --png "
+        "it renders every mode to PNG files and exits.",
+    )
+    prev.add_argument("--layouts", type=Path, help="layouts directory (default: the configured one)")
+    prev.add_argument("--mode", help="mode to show first")
+    prev.add_argument("--config", help="configuration file")
+    prev.add_argument("--png", type=Path, metavar="DIR", help="render each mode to DIR/<mode>.png and exit")
+    prev.add_argument("--sample-alarms", action="store_true", help="fill the tiles with a sample alarm picture")
+
+    snd = sub.add_parser(
+        "sounds",
+        help="play each configured alarm sound once (self-test)",
+        description="Self-test: play each sound of the sound map once, naming it. --check only "
+        "verifies the files and that the audio device opens.",
+    )
+    snd.add_argument("--check", action="store_true", help="verify files and device; play nothing")
+    snd.add_argument("--config", help="configuration file")
+
+    bench = sub.add_parser(
+        "bench", help="the benchmark suite", description="Benchmarks, each against a baseline measured in the same run."
+    )
+    bench.add_argument("--quick", action="store_true", help="short run for CI smoke use (under a minute)")
+    bench.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.command is None:
+        parser.print_help()
+        return 2
+    from wallctl import commands
+
+    handler = getattr(commands, f"cmd_{args.command}")
+    try:
+        return int(handler(args))
+    except KeyboardInterrupt:
+        return 130
+
+
+def env_config(explicit: str | None) -> Path:
+    from wallctl.core.config import config_path
+
+    return config_path(explicit or os.environ.get("WALLCTL_CONFIG"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,203 @@
+"""The sub-commands behind ``wallctl``: each takes the parsed arguments and returns an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from wallctl.core.yamldoc import ConfigError, Problem
+
+
+def _config(args: argparse.Namespace) -> Path:
+    from wallctl.cli import env_config
+
+    return env_config(getattr(args, "config", None))
+
+
+def _print_problems(exc: ConfigError) -> None:
+    for p in exc.problems:
+        print(p, file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- run
+def cmd_run(args: argparse.Namespace) -> int:
+    from wallctl.app import RunOptions, WallApp
+
+    try:
+        app = WallApp(
+            RunOptions(
+                config=_config(args),
+                broker=args.broker,
+                windowed=args.windowed,
+                audio=not args.no_audio,
+                screenshot=args.screenshot,
+                screenshot_every_s=args.screenshot_every,
+                duration_s=args.duration,
+                journal=args.journal,
+            )
+        )
+    except ConfigError as exc:
+        _print_problems(exc)
+        print("wallctl: not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
+        return 1
+    return app.run()
+
+
+# --------------------------------------------------------------------------- demo
+def cmd_demo(args: argparse.Namespace) -> int:
+    from wallctl.adapters.broker import EmbeddedBroker
+    from wallctl.adapters.simulator import Simulator, load_scenario
+    from wallctl.app import RunOptions, WallApp
+    from wallctl.core.config import load_config
+    from wallctl.core.topology import load_topology
+    from wallctl.qt.platform import has_display
+
+    config_file = _config(args)
+    try:
+        scenario = load_scenario(args.scenario)
+        cfg = load_config(config_file)
+    except ConfigError as exc:
+        _print_problems(exc)
+        return 1
+    broker = EmbeddedBroker()
+    broker.start()
+    print(
+        f"wallctl demo: embedded MQTT broker on {broker.address}; scenario '{scenario.name}' "
+        f"({len(scenario.steps)} steps, {scenario.cycle_s:g} s cycle)",
+        file=sys.stderr,
+    )
+    offscreen = not has_display()
+    shot = args.screenshot.resolve() if offscreen else None
+    journal = cfg.resolve("../var/demo-journal.sqlite3")
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(journal) + suffix).unlink(missing_ok=True)
+    nodes: dict[str, str] = {}
+    if cfg.model.topology:
+        topo = load_topology(cfg.resolve(cfg.model.topology))
+        nodes = {n: str(d.get("kind")) for n, d in topo.graph.nodes(data=True)}
+    sim = Simulator(
+        scenario, broker.host, broker.port, cmd_topic=f"{cfg.state_prefix}/cmd", nodes=nodes, speed=args.speed
+    )
+    hint = None
+    if offscreen:
+        hint = (
+            f"A picture of the whole wall is written to {shot} every 5 s; stop with Ctrl-C. To watch the wall in "
+            "a window instead, run it under a virtual display: xvfb-run -a -s '-screen 0 1920x1080x24' make demo"
+        )
+    started = False
+
+    def ready(_app: object) -> None:
+        nonlocal started
+        sim.start()
+        started = True
+
+    try:
+        app = WallApp(
+            RunOptions(
+                config=config_file,
+                broker=broker.address,
+                windowed=True,
+                audio=not args.no_audio,
+                screenshot=shot,
+                screenshot_every_s=5.0,
+                duration_s=args.duration,
+                offscreen_message=hint,
+                on_ready=ready,
+                journal=journal,
+            )
+        )
+        return app.run()
+    except ConfigError as exc:
+        _print_problems(exc)
+        return 1
+    finally:
+        if started:
+            sim.stop()
+        broker.stop()
+        if shot is not None and shot.exists():
+            print(f"wallctl demo: last picture of the wall: {shot}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- validate
+def cmd_validate(args: argparse.Namespace) -> int:
+    from wallctl.validate import validate_paths
+
+    paths = [Path(p) for p in args.paths]
+    if not paths:
+        paths = [_config(args)]
+    for p in paths:
+        if not p.exists():
+            print(f"{p}:1:1: no such file or directory", file=sys.stderr)
+            return 1 if len(paths) > 0 else 2
+    problems, checked = validate_paths(paths)
+    for prob in problems:
+        print(prob)
+    if problems:
+        print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
+        return 1
+    print(f"ok: {checked} file(s) valid", file=sys.stderr)
+    return 0
+
+
+# --------------------------------------------------------------------------- preview
+def cmd_preview(args: argparse.Namespace) -> int:
+    from wallctl.preview import run_preview
+
+    try:
+        return run_preview(
+            _config(args), layouts=args.layouts, mode=args.mode, png_dir=args.png, sample_alarms=args.sample_alarms
+        )
+    except ConfigError as exc:
+        _print_problems(exc)
+        return 1
+
+
+# --------------------------------------------------------------------------- sounds
+def cmd_sounds(args: argparse.Namespace) -> int:
+    from wallctl.adapters.audio import SimpleAudioSink
+    from wallctl.core.config import load_config
+    from wallctl.core.soundmap import load_soundmap
+
+    try:
+        cfg = load_config(_config(args))
+        sm = load_soundmap(cfg.resolve(cfg.model.sounds))
+    except ConfigError as exc:
+        _print_problems(exc)
+        return 1
+    errors: list[str] = []
+    sink = SimpleAudioSink(retry_s=0, on_error=errors.append)
+    problems = sink.preload(list(sm.sounds.values()))
+    for p in problems:
+        print(f"sound file problem: {p}", file=sys.stderr)
+    if args.check:
+        from wallctl.adapters.audio import probe_device
+
+        device_error = probe_device()
+        if device_error:
+            print(f"audio device: FAILED: {device_error}", file=sys.stderr)
+        else:
+            print("audio device: ok")
+        print(f"sound files: {len(sm.sounds) - len(problems)} of {len(sm.sounds)} ok")
+        return 1 if problems or device_error else 0
+    for name, sound in sm.sounds.items():
+        print(f"playing {name:24s} {sound.description}", flush=True)
+        sink.play(sound, 1.0)
+        if errors:
+            print(f"audio device: FAILED: {errors[0]}", file=sys.stderr)
+            return 1
+        while sink.is_playing():
+            time.sleep(0.05)
+        time.sleep(0.3)
+    return 1 if problems else 0
+
+
+# --------------------------------------------------------------------------- bench
+def cmd_bench(args: argparse.Namespace) -> int:
+    from wallctl.bench.suite import run_suite
+
+    return run_suite(quick=args.quick, json_path=args.json)
+
+
+__all__ = ["Problem", "cmd_bench", "cmd_demo", "cmd_preview", "cmd_run", "cmd_sounds", "cmd_validate"]

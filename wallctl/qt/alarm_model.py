@@ -1,0 +1,151 @@
+"""The one Qt item model over the core's alarms: a sorted, grouped snapshot refreshed at most a few times a second.
+
+No widget per row anywhere: the wall's list tile paints visible rows from this model, and any desk view can put a
+QTableView on it. Consequences follow their cause, indented.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
+
+from wallctl.core.alarm import Alarm, AlarmState, Flag
+from wallctl.core.engine import AlarmEngine
+from wallctl.core.match import AlarmMatch, Groups
+
+COLUMNS = ("severity", "state", "source", "type", "text", "count", "last", "flags")
+_STATE_ORDER = {
+    AlarmState.UNACK: 0,
+    AlarmState.RTNUN: 1,
+    AlarmState.ACKED: 2,
+    AlarmState.SHLVD: 3,
+    AlarmState.DSUPR: 4,
+    AlarmState.OOSRV: 5,
+    AlarmState.NORM: 6,
+}
+Index = QModelIndex | QPersistentModelIndex
+
+
+def sort_key(sort: str) -> Any:
+    if sort == "time":
+        return lambda a: (-a.last,)
+    if sort == "state":
+        return lambda a: (_STATE_ORDER[a.state], -int(a.peak), -a.last)
+    return lambda a: (-int(a.peak), _STATE_ORDER[a.state], -a.last)  # priority
+
+
+class AlarmTableModel(QAbstractTableModel):
+    REFRESH_MS = 200
+
+    def __init__(
+        self,
+        engine: AlarmEngine,
+        *,
+        match: AlarmMatch | None = None,
+        sort: str = "priority",
+        groups: Groups | None = None,
+        group_consequences: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.engine = engine
+        self.match = match
+        self.sort = sort
+        self.groups = groups
+        self.group_consequences = group_consequences
+        self.rows: list[tuple[Alarm, int]] = []  # (alarm, depth)
+        self.hidden = {"shelved": 0, "suppressed": 0}
+        self._dirty = True
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.refresh)
+        self.last_refresh_s = 0.0
+        engine.changed.connect(lambda _c: self.mark_dirty())
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+        if not self._timer.isActive():
+            self._timer.start(self.REFRESH_MS)
+
+    def refresh(self) -> None:
+        t0 = time.perf_counter()
+        self._dirty = False
+        shelved = suppressed = 0
+        selected: list[Alarm] = []
+        m = self.match
+        for a in self.engine:
+            st = a.state
+            if m is not None and not m.matches(
+                source=a.source, type=a.type, category=a.category, severity=a.peak, groups=self.groups
+            ):
+                continue
+            if st is AlarmState.SHLVD:
+                shelved += 1
+                continue
+            if st in (AlarmState.DSUPR, AlarmState.OOSRV):
+                suppressed += 1
+                continue
+            selected.append(a)
+        key = sort_key(self.sort)
+        if self.group_consequences:
+            children: dict[Any, list[Alarm]] = {}
+            tops: list[Alarm] = []
+            keys = {a.key for a in selected}
+            for a in selected:
+                if a.cause is not None and a.cause in keys:
+                    children.setdefault(a.cause, []).append(a)
+                else:
+                    tops.append(a)
+            tops.sort(key=key)
+            rows: list[tuple[Alarm, int]] = []
+            for a in tops:
+                rows.append((a, 0))
+                for c in sorted(children.get(a.key, ()), key=key):
+                    rows.append((c, 1))
+        else:
+            rows = [(a, 0) for a in sorted(selected, key=key)]
+        self.beginResetModel()
+        self.rows = rows
+        self.hidden = {"shelved": shelved, "suppressed": suppressed}
+        self.endResetModel()
+        self.last_refresh_s = time.perf_counter() - t0
+
+    # ---------------------------------------------------------------- Qt model API
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or role != Qt.ItemDataRole.DisplayRole:
+            return None
+        alarm, depth = self.rows[index.row()]
+        col = COLUMNS[index.column()]
+        if col == "severity":
+            return alarm.peak.label
+        if col == "state":
+            return alarm.state.value
+        if col == "source":
+            return ("  " * depth) + alarm.source
+        if col == "flags":
+            flags = {f.value for f in alarm.flags}
+            if alarm.cause is not None:
+                flags.add(Flag.CONSEQUENCE.value)
+            return ",".join(sorted(flags))
+        if col == "last":
+            return time.strftime("%H:%M:%S", time.localtime(alarm.last))
+        return getattr(alarm, col)
+
+    def alarm_at(self, row: int) -> Alarm | None:
+        return self.rows[row][0] if 0 <= row < len(self.rows) else None
+
+    def row_of(self, key: Any) -> int:
+        return next((i for i, (a, _) in enumerate(self.rows) if a.key == key), -1)

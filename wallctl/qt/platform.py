@@ -1,0 +1,65 @@
+"""Choosing the Qt platform before the QApplication exists: a real display when there is one, otherwise the
+offscreen platform with one virtual screen per configured monitor (and a clear message saying so)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from wallctl.core.layout import WallSpec
+
+
+def has_display() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def offscreen_config(wall: WallSpec, directory: Path | None = None) -> Path:
+    """A configfile for Qt's offscreen platform: one screen per monitor, named as the wall expects."""
+    p = wall.panel
+    names = {(m.row, m.column): m.screen for m in wall.monitors}
+    screens = []
+    for r in range(wall.rows):
+        for c in range(wall.columns):
+            name = names.get((r, c))
+            screens.append(
+                {
+                    "name": name if isinstance(name, str) else f"WALL-{r * wall.columns + c + 1}",
+                    "x": c * p.width_px,
+                    "y": r * p.height_px,
+                    "width": p.width_px,
+                    "height": p.height_px,
+                    "logicalDpi": 96,
+                    "logicalBaseDpi": 96,
+                    "dpr": 1,
+                }
+            )
+    cfg = {"synchronousWindowSystem": True, "windowFrameMargins": False, "screens": screens}
+    d = directory or Path(tempfile.mkdtemp(prefix="wallctl-screens-"))
+    path = d / "screens.json"
+    path.write_text(json.dumps(cfg))
+    return path
+
+
+def choose_platform(wall: WallSpec) -> str | None:
+    """Set QT_QPA_PLATFORM when the user did not; returns a message for the user when running off-screen."""
+    if os.environ.get("QT_QPA_PLATFORM"):
+        if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+            os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={offscreen_config(wall)}"
+        return None
+    if has_display():
+        return None
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={offscreen_config(wall)}"
+    return (
+        "No display found (DISPLAY and WAYLAND_DISPLAY are unset): running the wall off-screen on "
+        f"{wall.rows * wall.columns} virtual monitors."
+    )
+
+
+def prepare_qt_environment() -> None:
+    """Environment Qt wants before it starts: a private runtime dir (else Qt warns), no font-fallback chatter."""
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.fonts.warning=false")
+    if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
+        os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="wallctl-xdg-")

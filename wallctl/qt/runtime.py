@@ -1,0 +1,193 @@
+"""The Qt main loop's side of the edges: drain MQTT on the main thread, run the timers, publish state.
+
+- A QSocketNotifier on the MQTT adapter's wake-up pipe drains its queue here, on the main thread.
+- A 50 ms timer runs the core's timers, flushes the journal and only then acknowledges the QoS 1 messages
+  whose effect the flush committed.
+- State is published within 50 ms of a change, coalesced to at most 20 per second; the alarm list at most 2 per
+  second. Both retained.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any
+
+from PySide6.QtCore import QObject, QSocketNotifier, QTimer
+
+from wallctl.adapters.mqtt import Inbound, LinkEvent, MqttLink
+from wallctl.core.commands import CommandError, parse_command
+from wallctl.core.event import EventRejected, TopicTemplate, parse_event
+from wallctl.core.service import WallService
+
+log = logging.getLogger("wallctl.runtime")
+
+TICK_MS = 50
+STATE_MIN_INTERVAL_S = 0.05
+ALARMS_MIN_INTERVAL_S = 0.5
+
+
+class Runtime(QObject):
+    def __init__(
+        self,
+        service: WallService,
+        link: MqttLink | None,
+        *,
+        templates: tuple[TopicTemplate, ...],
+        max_bytes: int,
+        state_prefix: str,
+        token: str | None,
+    ) -> None:
+        super().__init__()
+        self.service = service
+        self.link = link
+        self.templates = templates
+        self.max_bytes = max_bytes
+        self.prefix = state_prefix
+        self.cmd_topic = f"{state_prefix}/cmd"
+        self.token = token
+        self._pending_acks: list[tuple[int, int]] = []
+        self._acks_after_flush: list[tuple[int, int]] = []
+        self.state_seq = 0
+        self.alarms_seq = 0
+        self._last_state = 0.0
+        self._last_alarms = 0.0
+        self._state_timer = QTimer(self)
+        self._state_timer.setSingleShot(True)
+        self._state_timer.timeout.connect(self.publish_state)
+        self._alarms_timer = QTimer(self)
+        self._alarms_timer.setSingleShot(True)
+        self._alarms_timer.timeout.connect(self.publish_alarms)
+        self._alarms_dirty = True
+        self.ingested = 0
+        self.batches = 0
+        service.state_changed.connect(self._state_dirty)
+        service.alarm_changed.connect(lambda _c: self._mark_alarms())
+        self._tick = QTimer(self)
+        self._tick.timeout.connect(self.on_tick)
+        self._notifier: QSocketNotifier | None = None
+        if link is not None:
+            self._notifier = QSocketNotifier(link.wake_fd, QSocketNotifier.Type.Read, self)
+            self._notifier.activated.connect(self.drain)
+
+    def start(self) -> None:
+        self._tick.start(TICK_MS)
+        if self.link is not None:
+            self.link.start()
+        self._state_dirty()
+        self._mark_alarms()
+
+    # ---------------------------------------------------------------- inbound
+    def drain(self, *_args: Any) -> None:
+        if self.link is None:
+            return
+        items = self.link.drain()
+        if not items:
+            return
+        self.batches += 1
+        service = self.service
+        for item in items:
+            if isinstance(item, LinkEvent):
+                log.info("broker link %s %s", item.state, item.detail)
+                service.set_link(item.state)
+                continue
+            self._handle(item)
+            if item.qos > 0:
+                self._pending_acks.append((item.mid, item.qos))
+        service.evaluate()
+
+    def _handle(self, msg: Inbound) -> None:
+        if msg.topic == self.cmd_topic:
+            self._command(msg)
+            return
+        try:
+            event = parse_event(
+                msg.topic,
+                msg.payload,
+                received=msg.received,
+                retained=msg.retained,
+                templates=self.templates,
+                max_bytes=self.max_bytes,
+            )
+        except EventRejected as exc:
+            self.service.reject(msg.topic, exc.reason.value, exc.detail, msg.payload)
+            return
+        self.service.ingest(event)
+        self.ingested += 1
+
+    def _command(self, msg: Inbound) -> None:
+        if msg.retained:
+            return  # a retained command is history, not a request
+        rid = None
+        try:
+            cmd = parse_command(msg.payload, token=self.token)
+            rid = cmd.request_id
+            error = self.service.execute(cmd, "mqtt", cmd.actor)
+        except CommandError as exc:
+            rid = exc.request_id
+            error = str(exc)
+            self.service.audit(
+                "mqtt", None, "refused", {"payload": msg.payload[:200].decode("utf-8", "replace")}, False, error
+            )
+        reply = json.dumps({"request_id": rid, "ok": error is None, "error": error})
+        if self.link is not None:
+            self.link.publish(f"{self.cmd_topic}/result", reply, qos=1)
+            if msg.response_topic:
+                self.link.reply(msg.response_topic, msg.correlation, reply)
+
+    # ---------------------------------------------------------------- timers
+    def on_tick(self) -> None:
+        self.drain()
+        self.service.tick()
+        self.flush()
+
+    def flush(self) -> None:
+        """Commit the journal, then acknowledge what the commit made durable."""
+        acks, self._pending_acks = self._pending_acks, []
+        try:
+            self.service.flush_journal()
+        except Exception as exc:  # a failing disk must show on the wall, not stop it
+            log.exception("journal flush failed")
+            self.service.report_exception("journal", exc)
+            self._pending_acks = acks + self._pending_acks  # not durable: do not acknowledge yet
+            return
+        if self.link is not None and acks:
+            self.link.ack(acks)
+
+    # ---------------------------------------------------------------- publishing
+    def _state_dirty(self) -> None:
+        if self._state_timer.isActive():
+            return
+        wait = max(0.0, self._last_state + STATE_MIN_INTERVAL_S - time.monotonic())
+        self._state_timer.start(int(wait * 1000))
+
+    def _mark_alarms(self) -> None:
+        self._alarms_dirty = True
+        if self._alarms_timer.isActive():
+            return
+        wait = max(0.0, self._last_alarms + ALARMS_MIN_INTERVAL_S - time.monotonic())
+        self._alarms_timer.start(int(wait * 1000))
+
+    def publish_state(self) -> None:
+        self._last_state = time.monotonic()
+        self.state_seq += 1
+        payload = self.service.state_payload(self.state_seq)
+        if self.link is not None:
+            self.link.publish(f"{self.prefix}/state", json.dumps(payload), qos=1, retain=True)
+
+    def publish_alarms(self) -> None:
+        self._last_alarms = time.monotonic()
+        self._alarms_dirty = False
+        self.alarms_seq += 1
+        if self.link is not None:
+            payload = self.service.alarms_payload(self.alarms_seq)
+            self.link.publish(f"{self.prefix}/alarms", json.dumps(payload), qos=1, retain=True)
+
+    def stop(self) -> None:
+        self._tick.stop()
+        self.drain()
+        self.flush()
+        if self.link is not None:
+            self.publish_state()
+            self.link.stop()

@@ -1,0 +1,182 @@
+"""The whole wall as one graphics scene, in wall pixels (bezel gaps included); every monitor window is a view
+onto its own rectangle of it, so a region that spans monitors is one tile drawn across them.
+
+Tiles are built once per distinct tile configuration and reused by every mode that shows them: switching mode
+only moves, resizes, shows and hides items.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF
+from PySide6.QtGui import QColor
+
+from wallctl.core.layout import Mode, Rect, WallGeometry
+from wallctl.core.presets import LayoutSet
+from wallctl.core.rules import Decision
+from wallctl.core.service import WallService
+from wallctl.core.topology import Topology
+from wallctl.core.topostate import TopologyState
+from wallctl.qt import theme
+from wallctl.qt.banner import BANNER_H, BannerItem, BannerTile
+from wallctl.qt.tiles.alarms import AlarmListTile, AlarmSummaryTile
+from wallctl.qt.tiles.base import Tile
+from wallctl.qt.tiles.charts import AlarmRateTile, KpiTile
+from wallctl.qt.tiles.diagnostics import DiagnosticsTile
+from wallctl.qt.tiles.simple import ClockTile, ImageTile, TextTile
+from wallctl.qt.tiles.topology import TopologyTile
+
+
+def qrect(r: Rect) -> QRectF:
+    return QRectF(r.x, r.y, r.w, r.h)
+
+
+class TileFactory:
+    def __init__(
+        self, service: WallService, topologies: dict[str, tuple[Topology, TopologyState]], layouts_dir: Path
+    ) -> None:
+        self.service = service
+        self.topologies = topologies
+        self.layouts_dir = layouts_dir
+        self.built = 0
+
+    def key(self, region_type: str, options: Any, occurrence: int) -> tuple[Any, ...]:
+        return (region_type, repr(options), occurrence)
+
+    def build(self, tile_type: str, title: str | None, options: Any) -> Tile:
+        s = self.service
+        now = s.clock.now
+        self.built += 1
+        match tile_type:
+            case "topology":
+                topo, state = self.topologies[options.file or ""]
+                return TopologyTile(title, options, topo, state)
+            case "alarm_list":
+                return AlarmListTile(title, options, s.engine, lambda: s.selected, s.parts.groups)
+            case "alarm_summary":
+                return AlarmSummaryTile(title, options, s.engine, now)
+            case "alarm_rate":
+                return AlarmRateTile(title, options, s.engine.flood, now)
+            case "kpi":
+                return KpiTile(title, options)
+            case "clock":
+                return ClockTile(title, options, now)
+            case "text":
+                return TextTile(title, options)
+            case "image":
+                return ImageTile(title, options, self.layouts_dir)
+            case "diagnostics":
+                return DiagnosticsTile(title, options, s)
+            case "banner":
+                return BannerTile(s, now, options.font_pt)  # type: ignore[return-value]
+        raise ValueError(f"unknown tile type {tile_type!r}")  # validation makes this unreachable
+
+
+class WallScene(pg.GraphicsScene):
+    def __init__(self, service: WallService, factory: TileFactory, layouts: LayoutSet) -> None:
+        super().__init__()
+        self.service = service
+        self.factory = factory
+        self.setBackgroundBrush(theme.BACKGROUND)
+        self.tiles: dict[tuple[Any, ...], Tile] = {}
+        self.placement: dict[str, dict[str, Tile]] = {}  # mode -> region -> tile
+        self.banners: list[BannerItem] = []
+        self.notice: str | None = None
+        self.mode: str | None = None
+        self.last_switch_s = 0.0
+        self.set_layouts(layouts)
+
+    # ---------------------------------------------------------------- layouts
+    def set_layouts(self, layouts: LayoutSet) -> None:
+        """Build what the new layouts need, reuse what they share with the old ones, drop the rest."""
+        self.layouts = layouts
+        self.geometry = WallGeometry(layouts.wall)
+        w, h = self.geometry.size
+        self.setSceneRect(0, 0, w, h)
+        wanted: dict[tuple[Any, ...], Tile] = {}
+        placement: dict[str, dict[str, Tile]] = {}
+        for mode in layouts.modes.values():
+            seen: dict[tuple[str, str], int] = {}
+            placement[mode.name] = {}
+            for region in mode.regions:
+                options = layouts.tile_options[(mode.name, region.name)]
+                base = (region.tile.type, repr(options))
+                occurrence = seen.get(base, 0)
+                seen[base] = occurrence + 1
+                key = self.factory.key(region.tile.type, options, occurrence)
+                tile = wanted.get(key) or self.tiles.get(key)
+                if tile is None:
+                    tile = self.factory.build(region.tile.type, region.tile.title, options)
+                    tile.hide()
+                    self.addItem(tile)
+                wanted[key] = tile
+                placement[mode.name][region.name] = tile
+        for key, tile in self.tiles.items():
+            if key not in wanted:
+                self.removeItem(tile)
+        self.tiles = wanted
+        self.placement = placement
+        self._place_banners()
+        self.mode = None
+
+    def _place_banners(self) -> None:
+        for b in self.banners:
+            self.removeItem(b)
+        self.banners = []
+        where = self.layouts.wall.banner
+        for r, c in self.geometry.monitors():
+            if where == "none" or (where == "bottom_row" and r != self.layouts.wall.rows - 1):
+                continue
+            rect = self.geometry.monitor_rect(r, c)
+            banner = BannerItem(self.service, self.service.clock.now, lambda: self.notice)
+            banner.setGeometry(QRectF(rect.x, rect.bottom - BANNER_H, rect.w, BANNER_H))
+            self.addItem(banner)
+            self.banners.append(banner)
+
+    # ---------------------------------------------------------------- modes
+    def apply(self, decision: Decision) -> None:
+        t0 = time.perf_counter()
+        mode = self.layouts.modes.get(decision.mode)
+        if mode is None:
+            return
+        if decision.mode != self.mode:
+            self._show_mode(mode)
+            self.mode = decision.mode
+        for region in mode.regions:
+            tile = self.placement[mode.name][region.name]
+            tile.title = region.tile.title
+            tile.set_focused(region.name == decision.focus_region, decision.focus_target)
+        self.last_switch_s = time.perf_counter() - t0
+
+    def _show_mode(self, mode: Mode) -> None:
+        shown = set()
+        for region in mode.regions:
+            tile = self.placement[mode.name][region.name]
+            rect = qrect(self.geometry.cells_rect(region.cells))
+            if self._touches_bottom(region.cells.row + region.cells.rows - 1):
+                rect.setBottom(rect.bottom() - BANNER_H)
+            tile.setGeometry(rect.adjusted(4, 4, -4, -4))
+            tile.title = region.tile.title
+            tile.show()
+            shown.add(id(tile))
+        for tile in self.tiles.values():
+            if id(tile) not in shown:
+                tile.hide()
+
+    def _touches_bottom(self, row: int) -> bool:
+        """Whether the region's bottom edge sits on a monitor row with a banner (the tile makes room for it)."""
+        where = self.layouts.wall.banner
+        return where == "every_monitor" or (where == "bottom_row" and row == self.layouts.wall.rows - 1)
+
+    def region_rect(self, mode: str, region: str) -> QRectF:
+        m = self.layouts.modes[mode]
+        r = m.region(region)
+        assert r is not None
+        return qrect(self.geometry.cells_rect(r.cells))
+
+    def background(self) -> QColor:
+        return theme.BACKGROUND

@@ -1,0 +1,62 @@
+"""The control-room theme: dark, high contrast, severity colours that stay apart for colour-blind eyes.
+
+Colour is never the only cue: each severity also has a shape (on the map) and a label (in lists).
+Colours after Okabe & Ito's colour-blind-safe palette, brightened for a dark wall.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QFont
+
+from wallctl.core.severity import Severity
+
+BACKGROUND = QColor("#0b0f14")
+PANEL = QColor("#121922")
+PANEL_EDGE = QColor("#2a3644")
+TEXT = QColor("#e8edf2")
+MUTED = QColor("#8a97a6")
+FOCUS = QColor("#f0e442")  # the focus region's frame
+GOOD = QColor("#3fb27f")
+
+SEVERITY_COLORS: dict[Severity, QColor] = {
+    Severity.CRITICAL: QColor("#ff3b30"),  # red
+    Severity.MAJOR: QColor("#ff9f0a"),  # orange (Okabe-Ito vermillion/orange family)
+    Severity.MINOR: QColor("#f0e442"),  # yellow
+    Severity.WARNING: QColor("#56b4e9"),  # sky blue
+    Severity.INDETERMINATE: QColor("#cc79a7"),  # reddish purple
+    Severity.CLEARED: QColor("#3fb27f"),  # green
+}
+# second cue on the map: a shape per severity (pyqtgraph symbol names)
+SEVERITY_SYMBOLS: dict[Severity, str] = {
+    Severity.CRITICAL: "star",
+    Severity.MAJOR: "t",  # triangle
+    Severity.MINOR: "d",  # diamond
+    Severity.WARNING: "s",  # square
+    Severity.INDETERMINATE: "p",
+    Severity.CLEARED: "o",
+}
+SEVERITY_TAGS: dict[Severity, str] = {
+    Severity.CRITICAL: "CRIT",
+    Severity.MAJOR: "MAJ",
+    Severity.MINOR: "MIN",
+    Severity.WARNING: "WARN",
+    Severity.INDETERMINATE: "IND",
+    Severity.CLEARED: "CLR",
+}
+FONT_FAMILY = "DejaVu Sans"
+
+
+def font(pt: float, *, bold: bool = False, mono: bool = False) -> QFont:
+    f = QFont("DejaVu Sans Mono" if mono else FONT_FAMILY)
+    f.setPixelSize(max(6, round(pt * 1.333)))  # pt at 96 dpi, but in scene pixels so it scales with the wall
+    f.setBold(bold)
+    return f
+
+
+def severity_color(sev: Severity) -> QColor:
+    return SEVERITY_COLORS[sev]
+
+
+def text_on(color: QColor) -> QColor:
+    """Black or white text, whichever reads better on ``color``."""
+    return QColor("#000000") if color.lightnessF() > 0.55 else QColor("#ffffff")

@@ -1,0 +1,202 @@
+"""Alarm list and alarm summary tiles: big type, high contrast, unacknowledged rows flashing (ISA-18.1)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+
+from wallctl.core.alarm import AlarmState, Flag
+from wallctl.core.engine import AlarmEngine
+from wallctl.core.event import AlarmKey
+from wallctl.core.severity import ACTIVE_SEVERITIES, Severity
+from wallctl.core.tiles import AlarmListOptions, AlarmSummaryOptions
+from wallctl.qt import theme
+from wallctl.qt.alarm_model import AlarmTableModel
+from wallctl.qt.tiles.base import Tile
+
+FLASH_MS = 500  # unacknowledged rows: 1 Hz; first-out: 2 Hz
+
+
+class AlarmListTile(Tile):
+    kind = "alarm_list"
+
+    def __init__(
+        self,
+        title: str | None,
+        options: AlarmListOptions,
+        engine: AlarmEngine,
+        selected: Callable[[], AlarmKey | None],
+        groups: object = None,
+    ) -> None:
+        super().__init__(title, options)
+        self.model = AlarmTableModel(
+            engine,
+            match=options.filter,
+            sort=options.sort,
+            groups=groups,  # type: ignore[arg-type]
+            group_consequences=options.show_consequences,
+        )
+        self.model.modelReset.connect(self.update)
+        self.model.refresh()
+        self._selected = selected
+        self._phase = 0
+        self._flash = QTimer()
+        self._flash.timeout.connect(self._blink)
+        self._flash.start(FLASH_MS // 2)
+        self.first_row = 0
+
+    def _blink(self) -> None:
+        self._phase = (self._phase + 1) % 4
+        if any(a.state in (AlarmState.UNACK, AlarmState.RTNUN) for a, _ in self.model.rows[:60]):
+            self.update()
+
+    def paint_content(self, p: QPainter, rect: QRectF) -> None:
+        o: AlarmListOptions = self.options
+        f = theme.font(o.font_pt)
+        fb = theme.font(o.font_pt, bold=True)
+        fm = QFontMetricsF(f)
+        row_h = fm.height() * 1.45
+        rows = self.model.rows
+        hidden = self.model.hidden
+        footer = f"{len(rows)} listed"
+        if hidden["shelved"] or hidden["suppressed"]:
+            footer += f"   ·   {hidden['shelved']} shelved   ·   {hidden['suppressed']} suppressed"
+        body = QRectF(rect.x(), rect.y(), rect.width(), rect.height() - row_h)
+        capacity = max(0, int(body.height() // row_h))
+        sel = self._selected()
+        if sel is not None:
+            idx = self.model.row_of(sel)
+            if idx >= 0 and not (self.first_row <= idx < self.first_row + capacity):
+                self.first_row = max(0, idx - capacity // 2)
+        self.first_row = min(self.first_row, max(0, len(rows) - capacity))
+        if not rows:
+            p.setPen(theme.GOOD)
+            p.setFont(theme.font(o.font_pt * 1.4, bold=True))
+            p.drawText(body, Qt.AlignmentFlag.AlignCenter, "No active alarms")
+        tag_w = fm.horizontalAdvance("CRIT ") + 16
+        state_w = fm.horizontalAdvance("RTNUN ") + 16
+        src_w = min(body.width() * 0.28, fm.horizontalAdvance("M" * 14))
+        on = self._phase < 2
+        fast_on = self._phase % 2 == 0
+        for i, (alarm, depth) in enumerate(rows[self.first_row : self.first_row + capacity]):
+            y = body.y() + i * row_h
+            r = QRectF(body.x(), y, body.width(), row_h - 3)
+            sev = alarm.peak
+            color = theme.severity_color(sev)
+            unacked = alarm.state in (AlarmState.UNACK, AlarmState.RTNUN)
+            first_out = Flag.FIRST_OUT in alarm.flags
+            lit = (fast_on if first_out else on) if unacked else True
+            bg = QColor(color)
+            bg.setAlphaF(0.55 if (unacked and lit) else 0.16)
+            if alarm.state is AlarmState.RTNUN:
+                bg = QColor(theme.GOOD)
+                bg.setAlphaF(0.35 if lit else 0.12)
+            p.fillRect(r, bg)
+            if sel == alarm.key:
+                p.setPen(QPen(theme.TEXT, 3))
+                p.drawRect(r.adjusted(1, 1, -1, -1))
+            x = r.x() + 8 + depth * 36
+            p.fillRect(QRectF(r.x(), r.y(), 8, r.height()), color)
+            p.setFont(fb)
+            p.setPen(theme.TEXT)
+            p.drawText(QRectF(x, y, tag_w, row_h), Qt.AlignmentFlag.AlignVCenter, theme.SEVERITY_TAGS[sev])
+            x += tag_w
+            p.setFont(f)
+            p.drawText(QRectF(x, y, state_w, row_h), Qt.AlignmentFlag.AlignVCenter, alarm.state.value)
+            x += state_w
+            prefix = "↳ " if depth else ("1ST " if first_out else "")
+            p.setFont(fb)
+            p.drawText(
+                QRectF(x, y, src_w, row_h),
+                Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(prefix + alarm.source, Qt.TextElideMode.ElideRight, src_w - 8),
+            )
+            x += src_w
+            p.setFont(f)
+            count = f" ×{alarm.count}" if alarm.count > 1 else ""
+            tail = time.strftime("%H:%M:%S", time.localtime(alarm.last))
+            text = f"{alarm.type}{count} — {alarm.text}" if alarm.text else f"{alarm.type}{count}"
+            tail_w = fm.horizontalAdvance(tail) + 12
+            p.drawText(
+                QRectF(x, y, r.right() - x - tail_w, row_h),
+                Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(text, Qt.TextElideMode.ElideRight, r.right() - x - tail_w - 8),
+            )
+            p.setPen(theme.MUTED)
+            p.drawText(
+                QRectF(r.right() - tail_w, y, tail_w - 6, row_h),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                tail,
+            )
+        p.setPen(theme.MUTED)
+        p.setFont(f)
+        more = len(rows) - self.first_row - capacity
+        if more > 0:
+            footer += f"   ·   {more} more below"
+        p.drawText(
+            QRectF(rect.x() + 8, rect.bottom() - row_h, rect.width() - 16, row_h), Qt.AlignmentFlag.AlignVCenter, footer
+        )
+
+
+class AlarmSummaryTile(Tile):
+    kind = "alarm_summary"
+
+    def __init__(
+        self, title: str | None, options: AlarmSummaryOptions, engine: AlarmEngine, now: Callable[[], float]
+    ) -> None:
+        super().__init__(title, options)
+        self.engine = engine
+        self._now = now
+        self._dirty_timer = QTimer()
+        self._dirty_timer.setSingleShot(True)
+        self._dirty_timer.timeout.connect(self.update)
+        engine.changed.connect(lambda _c: self._dirty_timer.isActive() or self._dirty_timer.start(100))
+        self._age_timer = QTimer()
+        self._age_timer.timeout.connect(self.update)
+        self._age_timer.start(1000)
+
+    def oldest_unacked_age(self) -> float | None:
+        oldest = min((a.first for a in self.engine if a.state is AlarmState.UNACK), default=None)
+        return None if oldest is None else max(0.0, self._now() - oldest)
+
+    def paint_content(self, p: QPainter, rect: QRectF) -> None:
+        counts = self.engine.counts()
+        sevs = [s for s in ACTIVE_SEVERITIES if s is not Severity.INDETERMINATE]
+        cell_w = rect.width() / len(sevs)
+        big_h = rect.height() * 0.55
+        size = min(big_h * 0.62, cell_w * 0.5) / 1.333
+        for i, sev in enumerate(sevs):
+            n = counts.by_severity.get(sev.label, 0)
+            cell = QRectF(rect.x() + i * cell_w + 6, rect.y() + 6, cell_w - 12, big_h - 12)
+            color = theme.severity_color(sev)
+            bg = QColor(color)
+            bg.setAlphaF(0.85 if n else 0.12)
+            p.fillRect(cell, bg)
+            p.setPen(theme.text_on(color) if n else theme.MUTED)
+            p.setFont(theme.font(size, bold=True))
+            p.drawText(cell.adjusted(0, 0, 0, -cell.height() * 0.22), Qt.AlignmentFlag.AlignCenter, str(n))
+            p.setFont(theme.font(size * 0.26, bold=True))
+            p.drawText(cell.adjusted(0, cell.height() * 0.7, 0, 0), Qt.AlignmentFlag.AlignCenter, sev.label.upper())
+        lines = QRectF(rect.x() + 12, rect.y() + big_h + 8, rect.width() - 24, rect.height() - big_h - 8)
+        age = self.oldest_unacked_age()
+        age_txt = "—" if age is None else _age(age)
+        flood = "  ·  FLOOD" if self.engine.flood.active else ""
+        text = (
+            f"Unacknowledged {counts.unacked}   ·   Shelved {counts.shelved}   ·   Suppressed {counts.suppressed}"
+            f"{flood}\nOldest unacknowledged: {age_txt}"
+        )
+        p.setPen(theme.TEXT)
+        p.setFont(theme.font(max(14.0, size * 0.3)))
+        p.drawText(lines, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, text)
+
+
+def _age(seconds: float) -> str:
+    s = int(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"

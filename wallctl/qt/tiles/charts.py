@@ -1,0 +1,106 @@
+"""Alarm-rate chart (EEMUA 191 lines) and KPI chart tiles, drawn with pyqtgraph."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter
+
+from wallctl.core.flood import FloodDetector
+from wallctl.core.tiles import AlarmRateOptions, KpiOptions
+from wallctl.qt import theme
+from wallctl.qt.tiles.base import Tile
+
+
+class _TimeAxis(pg.AxisItem):
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        import time
+
+        return [time.strftime("%H:%M", time.localtime(v)) for v in values]
+
+
+class AlarmRateTile(Tile):
+    kind = "alarm_rate"
+
+    def __init__(
+        self, title: str | None, options: AlarmRateOptions, flood: FloodDetector, now: Callable[[], float]
+    ) -> None:
+        super().__init__(title, options)
+        self.flood = flood
+        self._now = now
+        self.plot = pg.PlotItem(axisItems={"bottom": _TimeAxis(orientation="bottom")})
+        self.plot.setParentItem(self)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        for ax in ("left", "bottom"):
+            a = self.plot.getAxis(ax)
+            a.setPen(pg.mkPen(theme.MUTED))
+            a.setTextPen(pg.mkPen(theme.TEXT))
+            a.setStyle(tickFont=theme.font(12))
+        self.plot.setLabel("left", "new alarms / 10 min", color=theme.TEXT.name())
+        pol = flood.policy
+        self.target = pg.InfiniteLine(
+            pos=1,
+            angle=0,
+            pen=pg.mkPen(theme.GOOD, width=2, style=Qt.PenStyle.DashLine),
+            label="target 1",
+            labelOpts={"color": theme.GOOD.name(), "position": 0.05},
+        )
+        self.flood_line = pg.InfiniteLine(
+            pos=pol.start_above,
+            angle=0,
+            pen=pg.mkPen(theme.SEVERITY_COLORS[max(theme.SEVERITY_COLORS)], width=2),
+            label=f"flood {pol.start_above}",
+            labelOpts={"color": "#ff3b30", "position": 0.05},
+        )
+        self.plot.addItem(self.target)
+        self.plot.addItem(self.flood_line)
+        fill = QColor(theme.SEVERITY_COLORS[max(theme.SEVERITY_COLORS)])
+        fill.setAlphaF(0.2)
+        self.curve = self.plot.plot(
+            [], [], pen=pg.mkPen("#56b4e9", width=3), fillLevel=0, brush=pg.mkBrush(86, 180, 233, 50)
+        )
+        self._timer = QTimer()
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start(5000)
+        self.refresh()
+
+    def refresh(self) -> None:
+        xs, ys = self.flood.rate_series(self._now(), self.options.hours)
+        self.curve.setData(xs, ys)
+        top = max([*ys, self.flood.policy.start_above + 2])
+        self.plot.setYRange(0, top * 1.1, padding=0)
+        if xs:
+            self.plot.setXRange(xs[0], xs[-1], padding=0)
+        self.update()
+
+    def layout_content(self, rect: QRectF) -> None:
+        self.plot.setGeometry(rect)
+
+    def paint_content(self, p: QPainter, rect: QRectF) -> None:
+        if self.flood.active:
+            p.setFont(theme.font(22, bold=True))
+            p.setPen(QColor("#ff3b30"))
+            p.drawText(rect.adjusted(0, 4, -16, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "FLOOD")
+
+
+class KpiTile(Tile):
+    """KPI series from MQTT arrive with the operator-surfaces work; until configured the tile says so plainly."""
+
+    kind = "kpi"
+
+    def __init__(self, title: str | None, options: KpiOptions) -> None:
+        super().__init__(title, options)
+
+    def paint_content(self, p: QPainter, rect: QRectF) -> None:
+        p.setPen(theme.MUTED)
+        p.setFont(theme.font(20))
+        names = ", ".join(self.options.series) or "none"
+        p.drawText(
+            rect,
+            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+            f"KPI series configured: {names}\n(no KPI data source is configured on this wall)",
+        )

@@ -1,0 +1,60 @@
+"""The diagnostics view: rejected events with their reasons, configuration errors, device errors, exceptions."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QPainter
+
+from wallctl.core.service import WallService
+from wallctl.core.tiles import DiagnosticsOptions
+from wallctl.qt import theme
+from wallctl.qt.tiles.base import Tile
+
+
+def diagnostics_lines(service: WallService) -> list[tuple[str, QColor]]:
+    d = service.diagnostics
+    red, amber = QColor("#ff3b30"), QColor("#ff9f0a")
+    out: list[tuple[str, QColor]] = []
+    link = service.link
+    out.append((f"Broker link: {link.state}", theme.GOOD if link.state == "connected" else red))
+    for err in d.config_errors:
+        out.append((f"CONFIG  {err}", red))
+    for err in d.device_errors:
+        out.append((f"DEVICE  {err}", red))
+    for err in d.exceptions:
+        out.append((f"ERROR   {err}", red))
+    if d.rejected_by_reason:
+        reasons = ", ".join(f"{r}: {n}" for r, n in d.rejected_by_reason.most_common())
+        out.append((f"Rejected events: {d.rejected_total}  ({reasons})", amber))
+    for r in reversed(d.recent_rejected):
+        stamp = time.strftime("%H:%M:%S", time.localtime(r.time))
+        out.append((f"  {stamp} {r.topic}: {r.reason}: {r.detail}", theme.TEXT))
+    if len(out) == 1:
+        out.append(("No rejected events, configuration errors or device errors.", theme.GOOD))
+    return out
+
+
+class DiagnosticsTile(Tile):
+    kind = "diagnostics"
+
+    def __init__(self, title: str | None, options: DiagnosticsOptions, service: WallService) -> None:
+        super().__init__(title, options)
+        self.service = service
+        self._timer = QTimer()
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.update)
+        service.diagnostics_changed.connect(lambda: self._timer.isActive() or self._timer.start(200))
+
+    def paint_content(self, p: QPainter, rect: QRectF) -> None:
+        f = theme.font(self.options.font_pt, mono=True)
+        p.setFont(f)
+        line_h = self.options.font_pt * 1.333 * 1.4
+        y = rect.y()
+        for text, color in diagnostics_lines(self.service):
+            if y + line_h > rect.bottom():
+                break
+            p.setPen(color)
+            p.drawText(QRectF(rect.x() + 8, y, rect.width() - 16, line_h), Qt.AlignmentFlag.AlignVCenter, text)
+            y += line_h

@@ -1,0 +1,282 @@
+"""The live topology map (pyqtgraph): one scatter item for all nodes, one curve per link state, repainted on a
+timer from the core's dirty sets, never per message. Severity shows as colour, shape and label."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEasingCurve, QRectF, Qt, QTimer, QVariantAnimation
+from PySide6.QtGui import QBrush, QColor, QPen
+from PySide6.QtWidgets import QGraphicsRectItem
+
+from wallctl.core.severity import Severity
+from wallctl.core.tiles import TopologyOptions
+from wallctl.core.topology import Topology
+from wallctl.core.topostate import NORMAL, ElementState, TopologyState
+from wallctl.qt import theme
+from wallctl.qt.tiles.base import Tile
+
+NODE_SIZE = 14
+ALARM_SIZE = 30
+REFRESH_MS = 100
+FLASH_MS = 500
+EDGE_NORMAL = QColor("#3b4a5c")
+
+
+class _Palette:
+    """Brushes and pens built once: pyqtgraph's symbol atlas caches by brush identity."""
+
+    def __init__(self) -> None:
+        self.normal_brush = pg.mkBrush(QColor("#6c7a89"))
+        self.normal_pen = pg.mkPen(QColor("#0b0f14"), width=1)
+        self.on: dict[Severity, QBrush] = {s: pg.mkBrush(c) for s, c in theme.SEVERITY_COLORS.items()}
+        self.off: dict[Severity, QBrush] = {}
+        self.hollow: dict[Severity, QPen] = {}
+        for s, c in theme.SEVERITY_COLORS.items():
+            dim = QColor(c)
+            dim.setAlphaF(0.25)
+            self.off[s] = pg.mkBrush(dim)
+            self.hollow[s] = pg.mkPen(c, width=3)
+        self.dark_brush = pg.mkBrush(QColor("#1b2430"))
+        self.white_pen = pg.mkPen(QColor("#ffffff"), width=2)
+
+
+class TopologyTile(Tile):
+    kind = "topology"
+
+    def __init__(self, title: str | None, options: TopologyOptions, topology: Topology, state: TopologyState) -> None:
+        super().__init__(title, options)
+        self.topology = topology
+        self.state = state
+        g = topology.graph
+        if options.site:
+            g = g.subgraph([n for n, d in g.nodes(data=True) if d.get("site") == options.site])
+        self.graph = g
+        self.ids: list[str] = list(g.nodes)
+        self.index = {n: i for i, n in enumerate(self.ids)}
+        pos = np.array([topology.positions.get(n, (0.0, 0.0)) for n in self.ids], dtype=float).reshape(-1, 2)
+        self.pos = pos
+        self.palette = _Palette()
+        self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.04)
+        self.vb.setParentItem(self)
+        self.vb.setMouseEnabled(False, False)
+        self.vb.setBackgroundColor(theme.PANEL)
+        self._sites = self._build_sites()
+        self.edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(EDGE_NORMAL, width=2), antialias=False)
+        self.vb.addItem(self.edges)
+        self.alarm_edges: dict[Severity, pg.PlotCurveItem] = {}
+        for s in (Severity.WARNING, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL):
+            item = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(theme.SEVERITY_COLORS[s], width=5))
+            self.vb.addItem(item)
+            self.alarm_edges[s] = item
+        self.path = pg.PlotCurveItem(pen=pg.mkPen(theme.FOCUS, width=6, style=Qt.PenStyle.DashLine))
+        self.vb.addItem(self.path)
+        self.scatter = pg.ScatterPlotItem(pxMode=True, hoverable=False)
+        self.vb.addItem(self.scatter)
+        self._edge_array = self._edge_xy(list(g.edges))
+        self.edges.setData(self._edge_array[:, 0], self._edge_array[:, 1])
+        n = len(self.ids)
+        self._symbols = np.array(["o"] * n, dtype=object)
+        self._sizes = np.full(n, NODE_SIZE, dtype=float)
+        self._brushes = np.array([self.palette.normal_brush] * n, dtype=object)
+        self._pens = np.array([self.palette.normal_pen] * n, dtype=object)
+        self.scatter.setData(pos=pos, symbol=self._symbols, size=self._sizes, brush=self._brushes, pen=self._pens)
+        self._labels: dict[str, pg.TextItem] = {}
+        self._flash_on = True
+        self._unacked: set[int] = set()
+        self._auto_fit = True
+        self.frames = 0
+        self._refresh_timer = QTimer()
+        self._refresh_timer.timeout.connect(self.refresh)
+        self._refresh_timer.start(REFRESH_MS)
+        self._flash_timer = QTimer()
+        self._flash_timer.timeout.connect(self._flash)
+        self._flash_timer.start(FLASH_MS)
+        self._anim: QVariantAnimation | None = None
+        self.apply_all()
+
+    # ---------------------------------------------------------------- building
+    def _build_sites(self) -> list[Any]:
+        items: list[Any] = []
+        by_site: dict[str, list[int]] = {}
+        for i, n in enumerate(self.ids):
+            site = self.graph.nodes[n].get("site")
+            if site:
+                by_site.setdefault(site, []).append(i)
+        for site, idx in by_site.items():
+            info = self.topology.sites.get(site)
+            if info is not None and info.kind == "wan":
+                continue  # carriers and clouds sit between sites: no area around them
+            pts = self.pos[idx]
+            x0, y0 = pts.min(axis=0) - 45
+            x1, y1 = pts.max(axis=0) + 45
+            rect = QGraphicsRectItem(QRectF(x0, y0 - 30, x1 - x0, y1 - y0 + 30))
+            rect.setPen(QPen(QColor("#2a3644"), 0))
+            rect.setBrush(QColor(255, 255, 255, 10))
+            self.vb.addItem(rect)
+            label = self.topology.sites[site].label if site in self.topology.sites else site
+            text = pg.TextItem(label, color=theme.MUTED, anchor=(0, 0))
+            text.setFont(theme.font(11, bold=True))
+            text.setPos(x0 + 6, y0 - 28)
+            self.vb.addItem(text)
+            items.append((site, rect, text))
+        return items
+
+    def _edge_xy(self, edges: list[tuple[str, str]]) -> np.ndarray:
+        if not edges:
+            return np.zeros((0, 2))
+        idx = np.array([(self.index[a], self.index[b]) for a, b in edges if a in self.index and b in self.index])
+        if len(idx) == 0:
+            return np.zeros((0, 2))
+        return self.pos[idx.reshape(-1)]
+
+    def layout_content(self, rect: QRectF) -> None:
+        self.vb.setGeometry(rect)
+        if self._auto_fit:
+            self.vb.autoRange(padding=0.04)
+
+    # ---------------------------------------------------------------- live state
+    def refresh(self) -> None:
+        nodes, links = self.state.take_dirty()
+        if nodes:
+            self._apply_nodes(nodes)
+        if links:
+            self._apply_links()
+        if nodes or links:
+            self.frames += 1
+
+    def apply_all(self) -> None:
+        self.state.take_dirty()
+        self._apply_nodes(set(self.ids))
+        self._apply_links()
+
+    def _apply_nodes(self, nodes: set[str]) -> None:
+        pal = self.palette
+        for n in nodes:
+            i = self.index.get(n)
+            if i is None:
+                continue
+            st = self.state.node(n)
+            self._style(i, st)
+            self._label(n, st)
+        self.scatter.setData(pos=self.pos, symbol=self._symbols, size=self._sizes, brush=self._brushes, pen=self._pens)
+        del pal
+
+    def _style(self, i: int, st: ElementState) -> None:
+        pal = self.palette
+        if not st.alarmed:
+            self._symbols[i], self._sizes[i] = "o", NODE_SIZE
+            self._brushes[i], self._pens[i] = pal.normal_brush, pal.normal_pen
+            if st.unacked:  # returned to normal, unacknowledged: green ring
+                self._pens[i] = pal.hollow[Severity.CLEARED]
+                self._sizes[i] = NODE_SIZE + 6
+            self._unacked.discard(i)
+            if st.unacked:
+                self._unacked.add(i)
+            return
+        self._symbols[i] = theme.SEVERITY_SYMBOLS[st.severity]
+        self._sizes[i] = ALARM_SIZE if not st.consequence else ALARM_SIZE * 0.75
+        if st.consequence:  # a consequence: outline only, so the cause stands out
+            self._brushes[i], self._pens[i] = pal.dark_brush, pal.hollow[st.severity]
+        else:
+            on = self._flash_on or not st.unacked
+            self._brushes[i] = pal.on[st.severity] if on else pal.off[st.severity]
+            self._pens[i] = pal.white_pen
+        if st.unacked and not st.consequence:
+            self._unacked.add(i)
+        else:
+            self._unacked.discard(i)
+
+    def _label(self, node: str, st: ElementState) -> None:
+        want = self.options.labels == "all" or (
+            self.options.labels == "alarmed" and (st.alarmed or node == self.focus_target)
+        )
+        have = self._labels.get(node)
+        if want and have is None:
+            text = pg.TextItem(
+                str(self.graph.nodes[node].get("label", node)),
+                color=theme.TEXT,
+                anchor=(0.5, -0.6),
+                fill=pg.mkBrush(0, 0, 0, 170),
+            )
+            text.setFont(theme.font(13, bold=True))
+            i = self.index[node]
+            text.setPos(float(self.pos[i, 0]), float(self.pos[i, 1]))
+            self.vb.addItem(text)
+            self._labels[node] = text
+        elif not want and have is not None:
+            self.vb.removeItem(have)
+            del self._labels[node]
+
+    def _apply_links(self) -> None:
+        by_sev: dict[Severity, list[tuple[str, str]]] = {s: [] for s in self.alarm_edges}
+        for (a, b), st in self.state.links.items():
+            if st.alarmed and a in self.index and b in self.index:
+                by_sev[max(Severity.WARNING, st.severity)].append((a, b))
+        for sev, item in self.alarm_edges.items():
+            xy = self._edge_xy(by_sev[sev])
+            item.setData(xy[:, 0], xy[:, 1]) if len(xy) else item.setData([], [])
+
+    def _flash(self) -> None:
+        if not self._unacked:
+            return
+        self._flash_on = not self._flash_on
+        for i in list(self._unacked):
+            self._style(i, self.state.node(self.ids[i]))
+        self.scatter.setBrush(list(self._brushes))
+
+    # ---------------------------------------------------------------- focus
+    def on_focus(self, target: str | None) -> None:
+        if target is None or target not in self.index or not self.options.zoom_on_focus:
+            self.path.setData([], [])
+            self._auto_fit = True
+            self._animate_to(None)
+            return
+        self._auto_fit = False
+        near = nx.single_source_shortest_path_length(self.graph, target, cutoff=2)
+        pts = self.pos[[self.index[n] for n in near]]
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        pad = max(x1 - x0, y1 - y0, 300) * 0.35
+        self._animate_to(QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad))
+        root = self.topology.root
+        if root is not None and root in self.graph and nx.has_path(self.graph, root, target):
+            route = nx.shortest_path(self.graph, root, target)
+            xy = self.pos[[self.index[n] for n in route]]
+            self.path.setData(xy[:, 0], xy[:, 1])
+        for n in list(self._labels):
+            self._label(n, self.state.node(n))
+        self._label(target, self.state.node(target) if target in self.graph else NORMAL)
+
+    def _animate_to(self, rect: QRectF | None) -> None:
+        if rect is None:
+            self.vb.autoRange(padding=0.04)
+            return
+        start = self.vb.viewRect()
+        if self._anim is not None:
+            self._anim.stop()
+        anim = QVariantAnimation()
+        anim.setDuration(450)
+        anim.setStartValue(0.0)
+        anim.setEndValue(1.0)
+        anim.setEasingCurve(QEasingCurve.Type.InOutCubic)
+
+        def step(t: float) -> None:
+            r = QRectF(
+                start.x() + (rect.x() - start.x()) * t,
+                start.y() + (rect.y() - start.y()) * t,
+                start.width() + (rect.width() - start.width()) * t,
+                start.height() + (rect.height() - start.height()) * t,
+            )
+            self.vb.setRange(rect=r, padding=0)
+
+        anim.valueChanged.connect(step)
+        anim.start()
+        self._anim = anim
+
+    def node_scene_pos(self, node: str) -> Any:
+        """Where ``node`` is drawn, in scene coordinates (tests look at the pixels there)."""
+        i = self.index[node]
+        return self.vb.mapViewToScene(pg.Point(float(self.pos[i, 0]), float(self.pos[i, 1])))

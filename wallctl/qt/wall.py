@@ -1,0 +1,169 @@
+"""The wall on screen: one frameless full-screen view per monitor onto the shared scene, hotkeys on every one,
+and re-mapping when monitors are unplugged or plugged back."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QShortcut
+from PySide6.QtWidgets import QGraphicsView
+
+from wallctl.core.layout import Rect
+from wallctl.core.rules import Decision
+from wallctl.core.service import WallService
+from wallctl.qt.scene import WallScene, qrect
+from wallctl.qt.screens import Mapping, ScreenInfo, ScreenProvider, map_monitors
+from wallctl.qt.views import SceneView
+
+log = logging.getLogger("wallctl.wall")
+
+
+class MonitorView(SceneView):
+    """One monitor: a view onto its rectangle of the wall scene."""
+
+    painted = Signal(float)
+
+    def __init__(self, scene: WallScene, name: str) -> None:
+        super().__init__(scene)
+        self.setObjectName(name)
+        self.setWindowTitle(f"wallctl — {name}")
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
+        self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        self.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
+        self.setBackgroundBrush(scene.background())
+        self.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
+        self.setCursor(Qt.CursorShape.BlankCursor)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.area = QRectF()
+        self.paints = 0
+        self.last_paint = 0.0
+
+    def show_area(self, area: QRectF) -> None:
+        self.area = area
+        self.setSceneRect(area)
+        self.resetTransform()
+        if self.width() > 0 and self.height() > 0:
+            sx, sy = self.width() / area.width(), self.height() / area.height()
+            s = min(sx, sy)
+            if abs(s - 1.0) > 1e-3:
+                self.scale(s, s)
+        self.centerOn(area.center())
+        self.notify_items()
+
+    def resizeEvent(self, event: object) -> None:
+        super().resizeEvent(event)  # type: ignore[arg-type]
+        if not self.area.isNull():
+            self.show_area(self.area)
+
+    def paintEvent(self, event: object) -> None:
+        super().paintEvent(event)  # type: ignore[arg-type]
+        self.paints += 1
+        self.last_paint = time.perf_counter()
+        self.painted.emit(self.last_paint)
+
+
+class WallWindows:
+    """Creates, places and re-maps the monitor views; binds hotkeys on each."""
+
+    def __init__(
+        self,
+        scene: WallScene,
+        service: WallService,
+        screens: ScreenProvider,
+        *,
+        windowed: bool = False,
+        hotkeys: dict[str, Callable[[], None]] | None = None,
+    ) -> None:
+        self.scene = scene
+        self.service = service
+        self.screens = screens
+        self.windowed = windowed
+        self.hotkeys = hotkeys or {}
+        self.views: list[MonitorView] = []
+        self.mapping: Mapping | None = None
+        self.notice: str | None = None
+        screens.on_change(self.remap)
+        service.decision_changed.connect(self.on_decision)
+        service.layouts_changed.connect(lambda _l: self.remap())
+
+    # ---------------------------------------------------------------- mapping
+    def remap(self) -> None:
+        infos = self.screens.screens()
+        mapping = map_monitors(self.scene.layouts.wall, infos)
+        self.mapping = mapping
+        for v in self.views:
+            v.close()
+            v.deleteLater()
+        self.views = []
+        geo = self.scene.geometry
+        if mapping.complete and infos:
+            for (r, c), info in sorted(mapping.cells.items()):
+                self._open(f"{r},{c}@{info.name}", qrect(geo.monitor_rect(r, c)), info)
+            self.notice = None
+        else:
+            missing = len(mapping.missing)
+            total = self.scene.layouts.wall.rows * self.scene.layouts.wall.columns
+            self.notice = (
+                f"WALL SCALED: {total - missing} of {total} monitors present"
+                if infos
+                else "NO SCREEN: wall rendered off-screen only"
+            )
+            log.warning("%s (missing cells %s)", self.notice, mapping.missing)
+            present = list(mapping.cells.values()) + mapping.spare
+            if present:
+                span = _bounding(present)
+                w, h = geo.size
+                self._open("scaled", QRectF(0, 0, w, h), span)
+        self.scene.notice = self.notice
+        for b in self.scene.banners:
+            b.update()
+        self.service.state_changed.emit()
+
+    def _open(self, name: str, area: QRectF, info: ScreenInfo) -> None:
+        view = MonitorView(self.scene, name)
+        qscreen = self.screens.qscreen(info.name)
+        if self.windowed:
+            scale = 0.5
+            view.resize(int(area.width() * scale), int(area.height() * scale))
+        else:
+            if qscreen is not None:
+                view.setScreen(qscreen)
+            view.setGeometry(info.x, info.y, info.width, info.height)
+        for key, action in self.hotkeys.items():
+            sc = QShortcut(QKeySequence(key), view)
+            sc.setContext(Qt.ShortcutContext.WindowShortcut)
+            sc.activated.connect(action)
+        view.show_area(area)
+        if self.windowed:
+            view.show()
+        else:
+            view.showFullScreen()
+        view.show_area(area)
+        self.views.append(view)
+
+    def on_decision(self, decision: Decision) -> None:
+        self.scene.apply(decision)
+
+    def close(self) -> None:
+        for v in self.views:
+            v.close()
+        self.views = []
+
+
+def _bounding(infos: list[ScreenInfo]) -> ScreenInfo:
+    x0 = min(i.x for i in infos)
+    y0 = min(i.y for i in infos)
+    x1 = max(i.x + i.width for i in infos)
+    y1 = max(i.y + i.height for i in infos)
+    return ScreenInfo("+".join(i.name for i in infos), x0, y0, x1 - x0, y1 - y0)
+
+
+def rect_of(r: Rect) -> QRectF:
+    return qrect(r)
