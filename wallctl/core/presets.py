@@ -16,7 +16,7 @@ from typing import Any
 from wallctl.core.hotkeys import normalize_hotkey
 from wallctl.core.layout import Mode, WallSpec
 from wallctl.core.rules import RuleSet
-from wallctl.core.spec import Builder
+from wallctl.core.spec import Builder, items
 from wallctl.core.tiles import TILE_OPTIONS
 from wallctl.core.yamldoc import ConfigError, Doc, PathKey, Problem, load_yaml
 
@@ -87,7 +87,7 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
             )
             return
         modes[mode.name] = (mode, doc, path)
-        for i, region in enumerate(mode.regions):
+        for i, region in items(mode.regions):
             cls = TILE_OPTIONS[region.tile.type]
             opts: Any = b.build_model(cls, region.tile.options, (*path, "regions", i, "tile", "options"))
             if opts is not None:
@@ -182,7 +182,7 @@ def _check_wall(wall: WallSpec, doc: Doc) -> list[Problem]:
     out: list[Problem] = []
     seen: dict[tuple[int, int], int] = {}
     screens: dict[str, int] = {}
-    for i, m in enumerate(wall.monitors):
+    for i, m in items(wall.monitors):
         path = ("wall", "monitors", i)
         if m.row >= wall.rows or m.column >= wall.columns:
             out.append(
@@ -217,7 +217,7 @@ def _check_mode(wall: WallSpec, mode: Mode, doc: Doc, path: PathKey) -> list[Pro
     taken: dict[tuple[int, int], str] = {}
     if not mode.regions:
         out.append(doc.problem((*path, "regions"), f"mode {mode.name!r} has no regions"))
-    for i, r in enumerate(mode.regions):
+    for i, r in items(mode.regions):
         rp = (*path, "regions", i)
         if r.name in names:
             out.append(doc.problem((*rp, "name"), f"region name {r.name!r} is used twice in mode {mode.name!r}"))
@@ -279,7 +279,7 @@ def _check_hotkeys(modes: dict[str, tuple[Mode, Doc, PathKey]], reserved: dict[s
 def _check_rules(rules: RuleSet, doc: Doc, modes: dict[str, Mode]) -> list[Problem]:
     out: list[Problem] = []
     names: set[str] = set()
-    for i, rule in enumerate(rules.rules):
+    for i, rule in items(rules.rules):
         rp: PathKey = ("rules", i)
         if rule.name in names:
             out.append(doc.problem((*rp, "name"), f"rule name {rule.name!r} is used twice"))

@@ -9,7 +9,7 @@ from typing import Literal
 from wallctl.core.alarm import Alarm
 from wallctl.core.match import AlarmMatch, Groups
 from wallctl.core.severity import Severity
-from wallctl.core.spec import Builder, spec
+from wallctl.core.spec import Builder, items, spec
 from wallctl.core.yamldoc import ConfigError, Problem, load_yaml
 
 Priority = Literal["high", "medium", "low", "cue"]
@@ -99,7 +99,7 @@ def load_soundmap(path: str | Path, groups: Groups | None = None, *, check_files
     base = Path(path).parent
     if model is not None:
         names = set(model.sounds)
-        for i, entry in enumerate(model.map):
+        for i, entry in items(model.map):
             if entry.sound not in names:
                 problems.append(
                     doc.problem(

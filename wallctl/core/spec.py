@@ -11,6 +11,7 @@ import dataclasses
 import difflib
 import types
 import typing
+from collections.abc import Iterator, Sequence
 from enum import Enum
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
@@ -77,6 +78,7 @@ class Builder:
                     return ()
                 self.error(path, f"{where}: expected a list, got {_show(value)}")
                 return ()
+            # a failed item stays as None so indexes (and so locations) of the others stay right
             return tuple(self.build(item_type, v, (*path, i)) for i, v in enumerate(value))
         if origin is dict:
             _, vt = get_args(tp)
@@ -152,7 +154,10 @@ class Builder:
                 before = len(self.problems)
                 built = self.build(hints[f.name], value[name], (*path, name))
                 if len(self.problems) > before:
-                    ok = False
+                    if get_origin(hints[f.name]) in (tuple, list) and isinstance(value[name], list):
+                        kwargs[f.name] = built  # keep the good items so cross-checks still run on them
+                    else:
+                        ok = False
                     continue
                 if isinstance(built, int | float) and not isinstance(built, bool):
                     lo, hi = f.metadata.get("minimum"), f.metadata.get("maximum")
@@ -176,6 +181,14 @@ class Builder:
         except (ValueError, TypeError) as exc:
             self.error(path, f"{where}: {exc}")
             return None
+
+
+def items(seq: Sequence[T]) -> Iterator[tuple[int, T]]:
+    """Index and item of a built sequence, skipping items that failed validation (they are left as None so
+    that the indexes, and so the reported locations, of the others stay right)."""
+    for i, item in enumerate(seq):
+        if item is not None:
+            yield i, item
 
 
 def build_doc(cls: type[T], doc: Doc, path: PathKey = ()) -> T:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import networkx as nx
 
-from wallctl.core.spec import Builder, spec
+from wallctl.core.spec import Builder, items, spec
 from wallctl.core.yamldoc import ConfigError, Problem, load_yaml
 
 NodeKind = Literal[
@@ -138,8 +138,8 @@ def load_topology_yaml(path: str | Path) -> Topology:
     problems = list(b.problems)
     if model is not None:
         ids: dict[str, int] = {}
-        sites = {s.id for s in model.sites}
-        for i, n in enumerate(model.nodes):
+        sites = {s.id for _, s in items(model.sites)}
+        for i, n in items(model.nodes):
             if n.id in ids:
                 problems.append(
                     doc.problem(("nodes", i, "id"), f"node id {n.id!r} is used twice (also nodes[{ids[n.id]}])")
@@ -149,7 +149,7 @@ def load_topology_yaml(path: str | Path) -> Topology:
                 problems.append(doc.problem(("nodes", i, "site"), f"node {n.id!r} names unknown site {n.site!r}"))
             if (n.x is None) != (n.y is None):
                 problems.append(doc.problem(("nodes", i), f"node {n.id!r} needs both x and y, or neither"))
-        for i, link in enumerate(model.links):
+        for i, link in items(model.links):
             for end in ("a", "b"):
                 nid = getattr(link, end)
                 if nid not in ids:
@@ -159,7 +159,7 @@ def load_topology_yaml(path: str | Path) -> Topology:
         if model.root is not None and model.root not in ids:
             problems.append(doc.problem(("root",), f"root {model.root!r} is not a node"))
     if problems or model is None:
-        raise ConfigError(problems or [Problem(str(path), 1, 1, "invalid topology")])
+        raise ConfigError(sorted(set(problems)) or [Problem(str(path), 1, 1, "invalid topology")])
     topo = build_topology(model, Path(path))
     ensure_positions(topo)
     return topo
