@@ -15,8 +15,20 @@ from tests.support.alsa import AlsaCapture
 from tests.support.mosquitto import Mosquitto
 
 ROOT = Path(__file__).resolve().parent.parent
-SCREENS = [{"name": f"WALL-{r * 3 + c + 1}", "x": c * 1920, "y": r * 1080, "width": 1920, "height": 1080,
-            "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1} for r in range(2) for c in range(3)]
+SCREENS = [
+    {
+        "name": f"WALL-{r * 3 + c + 1}",
+        "x": c * 1920,
+        "y": r * 1080,
+        "width": 1920,
+        "height": 1080,
+        "logicalDpi": 96,
+        "logicalBaseDpi": 96,
+        "dpr": 1,
+    }
+    for r in range(2)
+    for c in range(3)
+]
 
 
 def screens_config(directory: Path) -> str:

@@ -13,8 +13,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CORE = ROOT / "wallctl" / "core"
-FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "wallctl.qt", "wallctl.adapters", "wallctl.app", "paho",
-             "simpleaudio", "amqtt")
+FORBIDDEN = (
+    "PySide6",
+    "shiboken6",
+    "pyqtgraph",
+    "wallctl.qt",
+    "wallctl.adapters",
+    "wallctl.app",
+    "paho",
+    "simpleaudio",
+    "amqtt",
+)
 
 
 def static_violations() -> list[str]:
@@ -35,10 +44,13 @@ def static_violations() -> list[str]:
 
 def dynamic_violations() -> list[str]:
     modules = sorted("wallctl.core." + p.stem for p in CORE.glob("*.py") if p.stem != "__init__")
-    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules) +
-            f"bad = [m for m in sys.modules if m.split('.')[0] in {[f for f in FORBIDDEN if '.' not in f]!r} "
-            "or any(m.startswith(p) for p in ('wallctl.qt', 'wallctl.adapters', 'wallctl.app'))]\n"
-            "print('\\n'.join(sorted(bad)))\n")
+    code = (
+        "import sys\n"
+        + "".join(f"import {m}\n" for m in modules)
+        + f"bad = [m for m in sys.modules if m.split('.')[0] in {[f for f in FORBIDDEN if '.' not in f]!r} "
+        "or any(m.startswith(p) for p in ('wallctl.qt', 'wallctl.adapters', 'wallctl.app'))]\n"
+        "print('\\n'.join(sorted(bad)))\n"
+    )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False)
     if res.returncode != 0:
         return [f"importing the core failed:\n{res.stderr}"]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from wallctl.core.alarm import AlarmState, Flag
 from wallctl.core.clock import ManualClock
 from wallctl.core.engine import AlarmEngine, ChangeKind, CorrelationGroup, EnginePolicy, OperatorError
@@ -116,8 +115,9 @@ def test_escalation_while_unacked_annunciates(engine: AlarmEngine) -> None:
 
 
 @pytest.mark.parametrize("prepare", ["unack", "acked", "rtnun"])
-def test_shelve_from_any_state_and_unshelve_to_the_right_state(engine: AlarmEngine, clock: ManualClock,
-                                                               prepare: str) -> None:
+def test_shelve_from_any_state_and_unshelve_to_the_right_state(
+    engine: AlarmEngine, clock: ManualClock, prepare: str
+) -> None:
     engine.ingest(ev())
     if prepare == "acked":
         engine.ack(KEY)
@@ -206,8 +206,9 @@ def test_latching_alarm_stays_until_reset(clock: ManualClock) -> None:
 
 
 def test_correlation_group_folds_raise_and_clear_types(clock: ManualClock) -> None:
-    engine = AlarmEngine(clock, EnginePolicy(correlation=(CorrelationGroup("link", frozenset({"link_down"}),
-                                                                           frozenset({"link_up"})),)))
+    engine = AlarmEngine(
+        clock, EnginePolicy(correlation=(CorrelationGroup("link", frozenset({"link_down"}), frozenset({"link_up"})),))
+    )
     engine.ingest(ev("r1", "link_down", S.MAJOR))
     assert engine.get(("r1", "link")) is not None
     engine.ingest(ev("r1", "link_up", S.WARNING))  # any severity: a clear type clears

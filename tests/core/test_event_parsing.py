@@ -7,7 +7,6 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from wallctl.core.event import EventRejected, RejectReason, TopicTemplate, parse_event
 from wallctl.core.severity import Severity
 
@@ -21,9 +20,20 @@ def parse(payload: bytes | str, topic: str = T, **kw: object) -> object:
 
 
 def test_full_payload() -> None:
-    e = parse(json.dumps({"source": "sw1", "type": "link_down", "severity": "MAJOR", "category": "network",
-                          "id": "x1", "time": "2026-11-22T10:00:00Z", "text": "Gi0/1 down",
-                          "attributes": {"interface": "Gi0/1"}}))
+    e = parse(
+        json.dumps(
+            {
+                "source": "sw1",
+                "type": "link_down",
+                "severity": "MAJOR",
+                "category": "network",
+                "id": "x1",
+                "time": "2026-11-22T10:00:00Z",
+                "text": "Gi0/1 down",
+                "attributes": {"interface": "Gi0/1"},
+            }
+        )
+    )
     assert e.source == "sw1" and e.type == "link_down" and e.severity is Severity.MAJOR  # type: ignore[attr-defined]
     assert e.time == 1795341600.0 and e.id == "x1" and e.attributes["interface"] == "Gi0/1"  # type: ignore[attr-defined]
     assert e.key == ("sw1", "link_down")  # type: ignore[attr-defined]
@@ -53,9 +63,16 @@ def test_epoch_time_and_default_time() -> None:
         (b'{"source": 5, "type": "t", "severity": "minor"}', RejectReason.WRONG_TYPE, "'source' must be a string"),
         (b'{"source": "a", "type": "t", "severity": "bad"}', RejectReason.UNKNOWN_SEVERITY, "'bad'"),
         (b'{"source": "a", "type": "t", "severity": "minor", "time": "yesterday"}', RejectReason.BAD_TIME, "RFC 3339"),
-        (b'{"source": "a", "type": "t", "severity": "minor", "time": "2026-01-01T00:00:00"}', RejectReason.BAD_TIME,
-         "UTC offset"),
-        (b'{"source": "a", "type": "t", "severity": "minor", "attributes": [1]}', RejectReason.WRONG_TYPE, "attributes"),
+        (
+            b'{"source": "a", "type": "t", "severity": "minor", "time": "2026-01-01T00:00:00"}',
+            RejectReason.BAD_TIME,
+            "UTC offset",
+        ),
+        (
+            b'{"source": "a", "type": "t", "severity": "minor", "attributes": [1]}',
+            RejectReason.WRONG_TYPE,
+            "attributes",
+        ),
         (b'{"source": "a", "type": "t", "severity": "minor", "id": true}', RejectReason.WRONG_TYPE, "'id'"),
     ],
 )
@@ -79,11 +96,21 @@ def test_bad_template_is_refused() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.binary(max_size=300) | st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda kids: st.lists(kids, max_size=4) | st.dictionaries(
-        st.sampled_from(["source", "type", "severity", "time", "id", "attributes", "text", "x"]), kids, max_size=6),
-    max_leaves=12).map(lambda v: json.dumps(v).encode()))
+@given(
+    st.binary(max_size=300)
+    | st.recursive(
+        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+        lambda kids: (
+            st.lists(kids, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(["source", "type", "severity", "time", "id", "attributes", "text", "x"]),
+                kids,
+                max_size=6,
+            )
+        ),
+        max_leaves=12,
+    ).map(lambda v: json.dumps(v).encode())
+)
 def test_fuzz_every_payload_is_an_event_or_a_reasoned_rejection(payload: bytes) -> None:
     try:
         e = parse_event("noc/events/x/y", payload, received=0.0, templates=TPL)

@@ -7,7 +7,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from wallctl.core.config import load_config
 from wallctl.core.presets import load_layouts
 from wallctl.core.soundmap import load_soundmap
@@ -46,7 +45,9 @@ def test_shipped_files_are_valid() -> None:
 
 
 def test_broken_mode_file_reports_each_problem_with_location(layouts: Path) -> None:
-    f = write(layouts / "modes" / "09-broken.yaml", """\
+    f = write(
+        layouts / "modes" / "09-broken.yaml",
+        """\
         name: broken
         hotkey: F1
         focus: nowhere
@@ -55,15 +56,21 @@ def test_broken_mode_file_reports_each_problem_with_location(layouts: Path) -> N
           - {name: b, row: 0, column: 1, tile: {type: text, options: {txt: hi}}}
           - {name: c, row: 1, column: 2, columns: 3, tile: {type: alarm_list}}
           - {name: a, row: 1, column: 0, tile: {type: alarm_summary}}
-        """)
+        """,
+    )
     got = problems(load_layouts, layouts, reserved_hotkeys={"ack": "A"})
-    assert f"{f}:6:63: regions[1].tile.options: unknown key 'txt' (did you mean 'text'?); expected one of align, font_pt, text" in got
+    assert (
+        f"{f}:6:63: regions[1].tile.options: unknown key 'txt' (did you mean 'text'?); expected one of align, font_pt, text"
+        in got
+    )
     assert f"{f}:6:5: region 'b' overlaps region 'a' at row 0, column 1" in got
     assert len(got) == 6  # all of them in one run
 
 
 def test_cross_checks(layouts: Path) -> None:
-    f = write(layouts / "modes" / "09-x.yaml", """\
+    f = write(
+        layouts / "modes" / "09-x.yaml",
+        """\
         name: x
         hotkey: F1
         focus: nowhere
@@ -72,7 +79,8 @@ def test_cross_checks(layouts: Path) -> None:
           - {name: b, row: 0, column: 1, tile: {type: text}}
           - {name: c, row: 1, column: 2, columns: 3, tile: {type: alarm_list}}
           - {name: a, row: 1, column: 0, tile: {type: alarm_summary}}
-        """)
+        """,
+    )
     got = problems(load_layouts, layouts, reserved_hotkeys={"ack": "A"})
     assert f"{f}:6:5: region 'b' overlaps region 'a' at row 0, column 1" in got
     assert f"{f}:7:5: region 'c' (rows 1..1, columns 2..4) is off the 2x3 grid" in got
@@ -82,19 +90,26 @@ def test_cross_checks(layouts: Path) -> None:
 
 
 def test_unknown_tile_type_and_bad_types(layouts: Path) -> None:
-    f = write(layouts / "modes" / "09-y.yaml", """\
+    f = write(
+        layouts / "modes" / "09-y.yaml",
+        """\
         name: y
         regions:
           - {name: a, row: zero, column: 0, tile: {type: topolgy}}
-        """)
+        """,
+    )
     got = problems(load_layouts, layouts)
     assert f"{f}:3:20: regions[0].row: expected an integer, got 'zero'" in got
-    assert any(p.startswith(f"{f}:3:50: regions[0].tile.type: 'topolgy' is not one of") and "did you mean 'topology'" in p
-               for p in got)
+    assert any(
+        p.startswith(f"{f}:3:50: regions[0].tile.type: 'topolgy' is not one of") and "did you mean 'topology'" in p
+        for p in got
+    )
 
 
 def test_rules_unknown_mode_region_and_severity(layouts: Path) -> None:
-    f = write(layouts / "rules.yaml", """\
+    f = write(
+        layouts / "rules.yaml",
+        """\
         rules:
           - name: r1
             mode: nope
@@ -105,7 +120,8 @@ def test_rules_unknown_mode_region_and_severity(layouts: Path) -> None:
           - name: r1
             mode: normal
             when: {count_at_least: 2, count_exit_below: 5}
-        """)
+        """,
+    )
     got = problems(load_layouts, layouts)
     assert any(p.startswith(f"{f}:3:11: rule 'r1' names unknown mode 'nope'") for p in got)
     assert any(p.startswith(f"{f}:7:19: region 'sidebar' is not in mode 'incident'") for p in got)
@@ -127,7 +143,9 @@ def test_duplicate_keys_are_errors(layouts: Path) -> None:
 
 
 def test_wall_problems(layouts: Path) -> None:
-    f = write(layouts / "wall.yaml", """\
+    f = write(
+        layouts / "wall.yaml",
+        """\
         wall:
           rows: 2
           columns: 3
@@ -137,14 +155,19 @@ def test_wall_problems(layouts: Path) -> None:
             - {row: 0, column: 0, screen: A}
             - {row: 3, column: 0}
           colums: 4
-        """)
+        """,
+    )
     got = problems(load_layouts, layouts)
-    assert f"{f}:9:3: wall: unknown key 'colums' (did you mean 'columns'?); expected one of banner, bezel_compensation, " \
-           "bezel_mm, columns, default_mode, focus_zone, monitors, name, panel, rows" in got
+    assert (
+        f"{f}:9:3: wall: unknown key 'colums' (did you mean 'columns'?); expected one of banner, bezel_compensation, "
+        "bezel_mm, columns, default_mode, focus_zone, monitors, name, panel, rows" in got
+    )
 
 
 def test_wall_cross_checks(layouts: Path) -> None:
-    f = write(layouts / "wall.yaml", """\
+    f = write(
+        layouts / "wall.yaml",
+        """\
         wall:
           rows: 2
           columns: 3
@@ -153,7 +176,8 @@ def test_wall_cross_checks(layouts: Path) -> None:
             - {row: 0, column: 0, screen: A}
             - {row: 0, column: 0, screen: A}
             - {row: 3, column: 0}
-        """)
+        """,
+    )
     got = problems(load_layouts, layouts)
     assert f"{f}:7:7: two monitors in cell row 0, column 0 (also monitors[0])" in got
     assert f"{f}:7:35: screen 'A' is used twice (also monitors[0])" in got
@@ -162,7 +186,9 @@ def test_wall_cross_checks(layouts: Path) -> None:
 
 
 def test_config_problems(tmp_path: Path) -> None:
-    f = write(tmp_path / "c.yaml", """\
+    f = write(
+        tmp_path / "c.yaml",
+        """\
         wall_id: w
         mqtt:
           port: 99999
@@ -172,7 +198,8 @@ def test_config_problems(tmp_path: Path) -> None:
           topic_templates: ["noc/{bogus}"]
         heartbeats:
           - {interval_s: 60}
-        """)
+        """,
+    )
     got = problems(load_config, f)
     assert f"{f}:3:9: mqtt.port: 99999 is out of range; expected between 1 and 65535" in got
     assert f"{f}:4:13: mqtt.protocol: 4 is not one of 5, 3.1.1" in got
@@ -181,7 +208,9 @@ def test_config_problems(tmp_path: Path) -> None:
 
 
 def test_soundmap_problems(tmp_path: Path) -> None:
-    f = write(tmp_path / "s.yaml", """\
+    f = write(
+        tmp_path / "s.yaml",
+        """\
         sounds:
           a: {file: missing.wav}
         map:
@@ -189,7 +218,8 @@ def test_soundmap_problems(tmp_path: Path) -> None:
         defaults:
           critcal: {sound: a}
         specials: {ringback: a}
-        """)
+        """,
+    )
     got = problems(load_soundmap, f)
     assert f"{f}:2:13: sound file '{tmp_path / 'missing.wav'}' not found" in got
     assert f"{f}:4:13: unknown sound 'b'; defined: a" in got
@@ -198,7 +228,9 @@ def test_soundmap_problems(tmp_path: Path) -> None:
 
 
 def test_topology_problems(tmp_path: Path) -> None:
-    f = write(tmp_path / "t.yaml", """\
+    f = write(
+        tmp_path / "t.yaml",
+        """\
         root: r0
         sites: [{id: s1}]
         nodes:
@@ -208,7 +240,8 @@ def test_topology_problems(tmp_path: Path) -> None:
         links:
           - {a: a, b: zz}
           - {a: b, b: b}
-        """)
+        """,
+    )
     got = problems(load_topology, f)
     assert f"{f}:1:7: root 'r0' is not a node" in got
     assert f"{f}:4:19: node 'a' names unknown site 's2'" in got

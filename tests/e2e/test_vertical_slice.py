@@ -14,18 +14,28 @@ from tests.support.wall import Observer, WallProcess, write_config
 pytestmark = pytest.mark.e2e
 
 
-def test_event_switches_mode_publishes_state_and_sounds(tmp_path: Path, mosquitto: Mosquitto, alsa: AlsaCapture) -> None:
+def test_event_switches_mode_publishes_state_and_sounds(
+    tmp_path: Path, mosquitto: Mosquitto, alsa: AlsaCapture
+) -> None:
     cfg = write_config(tmp_path, wall_id="slice", port=mosquitto.port)
     obs = Observer(mosquitto.port, "wallctl/slice")
     wall = WallProcess(cfg, env=alsa.env).start()
     try:
-        obs.wait(lambda o: o.status == "online" and o.state is not None and o.state["broker"] == "connected",
-                 what="wall online")
+        obs.wait(
+            lambda o: o.status == "online" and o.state is not None and o.state["broker"] == "connected",
+            what="wall online",
+        )
         assert obs.state is not None and obs.state["mode"] == "normal"
         assert obs.state["alarms"]["active"] == 0
         t_event = time.time()
-        obs.event("network/br05-rtr", source="br05-rtr", type="node_down", severity="critical",
-                  text="branch router down", id="evt-1")
+        obs.event(
+            "network/br05-rtr",
+            source="br05-rtr",
+            type="node_down",
+            severity="critical",
+            text="branch router down",
+            id="evt-1",
+        )
         obs.wait(lambda o: o.state["mode"] == "incident", what="incident mode")
         st = obs.state
         assert st["highest"] == "critical"
@@ -49,7 +59,11 @@ def test_event_switches_mode_publishes_state_and_sounds(tmp_path: Path, mosquitt
         # acknowledge over MQTT: the horn stops, the alarm is ACKED, the mode holds (critical still standing)
         obs.command(action="ack", source="br05-rtr", type="node_down", request_id="r1")
         obs.wait(lambda o: any(r.get("request_id") == "r1" for r in o.results), what="command reply")
-        assert next(r for r in obs.results if r["request_id"] == "r1") == {"request_id": "r1", "ok": True, "error": None}
+        assert next(r for r in obs.results if r["request_id"] == "r1") == {
+            "request_id": "r1",
+            "ok": True,
+            "error": None,
+        }
         obs.wait(lambda o: o.state["alarms"]["unacked"] == 0 and o.state["audible"]["sound"] is None, what="acked")
         assert obs.state["mode"] == "incident"
     finally:

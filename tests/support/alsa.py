@@ -41,7 +41,7 @@ class Capture:
         win = max(1, int(self.rate * 0.005))
         env = np.convolve(x, np.ones(win) / win, mode="same")
         on = env > threshold * env.max()
-        count, last_off, prev = 0, -10**9, False
+        count, last_off, prev = 0, -(10**9), False
         for i, v in enumerate(on):
             if v and not prev and (i - last_off) > min_gap_s * self.rate:
                 count += 1
@@ -60,8 +60,7 @@ class AlsaCapture:
         script.chmod(0o755)
         self.conf = self.dir / "asound.conf"
         self.conf.write_text(
-            "pcm.!default {\n  type file\n  slave.pcm { type null }\n"
-            f'  file "|{script} %r %c"\n  format "raw"\n}}\n'
+            f'pcm.!default {{\n  type file\n  slave.pcm {{ type null }}\n  file "|{script} %r %c"\n  format "raw"\n}}\n'
         )
 
     @property

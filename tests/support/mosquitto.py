@@ -22,15 +22,23 @@ class Mosquitto:
     def __init__(self, *, persistence: bool = False, port: int | None = None) -> None:
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
-            raise RuntimeError("mosquitto is not installed: run 'make test' (it installs it) or apt-get install mosquitto")
+            raise RuntimeError(
+                "mosquitto is not installed: run 'make test' (it installs it) or apt-get install mosquitto"
+            )
         self.exe = exe
         self.port = port or free_port()
         self.dir = Path(tempfile.mkdtemp(prefix="wallctl-mosquitto-"))
         os.chmod(self.dir, 0o777)  # mosquitto drops to its own user when started as root
         self.persistence = persistence
         self.conf = self.dir / "mosquitto.conf"
-        lines = [f"listener {self.port} 127.0.0.1", "allow_anonymous true", "max_queued_messages 100000",
-                 f"log_dest file {self.dir / 'mosquitto.log'}", "log_type error", "log_type warning"]
+        lines = [
+            f"listener {self.port} 127.0.0.1",
+            "allow_anonymous true",
+            "max_queued_messages 100000",
+            f"log_dest file {self.dir / 'mosquitto.log'}",
+            "log_type error",
+            "log_type warning",
+        ]
         if persistence:
             lines += ["persistence true", f"persistence_location {self.dir}/", "autosave_interval 1"]
         self.conf.write_text("\n".join(lines) + "\n")
@@ -46,7 +54,7 @@ class Mosquitto:
                     return self
             except OSError:
                 if self.proc.poll() is not None:
-                    raise RuntimeError(f"mosquitto exited: {(self.dir / 'stderr.log').read_text()}")
+                    raise RuntimeError(f"mosquitto exited: {(self.dir / 'stderr.log').read_text()}") from None
                 time.sleep(0.05)
         raise RuntimeError(f"mosquitto did not listen on {self.port}")
 

@@ -19,16 +19,23 @@ from paho.mqtt.enums import CallbackAPIVersion
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def write_config(directory: Path, *, wall_id: str = "test", port: int = 1883, extra: str = "",
-                 mqtt_extra: str = "", layouts: Path | None = None) -> Path:
+def write_config(
+    directory: Path,
+    *,
+    wall_id: str = "test",
+    port: int = 1883,
+    extra: str = "",
+    mqtt_extra: str = "",
+    layouts: Path | None = None,
+) -> Path:
     """A config in ``directory`` that uses the repository's layouts, topology and sounds, and a private journal."""
     path = directory / "wallctl.yaml"
     path.write_text(f"""\
 wall_id: {wall_id}
-layouts: {layouts or ROOT / 'layouts'}
-topology: {ROOT / 'topology' / 'estate.yaml'}
-sounds: {ROOT / 'sounds' / 'soundmap.yaml'}
-journal: {directory / 'journal.sqlite3'}
+layouts: {layouts or ROOT / "layouts"}
+topology: {ROOT / "topology" / "estate.yaml"}
+sounds: {ROOT / "sounds" / "soundmap.yaml"}
+journal: {directory / "journal.sqlite3"}
 mqtt:
   host: 127.0.0.1
   port: {port}
@@ -58,9 +65,14 @@ class WallProcess:
         env.update(self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")
         self._fh = self.log.open("a")
-        self.proc = subprocess.Popen([sys.executable, "-m", "wallctl", "-v", "run", "--config", str(self.config),
-                                      *self.args], env=env, stdout=self._fh, stderr=subprocess.STDOUT, text=True,
-                                     cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wallctl", "-v", "run", "--config", str(self.config), *self.args],
+            env=env,
+            stdout=self._fh,
+            stderr=subprocess.STDOUT,
+            text=True,
+            cwd=ROOT,
+        )
         return self
 
     def stop(self, timeout: float = 10) -> int:
@@ -111,7 +123,7 @@ class Observer:
         self.client.loop_start()
 
     def _on_message(self, _c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
-        sub = msg.topic[len(self.prefix) + 1:]
+        sub = msg.topic[len(self.prefix) + 1 :]
         with self.lock:
             if sub == "state":
                 self.state = json.loads(msg.payload)

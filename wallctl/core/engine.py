@@ -293,9 +293,7 @@ class AlarmEngine:
         if self._down.get(key[0]) == key:
             self._node_up(key[0])
         self._apply_counts(alarm, old_sig)
-        change = self._emit(alarm, ChangeKind.CLEAR, old_state, ring_back=ring_back, replay=event.retained)
-        self._drop_if_normal(alarm)
-        return change
+        return self._emit(alarm, ChangeKind.CLEAR, old_state, ring_back=ring_back, replay=event.retained)
 
     # ------------------------------------------------------------------ operator actions
     def ack(self, key: AlarmKey) -> AlarmChange:
@@ -306,9 +304,7 @@ class AlarmEngine:
         alarm.acked = True
         alarm.flags.discard(Flag.LATCHED)
         self._apply_counts(alarm, old_sig)
-        change = self._emit(alarm, ChangeKind.ACK, old_state)
-        self._drop_if_normal(alarm)
-        return change
+        return self._emit(alarm, ChangeKind.ACK, old_state)
 
     def ack_all(self) -> int:
         keys = [a.key for a in self._alarms.values() if a.state in UNACKED_STATES]
@@ -340,20 +336,16 @@ class AlarmEngine:
         old_sig, old_state = self._signature(alarm), alarm.state
         alarm.shelved_until = None
         self._apply_counts(alarm, old_sig)
-        change = self._emit(
+        return self._emit(
             alarm, ChangeKind.UNSHELVE, old_state, annunciate=alarm.state is AlarmState.UNACK and not self._quiet(alarm)
         )
-        self._drop_if_normal(alarm)
-        return change
 
     def set_out_of_service(self, key: AlarmKey, out: bool) -> AlarmChange:
         alarm = self._require(key)
         old_sig, old_state = self._signature(alarm), alarm.state
         alarm.out_of_service = out
         self._apply_counts(alarm, old_sig)
-        change = self._emit(alarm, ChangeKind.OUT_OF_SERVICE, old_state)
-        self._drop_if_normal(alarm)
-        return change
+        return self._emit(alarm, ChangeKind.OUT_OF_SERVICE, old_state)
 
     def add_maintenance(self, window: MaintenanceWindow) -> None:
         self.maintenance.append(window)
@@ -442,6 +434,8 @@ class AlarmEngine:
         ring_back: bool = False,
         replay: bool = False,
     ) -> AlarmChange:
+        if alarm.state is AlarmState.NORM:
+            self._drop(alarm)  # gone before anyone hears of it: subscribers see engine.get(key) is None
         change = AlarmChange(
             key=alarm.key,
             kind=kind,
@@ -455,15 +449,16 @@ class AlarmEngine:
         self.changed.emit(change)
         return change
 
-    def _drop_if_normal(self, alarm: Alarm) -> None:
-        if alarm.state is AlarmState.NORM:
-            self._count((alarm.state, alarm.severity), -1)
-            del self._alarms[alarm.key]
-            keys = self._by_source.get(alarm.source)
-            if keys is not None:
-                keys.discard(alarm.key)
-                if not keys:
-                    del self._by_source[alarm.source]
+    def _drop(self, alarm: Alarm) -> None:
+        if self._alarms.get(alarm.key) is not alarm:
+            return
+        self._count((alarm.state, alarm.severity), -1)
+        del self._alarms[alarm.key]
+        keys = self._by_source.get(alarm.source)
+        if keys is not None:
+            keys.discard(alarm.key)
+            if not keys:
+                del self._by_source[alarm.source]
 
     def _quiet(self, alarm: Alarm) -> bool:
         """Alarms that must not start a sound by themselves: consequences and chattering ones."""
@@ -518,7 +513,6 @@ class AlarmEngine:
                 alarm.suppressed = suppressed
                 self._apply_counts(alarm, old_sig)
                 self._emit(alarm, ChangeKind.SUPPRESS, old_state)
-                self._drop_if_normal(alarm)
 
     # topology-aware suppression ---------------------------------------------------------
     def _refresh_cause(self, alarm: Alarm) -> bool:
