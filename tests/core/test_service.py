@@ -1,0 +1,167 @@
+"""The wall service: commands with their audit trail, the state payload of the contract, link and feed alarms,
+restore after restart."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wallctl.app import build_core
+from wallctl.core.clock import ManualClock
+from wallctl.core.commands import CommandError, parse_command
+from wallctl.core.config import load_config
+from wallctl.core.event import Event
+from wallctl.core.service import WallService
+from wallctl.core.severity import Severity
+from tests.support.wall import write_config
+
+S = Severity
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.played: list[str] = []
+
+    def play(self, sound: object, volume: float) -> None:
+        self.played.append(sound.name)  # type: ignore[attr-defined]
+
+    def stop(self) -> None:
+        pass
+
+
+def make(tmp_path: Path, clock: ManualClock | None = None, extra: str = "") -> tuple[WallService, ManualClock]:
+    clock = clock or ManualClock()
+    cfg = load_config(write_config(tmp_path, extra=extra))
+    core = build_core(cfg, clock=clock, sink=Sink())
+    core.service.set_link("connected")
+    return core.service, clock
+
+
+def cmd(service: WallService, text: str, token: str | None = None) -> str | None:
+    return service.execute(parse_command(text, token=token), "mqtt", "nms-1")
+
+
+def test_state_payload_follows_the_contract(tmp_path: Path) -> None:
+    s, clock = make(tmp_path)
+    s.ingest(Event("br05-rtr", "node_down", S.CRITICAL, clock.now(), category="network"))
+    s.ingest(Event("dc1-app-01", "cpu_high", S.MINOR, clock.now(), category="system"))
+    s.evaluate(force=True)
+    st = s.state_payload(7)
+    assert set(st) >= {"wall_id", "seq", "time", "mode", "focus", "pinned", "alarms", "highest", "flood", "audible",
+                       "broker", "rejected_events"}
+    assert st["seq"] == 7 and st["mode"] == "incident" and st["pinned"] is None and st["highest"] == "critical"
+    assert st["alarms"] == {"active": 2, "unacked": 2, "shelved": 0, "suppressed": 0,
+                            "by_severity": {"critical": 1, "minor": 1}}
+    assert st["audible"] == {"sound": "network_high", "silenced_until": None}
+    assert st["broker"] == "connected" and st["rejected_events"] == 0
+    json.dumps(st)
+    alarms = s.alarms_payload(3)
+    assert [a["source"] for a in alarms["alarms"]] == ["br05-rtr", "dc1-app-01"]
+    assert set(alarms["alarms"][0]) >= {"source", "type", "severity", "state", "count", "first", "last", "text",
+                                        "category", "flags", "cause"}
+
+
+def test_commands_are_obeyed_and_audited(tmp_path: Path) -> None:
+    s, clock = make(tmp_path)
+    s.ingest(Event("r1", "down", S.MAJOR, clock.now(), category="network"))
+    assert cmd(s, '{"action": "ack", "source": "r1", "type": "down", "request_id": 1}') is None
+    assert cmd(s, '{"action": "ack", "source": "r1", "type": "down"}') == "alarm r1/down is already acknowledged (ACKED)"
+    assert cmd(s, '{"action": "shelve", "source": "r1", "type": "down", "seconds": 60}') is None
+    assert cmd(s, '{"action": "unshelve", "source": "r1", "type": "down"}') is None
+    assert cmd(s, '{"action": "silence", "seconds": 30}') is None
+    assert cmd(s, '{"action": "mode", "mode": "briefing", "pin_s": 60}') is None
+    assert s.decision.mode == "briefing" and s.decision.pin is not None
+    assert cmd(s, '{"action": "mode", "mode": "nope"}').startswith("unknown mode 'nope'")  # type: ignore[union-attr]
+    assert cmd(s, '{"action": "release"}') is None
+    assert cmd(s, '{"action": "release"}') == "no mode is pinned"
+    assert cmd(s, '{"action": "ack_all"}') == "nothing to acknowledge"
+    log = s.journal.audit_log()  # type: ignore[union-attr]
+    assert [(e.action, e.ok) for e in log] == [("ack", True), ("ack", False), ("shelve", True), ("unshelve", True),
+                                                ("silence", True), ("mode", True), ("mode", False), ("release", True),
+                                                ("release", False), ("ack_all", False)]
+    assert all(e.origin == "mqtt" and e.actor == "nms-1" for e in log)
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ('{"action": "ack"}', "action 'ack' needs field 'source'"),
+        ('{"action": "fly"}', "unknown action 'fly'"),
+        ('{"action": "silence", "seconds": -1}', "must be positive"),
+        ('{"action": "silence", "seconds": "ten"}', "must be a number"),
+        ('{"action": "release", "extra": 1}', "does not take extra"),
+        ("not json", "command is not JSON"),
+    ],
+)
+def test_bad_commands_are_refused_with_reasons(text: str, error: str) -> None:
+    with pytest.raises(CommandError, match=error):
+        parse_command(text)
+
+
+def test_token_is_required_when_configured() -> None:
+    with pytest.raises(CommandError, match="missing or wrong token") as info:
+        parse_command('{"action": "ack_all", "request_id": "q"}', token="s3cret")
+    assert info.value.request_id == "q"
+    with pytest.raises(CommandError, match="missing or wrong token"):
+        parse_command('{"action": "ack_all", "token": "guess"}', token="s3cret")
+    assert parse_command('{"action": "ack_all", "token": "s3cret"}', token="s3cret").action == "ack_all"
+
+
+def test_new_critical_breaks_a_pin(tmp_path: Path) -> None:
+    s, clock = make(tmp_path)
+    cmd(s, '{"action": "mode", "mode": "briefing"}')
+    s.ingest(Event("r1", "down", S.MAJOR, clock.now(), category="network"))
+    assert s.evaluate(force=True).mode == "briefing"
+    s.ingest(Event("r2", "down", S.CRITICAL, clock.now(), category="network"))
+    assert s.evaluate(force=True).mode == "incident"
+    assert any(e.action == "pin_broken" for e in s.journal.audit_log())  # type: ignore[union-attr]
+
+
+def test_link_down_longer_than_grace_is_an_alarm_and_switches_the_wall(tmp_path: Path) -> None:
+    s, clock = make(tmp_path)  # link_grace_s: 2 in the test config
+    s.set_link("disconnected")
+    clock.advance(1)
+    s.tick()
+    assert s.engine.get((s.link_source, "broker_link_down")) is None
+    clock.advance(1.5)
+    s.tick()
+    alarm = s.engine.get((s.link_source, "broker_link_down"))
+    assert alarm is not None and alarm.severity is S.CRITICAL
+    assert s.decision.mode == "deaf"
+    s.set_link("connected")
+    s.tick()
+    assert s.engine.get((s.link_source, "broker_link_down")).state.value == "RTNUN"  # type: ignore[union-attr]
+
+
+def test_stale_feed_alarm(tmp_path: Path) -> None:
+    s, clock = make(tmp_path, extra="heartbeats:\n  - {source: nms-1, interval_s: 60}\n")
+    clock.advance(30)
+    s.ingest(Event("nms-1", "heartbeat", S.CLEARED, clock.now()))
+    clock.advance(59)
+    s.tick()
+    assert s.engine.get(("nms-1", "feed_stale")) is None
+    clock.advance(2)
+    s.tick()
+    alarm = s.engine.get(("nms-1", "feed_stale"))
+    assert alarm is not None and alarm.severity is S.MAJOR and "nms-1" in alarm.text
+    s.ingest(Event("nms-1", "heartbeat", S.CLEARED, clock.now()))
+    s.tick()
+    assert s.engine.get(("nms-1", "feed_stale")).in_alarm is False  # type: ignore[union-attr]
+
+
+def test_restart_restores_alarms_acks_pin_and_silence(tmp_path: Path) -> None:
+    clock = ManualClock()
+    s, _ = make(tmp_path, clock)
+    s.ingest(Event("a", "t", S.CRITICAL, clock.now(), category="network"))
+    s.ingest(Event("b", "t", S.MAJOR, clock.now()))
+    cmd(s, '{"action": "ack", "source": "b", "type": "t"}')
+    cmd(s, '{"action": "mode", "mode": "briefing", "pin_s": 600}')
+    cmd(s, '{"action": "silence", "seconds": 120}')
+    s.flush_journal()
+    before = (s.state_payload(1), s.alarms_payload(1))
+    s.journal.close()  # type: ignore[union-attr]
+    s2, _ = make(tmp_path, clock)
+    after = (s2.state_payload(1), s2.alarms_payload(1))
+    assert after == before
