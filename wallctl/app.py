@@ -150,6 +150,93 @@ def mode_hotkeys(layouts: LayoutSet, reserved: dict[str, str]) -> dict[str, str]
     return out
 
 
+def build_wall(
+    core: Core, screens: Any, *, windowed: bool = False, hotkeys: dict[str, Callable[[], None]] | None = None
+) -> tuple[Any, Any]:
+    """The wall's scene and its monitor windows over a built core (needs a QApplication)."""
+    from wallctl.core.topostate import TopologyState
+    from wallctl.qt.scene import TileFactory, WallScene
+    from wallctl.qt.wall import WallWindows
+
+    service, cfg = core.service, core.config
+    topologies = {}
+    if core.topology is not None:
+        topologies[""] = (core.topology, TopologyState(core.topology, service.engine))
+    for name, topo in core.extra_topologies.items():
+        topologies[name] = (topo, TopologyState(topo, service.engine))
+    scene = WallScene(service, TileFactory(service, topologies, cfg.resolve(cfg.model.layouts)), core.layouts)
+    service.layouts_changed.connect(scene.set_layouts)
+    windows = WallWindows(scene, service, screens, windowed=windowed, hotkeys=hotkeys)
+    windows.remap()
+    scene.apply(service.evaluate(force=True))
+    return scene, windows
+
+
+def hotkey_actions(
+    core: Core, *, on_quit: Callable[[], None], on_diagnostics: Callable[[], None]
+) -> dict[str, Callable[[], None]]:
+    """Normalised key -> action, for the operator hotkeys of the config and the modes' hotkeys."""
+    from wallctl.core.commands import Command
+
+    s = core.service
+    ops = core.config.model.operator
+    reserved = reserved_hotkeys(core.config)
+    actor = os.environ.get("USER")
+
+    def run(action: str, **args: Any) -> Callable[[], None]:
+        def go() -> None:
+            s.execute(Command(action, args), "hotkey", actor)
+            s.evaluate(force=True)
+
+        return go
+
+    def on_target(action: str, **extra: Any) -> Callable[[], None]:
+        def go() -> None:
+            alarm = s.target_alarm()
+            if alarm is None:
+                s.audit("hotkey", actor, action, {}, False, "no alarm to act on")
+                return
+            s.execute(Command(action, {"source": alarm.source, "type": alarm.type, **extra}), "hotkey", actor)
+            s.evaluate(force=True)
+
+        return go
+
+    def move(step: int) -> Callable[[], None]:
+        def go() -> None:
+            from wallctl.core.service import list_order
+
+            keys = [a.key for a in sorted(s.engine, key=list_order)]
+            if not keys:
+                s.selected = None
+                return
+            i = keys.index(s.selected) if s.selected in keys else -1
+            s.selected = keys[(i + step) % len(keys)]
+            s.state_changed.emit()
+
+        return go
+
+    def pin() -> None:
+        s.execute(Command("mode", {"mode": s.decision.mode}), "hotkey", actor)
+        s.evaluate(force=True)
+
+    actions: dict[str, Callable[[], None]] = {
+        "ack": on_target("ack"),
+        "ack_all": run("ack_all"),
+        "silence": run("silence", seconds=ops.silence_s),
+        "shelve": on_target("shelve", seconds=ops.shelve_s),
+        "pin": pin,
+        "release": run("release"),
+        "diagnostics": on_diagnostics,
+        "next_alarm": move(1),
+        "previous_alarm": move(-1),
+        "quit": on_quit,
+    }
+    out = {normalize_hotkey(reserved[name]): fn for name, fn in actions.items()}
+    for mode, key in mode_hotkeys(core.layouts, reserved).items():
+        out[key] = run("mode", mode=mode)
+    return out
+
+
 @dataclass
 class RunOptions:
     config: Path
@@ -206,15 +293,11 @@ class WallApp:
         from PySide6.QtWidgets import QApplication
 
         from wallctl.adapters.mqtt import MqttLink
-        from wallctl.core.commands import Command
-        from wallctl.core.topostate import TopologyState
         from wallctl.qt.platform import choose_platform, prepare_qt_environment
         from wallctl.qt.reload import LayoutWatcher
         from wallctl.qt.runtime import Runtime
-        from wallctl.qt.scene import TileFactory, WallScene
         from wallctl.qt.screens import QtScreens
         from wallctl.qt.shots import save_wall_png
-        from wallctl.qt.wall import WallWindows
 
         prepare_qt_environment()
         msg = choose_platform(self.core.layouts.wall)
@@ -223,20 +306,9 @@ class WallApp:
         app.setApplicationName("wallctl")
         self.install_excepthooks()
         service, cfg = self.service, self.config
-        topologies = {}
-        if self.core.topology is not None:
-            topologies[""] = (self.core.topology, TopologyState(self.core.topology, service.engine))
-        for name, topo in self.core.extra_topologies.items():
-            topologies[name] = (topo, TopologyState(topo, service.engine))
-        factory = TileFactory(service, topologies, cfg.resolve(cfg.model.layouts))
-        scene = WallScene(service, factory, self.core.layouts)
-        self.scene = scene
-        reserved = reserved_hotkeys(cfg)
-        hotkeys = self._hotkeys(Command, reserved, app)
-        windows = WallWindows(scene, service, QtScreens(), windowed=self.opts.windowed, hotkeys=hotkeys)
-        self.windows = windows
-        windows.remap()
-        scene.apply(service.evaluate(force=True))
+        hotkeys = hotkey_actions(self.core, on_quit=self.quit, on_diagnostics=self._toggle_diag)
+        scene, windows = build_wall(self.core, QtScreens(), windowed=self.opts.windowed, hotkeys=hotkeys)
+        self.scene, self.windows = scene, windows
         link = MqttLink(
             cfg.model.mqtt,
             client_id=cfg.client_id,
@@ -283,63 +355,6 @@ class WallApp:
         code = app.exec()
         self.shutdown()
         return int(code)
-
-    def _hotkeys(self, command: Any, reserved: dict[str, str], app: Any) -> dict[str, Callable[[], None]]:
-        s = self.service
-        ops = self.config.model.operator
-
-        def run(action: str, **args: Any) -> Callable[[], None]:
-            def go() -> None:
-                s.execute(command(action, args), "hotkey", os.environ.get("USER"))
-                s.evaluate(force=True)
-
-            return go
-
-        def on_target(action: str, **extra: Any) -> Callable[[], None]:
-            def go() -> None:
-                alarm = s.target_alarm()
-                if alarm is None:
-                    s.audit("hotkey", None, action, {}, False, "no alarm to act on")
-                    return
-                s.execute(command(action, {"source": alarm.source, "type": alarm.type, **extra}), "hotkey")
-
-            return go
-
-        def move(step: int) -> Callable[[], None]:
-            def go() -> None:
-                order = sorted(s.engine, key=lambda a: (-int(a.peak), a.state.value, -a.last))
-                if not order:
-                    s.selected = None
-                    return
-                keys = [a.key for a in order]
-                i = keys.index(s.selected) if s.selected in keys else -1
-                s.selected = keys[(i + step) % len(keys)]
-                s.state_changed.emit()
-
-            return go
-
-        def pin() -> None:
-            s.execute(command("mode", {"mode": s.decision.mode}), "hotkey")
-
-        def quit_() -> None:
-            self.quit()
-
-        actions: dict[str, Callable[[], None]] = {
-            "ack": on_target("ack"),
-            "ack_all": run("ack_all"),
-            "silence": run("silence", seconds=ops.silence_s),
-            "shelve": on_target("shelve", seconds=ops.shelve_s),
-            "pin": pin,
-            "release": run("release"),
-            "diagnostics": self._toggle_diag,
-            "next_alarm": move(1),
-            "previous_alarm": move(-1),
-            "quit": quit_,
-        }
-        out = {normalize_hotkey(reserved[name]): fn for name, fn in actions.items()}
-        for mode, key in mode_hotkeys(self.core.layouts, reserved).items():
-            out[key] = run("mode", mode=mode)
-        return out
 
     def _toggle_diag(self) -> None:
         from wallctl.qt.overlay import toggle_diagnostics
@@ -397,6 +412,7 @@ class WallApp:
     def shutdown(self) -> None:
         self.runtime.stop()
         self.windows.close()
+        self.scene.dispose()
         if self.core.journal is not None:
             self.core.journal.close()
         self.sink.stop()

@@ -20,8 +20,13 @@ from wallctl.core.severity import Severity
 SOURCES = ["a", "b", "c"]
 TYPES = ["down", "cpu"]
 step = st.one_of(
-    st.tuples(st.just("event"), st.sampled_from(SOURCES), st.sampled_from(TYPES), st.sampled_from(list(Severity)),
-              st.booleans()),
+    st.tuples(
+        st.just("event"),
+        st.sampled_from(SOURCES),
+        st.sampled_from(TYPES),
+        st.sampled_from(list(Severity)),
+        st.booleans(),
+    ),
     st.tuples(st.just("ack"), st.sampled_from(SOURCES), st.sampled_from(TYPES)),
     st.tuples(st.just("shelve"), st.sampled_from(SOURCES), st.sampled_from(TYPES), st.integers(1, 300)),
     st.tuples(st.just("unshelve"), st.sampled_from(SOURCES), st.sampled_from(TYPES)),
@@ -34,9 +39,14 @@ def recount(engine: AlarmEngine) -> tuple[int, int, int, int, dict[str, int], Se
     states = Counter(a.state for a in engine)
     by_sev = Counter(a.severity.label for a in engine if a.state in ACTIVE_STATES)
     standing = [a.severity for a in engine if a.state in STANDING_STATES]
-    return (sum(states[s] for s in ACTIVE_STATES), states[AlarmState.UNACK] + states[AlarmState.RTNUN],
-            states[AlarmState.SHLVD], states[AlarmState.DSUPR] + states[AlarmState.OOSRV],
-            dict(sorted(by_sev.items(), key=lambda kv: -Severity.parse(kv[0]))), max(standing, default=None))
+    return (
+        sum(states[s] for s in ACTIVE_STATES),
+        states[AlarmState.UNACK] + states[AlarmState.RTNUN],
+        states[AlarmState.SHLVD],
+        states[AlarmState.DSUPR] + states[AlarmState.OOSRV],
+        dict(sorted(by_sev.items(), key=lambda kv: -Severity.parse(kv[0]))),
+        max(standing, default=None),
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

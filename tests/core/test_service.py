@@ -49,25 +49,55 @@ def test_state_payload_follows_the_contract(tmp_path: Path) -> None:
     s.ingest(Event("dc1-app-01", "cpu_high", S.MINOR, clock.now(), category="system"))
     s.evaluate(force=True)
     st = s.state_payload(7)
-    assert set(st) >= {"wall_id", "seq", "time", "mode", "focus", "pinned", "alarms", "highest", "flood", "audible",
-                       "broker", "rejected_events"}
+    assert set(st) >= {
+        "wall_id",
+        "seq",
+        "time",
+        "mode",
+        "focus",
+        "pinned",
+        "alarms",
+        "highest",
+        "flood",
+        "audible",
+        "broker",
+        "rejected_events",
+    }
     assert st["seq"] == 7 and st["mode"] == "incident" and st["pinned"] is None and st["highest"] == "critical"
-    assert st["alarms"] == {"active": 2, "unacked": 2, "shelved": 0, "suppressed": 0,
-                            "by_severity": {"critical": 1, "minor": 1}}
+    assert st["alarms"] == {
+        "active": 2,
+        "unacked": 2,
+        "shelved": 0,
+        "suppressed": 0,
+        "by_severity": {"critical": 1, "minor": 1},
+    }
     assert st["audible"] == {"sound": "network_high", "silenced_until": None}
     assert st["broker"] == "connected" and st["rejected_events"] == 0
     json.dumps(st)
     alarms = s.alarms_payload(3)
     assert [a["source"] for a in alarms["alarms"]] == ["br05-rtr", "dc1-app-01"]
-    assert set(alarms["alarms"][0]) >= {"source", "type", "severity", "state", "count", "first", "last", "text",
-                                        "category", "flags", "cause"}
+    assert set(alarms["alarms"][0]) >= {
+        "source",
+        "type",
+        "severity",
+        "state",
+        "count",
+        "first",
+        "last",
+        "text",
+        "category",
+        "flags",
+        "cause",
+    }
 
 
 def test_commands_are_obeyed_and_audited(tmp_path: Path) -> None:
     s, clock = make(tmp_path)
     s.ingest(Event("r1", "down", S.MAJOR, clock.now(), category="network"))
     assert cmd(s, '{"action": "ack", "source": "r1", "type": "down", "request_id": 1}') is None
-    assert cmd(s, '{"action": "ack", "source": "r1", "type": "down"}') == "alarm r1/down is already acknowledged (ACKED)"
+    assert (
+        cmd(s, '{"action": "ack", "source": "r1", "type": "down"}') == "alarm r1/down is already acknowledged (ACKED)"
+    )
     assert cmd(s, '{"action": "shelve", "source": "r1", "type": "down", "seconds": 60}') is None
     assert cmd(s, '{"action": "unshelve", "source": "r1", "type": "down"}') is None
     assert cmd(s, '{"action": "silence", "seconds": 30}') is None
@@ -78,9 +108,18 @@ def test_commands_are_obeyed_and_audited(tmp_path: Path) -> None:
     assert cmd(s, '{"action": "release"}') == "no mode is pinned"
     assert cmd(s, '{"action": "ack_all"}') == "nothing to acknowledge"
     log = s.journal.audit_log()  # type: ignore[union-attr]
-    assert [(e.action, e.ok) for e in log] == [("ack", True), ("ack", False), ("shelve", True), ("unshelve", True),
-                                                ("silence", True), ("mode", True), ("mode", False), ("release", True),
-                                                ("release", False), ("ack_all", False)]
+    assert [(e.action, e.ok) for e in log] == [
+        ("ack", True),
+        ("ack", False),
+        ("shelve", True),
+        ("unshelve", True),
+        ("silence", True),
+        ("mode", True),
+        ("mode", False),
+        ("release", True),
+        ("release", False),
+        ("ack_all", False),
+    ]
     assert all(e.origin == "mqtt" and e.actor == "nms-1" for e in log)
 
 

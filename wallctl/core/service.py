@@ -400,7 +400,7 @@ class WallService:
         }
 
     def alarms_payload(self, seq: int, limit: int = 5000) -> dict[str, Any]:
-        alarms = sorted(self.engine, key=_list_order)[:limit]
+        alarms = sorted(self.engine, key=list_order)[:limit]
         return {
             "seq": seq,
             "time": round(self.clock.now(), 3),
@@ -419,6 +419,6 @@ def _visible(d: Decision) -> tuple[Any, ...]:
     return (d.mode, d.focus_region, d.focus_target, d.reason, d.rules_choice, d.pin)
 
 
-def _list_order(a: Alarm) -> tuple[Any, ...]:
+def list_order(a: Alarm) -> tuple[Any, ...]:
     """Unacknowledged first, then by severity, then newest."""
     return (a.state not in (AlarmState.UNACK, AlarmState.RTNUN), -int(a.peak), -a.last)

@@ -24,7 +24,7 @@ from wallctl.core.topostate import TopologyState
 from wallctl.qt import theme
 from wallctl.qt.banner import BANNER_H, BannerItem, BannerTile
 from wallctl.qt.tiles.alarms import AlarmListTile, AlarmSummaryTile
-from wallctl.qt.tiles.base import Tile
+from wallctl.qt.tiles.base import Tile, stop_timers
 from wallctl.qt.tiles.charts import AlarmRateTile, KpiTile
 from wallctl.qt.tiles.diagnostics import DiagnosticsTile
 from wallctl.qt.tiles.simple import ClockTile, ImageTile, TextTile
@@ -171,6 +171,15 @@ class WallScene(pg.GraphicsScene):
         """Whether the region's bottom edge sits on a monitor row with a banner (the tile makes room for it)."""
         where = self.layouts.wall.banner
         return where == "every_monitor" or (where == "bottom_row" and row == self.layouts.wall.rows - 1)
+
+    def dispose(self) -> None:
+        """Tear everything down while Qt is still alive (Python's shutdown order is no place for Qt objects)."""
+        for item in [*self.tiles.values(), *self.banners]:
+            stop_timers(item)
+        self.clear()
+        self.tiles = {}
+        self.banners = []
+        self.placement = {}
 
     def region_rect(self, mode: str, region: str) -> QRectF:
         m = self.layouts.modes[mode]

@@ -4,13 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6.QtCore import QAbstractAnimation, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
 from wallctl.qt import theme
 
 TITLE_PT = 20
+
+
+def stop_timers(obj: object) -> None:
+    for value in vars(obj).values():
+        if isinstance(value, QTimer | QAbstractAnimation):
+            value.stop()
 
 
 class Tile(QGraphicsWidget):
@@ -28,6 +34,10 @@ class Tile(QGraphicsWidget):
         self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
 
     # ---------------------------------------------------------------- API used by the wall
+    def shutdown(self) -> None:
+        """Stop this tile's timers and animations before its scene goes (they would fire on deleted items)."""
+        stop_timers(self)
+
     def set_focused(self, focused: bool, target: str | None) -> None:
         changed = focused != self.focused or target != self.focus_target
         self.focused, self.focus_target = focused, target
