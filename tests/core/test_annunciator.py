@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from wallctl.core.annunciator import Annunciator
 from wallctl.core.clock import ManualClock
 from wallctl.core.engine import AlarmEngine, EnginePolicy

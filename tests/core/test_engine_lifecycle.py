@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from wallctl.core.alarm import AlarmState, Flag
 from wallctl.core.clock import ManualClock
 from wallctl.core.engine import AlarmEngine, ChangeKind, CorrelationGroup, EnginePolicy, OperatorError

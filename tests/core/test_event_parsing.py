@@ -7,6 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from wallctl.core.event import EventRejected, RejectReason, TopicTemplate, parse_event
 from wallctl.core.severity import Severity
 

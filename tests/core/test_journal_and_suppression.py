@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from wallctl.core.alarm import AlarmState, Flag
 from wallctl.core.clock import ManualClock
 from wallctl.core.dominance import DominatorIndex

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
+
 from wallctl.core.clock import ManualClock
 from wallctl.core.engine import AlarmEngine
 from wallctl.core.event import Event

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.wall import write_config
 from wallctl.app import build_core
 from wallctl.core.clock import ManualClock
 from wallctl.core.commands import CommandError, parse_command
@@ -15,7 +16,6 @@ from wallctl.core.config import load_config
 from wallctl.core.event import Event
 from wallctl.core.service import WallService
 from wallctl.core.severity import Severity
-from tests.support.wall import write_config
 
 S = Severity
 

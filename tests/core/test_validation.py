@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+
 from wallctl.core.config import load_config
 from wallctl.core.presets import load_layouts
 from wallctl.core.soundmap import load_soundmap

@@ -23,7 +23,7 @@ class _Item(QGraphicsWidget):
 
 
 class _View(QGraphicsView):
-    def paintEvent(self, event: object) -> None:  # noqa: N802
+    def paintEvent(self, event: object) -> None:
         super().paintEvent(event)  # type: ignore[arg-type]
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from wallctl.core.soundmap import Sound
 
 log = logging.getLogger("wallctl.audio")

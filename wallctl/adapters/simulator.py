@@ -17,6 +17,7 @@ from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
+
 from wallctl.core.spec import build_doc, spec
 from wallctl.core.yamldoc import load_yaml
 
