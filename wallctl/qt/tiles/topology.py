@@ -236,11 +236,7 @@ class TopologyTile(Tile):
             self._animate_to(None)
             return
         self._auto_fit = False
-        near = nx.single_source_shortest_path_length(self.graph, target, cutoff=2)
-        pts = self.pos[[self.index[n] for n in near]]
-        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
-        pad = max(x1 - x0, y1 - y0, 300) * 0.35
-        self._animate_to(QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad))
+        self._animate_to(self.focus_rect(target))
         root = self.topology.root
         if root is not None and root in self.graph and nx.has_path(self.graph, root, target):
             route = nx.shortest_path(self.graph, root, target)
@@ -249,6 +245,21 @@ class TopologyTile(Tile):
         for n in list(self._labels):
             self._label(n, self.state.node(n))
         self._label(target, self.state.node(target) if target in self.graph else NORMAL)
+
+    def focus_rect(self, target: str) -> QRectF:
+        """The area to show for a target: its site (the branch, the data center), else it and its neighbours."""
+        g = self.graph
+        site = g.nodes[target].get("site")
+        info = self.topology.sites.get(site) if site else None
+        if site and (info is None or info.kind != "wan"):
+            near = [n for n, d in g.nodes(data=True) if d.get("site") == site]
+        else:
+            near = [target, *g.neighbors(target)]
+        pts = self.pos[[self.index[n] for n in near if n in self.index]]
+        (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        w, h = max(x1 - x0, 500.0) * 1.4, max(y1 - y0, 350.0) * 1.4
+        return QRectF(cx - w / 2, cy - h / 2, w, h)
 
     def _animate_to(self, rect: QRectF | None) -> None:
         if rect is None:

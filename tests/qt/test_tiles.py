@@ -1,0 +1,122 @@
+"""Tiles rendered offscreen with real models fed by events: the map's pixels, focus zoom, the alarm list model,
+live reload of layouts."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+
+from PySide6.QtGui import QColor
+from pytestqt.qtbot import QtBot
+
+from tests.qt.conftest import Wall
+from wallctl.core.event import Event
+from wallctl.core.severity import Severity
+from wallctl.qt.alarm_model import AlarmTableModel
+from wallctl.qt.shots import render_scene
+from wallctl.qt.tiles.topology import TopologyTile
+
+S = Severity
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def pixel_near(img, x: float, y: float, radius: int = 6) -> list[QColor]:  # type: ignore[no-untyped-def]
+    out = []
+    for dx in range(-radius, radius + 1, 2):
+        for dy in range(-radius, radius + 1, 2):
+            px, py = int(x + dx), int(y + dy)
+            if 0 <= px < img.width() and 0 <= py < img.height():
+                out.append(QColor(img.pixel(px, py)))
+    return out
+
+
+def test_alarmed_node_is_drawn_in_its_severity_colour(make_wall, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    w: Wall = make_wall()
+    tile = w.scene.placement["normal"]["map"]
+    assert isinstance(tile, TopologyTile)
+    w.service.ingest(Event("dc1-ups-1", "ups_on_battery", S.MAJOR, w.clock.now(), category="environment"))
+    w.service.engine.ack(("dc1-ups-1", "ups_on_battery"))  # acknowledged: steady, no flashing
+    tile.refresh()
+    img = render_scene(w.scene, scale=1.0)
+    pos = tile.node_scene_pos("dc1-ups-1")
+    colours = pixel_near(img, pos.x(), pos.y())
+    orange = [c for c in colours if c.red() > 200 and 120 < c.green() < 190 and c.blue() < 80]
+    assert len(orange) >= 3, [c.name() for c in colours]
+    calm = tile.node_scene_pos("dc1-ups-2")
+    assert not [c for c in pixel_near(img, calm.x(), calm.y()) if c.red() > 200 and c.blue() < 80]
+
+
+def test_unacknowledged_node_flashes_and_consequence_is_hollow(make_wall) -> None:  # type: ignore[no-untyped-def]
+    w: Wall = make_wall()
+    tile: TopologyTile = w.scene.placement["normal"]["map"]
+    w.service.ingest(Event("br05-rtr", "node_down", S.CRITICAL, w.clock.now(), category="network"))
+    w.service.ingest(Event("br05-sw", "unreachable", S.MAJOR, w.clock.now(), category="network"))
+    tile.refresh()
+    i = tile.index["br05-rtr"]
+    on = tile._brushes[i]
+    tile._flash()
+    assert tile._brushes[i] is not on  # flashing: the brush alternates
+    j = tile.index["br05-sw"]
+    assert tile._brushes[j] is tile.palette.dark_brush  # consequence: outline only
+    assert tile._symbols[i] == "star" and tile._symbols[j] == "t"  # shape as a second cue
+    assert "br05-rtr" in tile._labels and "dc1-core-2" not in tile._labels  # labels only where alarmed
+
+
+def test_focus_zooms_onto_the_source_and_draws_the_path_to_root(make_wall, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    w: Wall = make_wall()
+    tile: TopologyTile = w.scene.placement["incident"]["map"]
+    whole = tile.vb.viewRect()
+    w.service.ingest(Event("br05-rtr", "node_down", S.CRITICAL, w.clock.now(), category="network"))
+    w.scene.apply(w.service.evaluate(force=True))
+    assert tile.focused and tile.focus_target == "br05-rtr"
+    x, y = tile.pos[tile.index["br05-rtr"]]
+    qtbot.waitUntil(lambda: tile.vb.viewRect().width() < whole.width() * 0.6, timeout=3000)
+    view = tile.vb.viewRect()
+    assert view.contains(float(x), float(y))
+    xs, _ = tile.path.getData()
+    assert xs is not None and len(xs) >= 3  # root -> ... -> br05-rtr
+
+
+def test_alarm_list_model_at_10000_alarms(qapp) -> None:  # type: ignore[no-untyped-def]
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.engine import AlarmEngine
+
+    engine = AlarmEngine(ManualClock())
+    sevs = [S.WARNING, S.MINOR, S.MAJOR, S.CRITICAL]
+    for i in range(10_000):
+        engine.ingest(Event(f"n{i}", "t", sevs[i % 4], float(i)))
+    model = AlarmTableModel(engine)
+    t0 = time.perf_counter()
+    model.refresh()
+    took = time.perf_counter() - t0
+    assert model.rowCount() == 10_000 and model.columnCount() == 8
+    first = model.alarm_at(0)
+    assert first is not None and first.peak is S.CRITICAL
+    assert model.data(model.index(0, 0)) == "critical"
+    print(f"refresh of 10,000 alarms: {took * 1000:.0f} ms")
+
+
+def test_live_reload_applies_valid_saves_and_keeps_the_last_good_layout(
+    make_wall, tmp_path: Path, qtbot: QtBot
+) -> None:  # type: ignore[no-untyped-def]
+    from wallctl.app import load_config_layouts
+    from wallctl.qt.reload import LayoutWatcher
+
+    layouts = tmp_path / "layouts"
+    shutil.copytree(ROOT / "layouts", layouts)
+    w: Wall = make_wall(layouts=layouts)
+    watcher = LayoutWatcher(layouts, lambda: load_config_layouts(w.core.config), w.service)
+    mode_file = layouts / "modes" / "05-briefing.yaml"
+    text = mode_file.read_text()
+    mode_file.write_text(text.replace("Shift briefing - ECC main wall", "Briefing at 08:00"))
+    t0 = time.monotonic()
+    qtbot.waitUntil(lambda: watcher.reloads == 1, timeout=3000)
+    assert time.monotonic() - t0 < 1.0  # a valid save is on the wall within a second
+    opts = w.scene.layouts.tile_options[("briefing", "note")]
+    assert opts.text == "Briefing at 08:00"
+    mode_file.write_text(text.replace("row: 1, column: 0, columns: 2", "row: 1, column: 0, columns: 9"))
+    qtbot.waitUntil(lambda: watcher.failures == 1, timeout=3000)
+    assert w.scene.layouts.tile_options[("briefing", "note")].text == "Briefing at 08:00"  # last good kept
+    errors = w.service.diagnostics.config_errors
+    assert any(e.startswith(f"{mode_file}:7:5: region 'map'") and "off the 2x3 grid" in e for e in errors), errors
