@@ -248,6 +248,7 @@ class RunOptions:
     duration_s: float | None = None
     offscreen_message: str | None = None
     journal: Path | None = None
+    protocol: str | None = None  # override the configured MQTT version (the embedded broker speaks 3.1.1 only)
     on_ready: Callable[[WallApp], None] | None = None
 
 
@@ -262,6 +263,8 @@ class WallApp:
             mq = self.config.model.mqtt
             object.__setattr__(mq, "host", host)
             object.__setattr__(mq, "port", int(port))
+        if opts.protocol:
+            object.__setattr__(self.config.model.mqtt, "protocol", opts.protocol)
         from wallctl.adapters.audio import NullSink, SimpleAudioSink
 
         self.sink: AudioSink

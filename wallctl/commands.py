@@ -104,6 +104,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 screenshot_every_s=5.0,
                 duration_s=args.duration,
                 offscreen_message=hint,
+                protocol="3.1.1",  # amqtt speaks MQTT 3.1.1 only
                 on_ready=ready,
                 journal=journal,
             )

@@ -258,7 +258,7 @@ class TopologyTile(Tile):
         pts = self.pos[[self.index[n] for n in near if n in self.index]]
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-        w, h = max(x1 - x0, 500.0) * 1.4, max(y1 - y0, 350.0) * 1.4
+        w, h = max(x1 - x0, 1300.0) * 1.3, max(y1 - y0, 700.0) * 1.3  # some context around it
         return QRectF(cx - w / 2, cy - h / 2, w, h)
 
     def _animate_to(self, rect: QRectF | None) -> None:

@@ -1,0 +1,90 @@
+"""The command line of the contract: every sub-command is there, documents itself, and exits with the
+documented codes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wallctl(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    import os
+
+    return subprocess.run(
+        [sys.executable, "-m", "wallctl", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("cmd", ["run", "demo", "validate", "preview", "sounds", "bench"])
+def test_every_subcommand_has_help(cmd: str) -> None:
+    res = wallctl(cmd, "--help")
+    assert res.returncode == 0
+    assert f"usage: wallctl {cmd}" in res.stdout
+
+
+def test_top_level_help_lists_the_contract_commands() -> None:
+    res = wallctl("--help")
+    assert res.returncode == 0
+    for cmd in ["run", "demo", "validate", "preview", "sounds", "bench"]:
+        assert cmd in res.stdout
+    assert "$WALLCTL_CONFIG" in res.stdout
+
+
+def test_usage_errors_exit_2() -> None:
+    assert wallctl("validate", "--nope").returncode == 2
+    assert wallctl("frobnicate").returncode == 2
+    assert wallctl().returncode == 2
+
+
+def test_validate_exit_codes_and_output(tmp_path: Path) -> None:
+    ok = wallctl("validate", str(ROOT / "config" / "wallctl.yaml"))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    bad = tmp_path / "t.yaml"
+    bad.write_text("nodes:\n  - {id: a, kind: toaster}\nlinks: []\n")
+    res = wallctl("validate", str(bad))
+    assert res.returncode == 1
+    lines = res.stdout.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{bad}:2:19: nodes[0].kind: 'toaster' is not one of")
+
+
+def test_validate_defaults_to_the_configured_file(tmp_path: Path) -> None:
+    res = wallctl("validate", env={"WALLCTL_CONFIG": str(ROOT / "config" / "wallctl.yaml")})
+    assert res.returncode == 0, res.stderr
+    assert "file(s) valid" in res.stderr
+
+
+def test_run_refuses_an_invalid_config_clearly(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("wall_id: w\nmqtt: {port: nope}\n")
+    res = wallctl("run", "--config", str(cfg))
+    assert res.returncode == 1
+    assert f"{cfg}:2:14: mqtt.port: expected an integer, got 'nope'" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_sounds_check_reports_a_missing_audio_device(tmp_path: Path) -> None:
+    from tests.support.alsa import broken_alsa
+
+    res = wallctl("sounds", "--check", "--config", str(ROOT / "config" / "wallctl.yaml"), env=broken_alsa(tmp_path))
+    assert res.returncode == 1
+    assert "audio device: FAILED" in res.stderr and "sound files: 20 of 20 ok" in res.stdout
+
+
+def test_sounds_check_passes_with_a_device(tmp_path: Path) -> None:
+    from tests.support.alsa import AlsaCapture
+
+    cap = AlsaCapture(tmp_path / "alsa")
+    res = wallctl("sounds", "--check", "--config", str(ROOT / "config" / "wallctl.yaml"), env=cap.env)
+    assert res.returncode == 0, res.stderr
+    assert "audio device: ok" in res.stdout
