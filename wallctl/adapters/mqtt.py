@@ -93,12 +93,15 @@ class MqttLink:
             )
             self.client.tls_insecure_set(not t.check_hostname)
         self.client.will_set(f"{state_prefix}/status", "offline", qos=1, retain=True)
+        self.client.enable_logger(logging.getLogger("wallctl.mqtt.paho"))
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.subscriptions = [(s.filter, s.qos) for s in cfg.subscriptions] + list(extra_subscriptions)
         self.backpressure_waits = 0
         self.connected = False
+        self._pending: dict[str, tuple[str | bytes, int, bool, Properties | None]] = {}
+        self._pending_lock = threading.Lock()
         self._started = False
 
     # ---------------------------------------------------------------- lifecycle
@@ -211,9 +214,13 @@ class MqttLink:
         if getattr(reason, "is_failure", False):
             self._post(LinkEvent("disconnected", f"connection refused: {reason}"))
             return
-        self.connected = True
         session_present = bool(getattr(flags, "session_present", False))
         client.publish(f"{self.state_prefix}/status", "online", qos=1, retain=True)
+        with self._pending_lock:
+            self.connected = True
+            pending, self._pending = self._pending, {}
+        for topic, (payload, qos, retain, props) in pending.items():
+            client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         subs: list[Any]
         if self.v5:
             # retainHandling=1: retained messages only for a new subscription, not again on every reconnect
@@ -224,7 +231,8 @@ class MqttLink:
         self._post(LinkEvent("connected", f"{self.cfg.host}:{self.cfg.port}", session_present))
 
     def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        self.connected = False
+        with self._pending_lock:
+            self.connected = False
         self._post(LinkEvent("disconnected", str(reason)))
 
     def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:

@@ -89,7 +89,8 @@ class Runtime(QObject):
         service = self.service
         for item in items:
             if isinstance(item, LinkEvent):
-                log.info("broker link %s %s", item.state, item.detail)
+                level = logging.INFO if item.state in ("connected", "connecting") else logging.WARNING
+                log.log(level, "broker link %s %s", item.state, item.detail)
                 service.set_link(item.state)
                 continue
             self._handle(item)
