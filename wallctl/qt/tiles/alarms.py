@@ -76,7 +76,7 @@ class AlarmListTile(Tile):
             p.setPen(theme.GOOD)
             p.setFont(theme.font(o.font_pt * 1.4, bold=True))
             p.drawText(body, Qt.AlignmentFlag.AlignCenter, "No active alarms")
-        tag_w = fm.horizontalAdvance("CRIT ") + 16
+        tag_w = max(QFontMetricsF(fb).horizontalAdvance(t) for t in theme.SEVERITY_TAGS.values()) + 18
         state_w = fm.horizontalAdvance("RTNUN ") + 16
         src_w = min(body.width() * 0.28, fm.horizontalAdvance("M" * 14))
         on = self._phase < 2
