@@ -118,9 +118,11 @@ class Observer:
         self.results: list[dict[str, Any]] = []
         self.client = paho.Client(CallbackAPIVersion.VERSION2)
         self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, *_: c.subscribe(f"{prefix}/#", qos=1)  # again after a broker restart
+        self.client.reconnect_delay_set(1, 2)
         self.client.connect("127.0.0.1", port)
-        self.client.subscribe(f"{prefix}/#", qos=1)
         self.client.loop_start()
+        self.wait(lambda o: o.client.is_connected(), 5, "observer connected")
 
     def _on_message(self, _c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
         sub = msg.topic[len(self.prefix) + 1 :]

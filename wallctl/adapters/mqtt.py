@@ -80,10 +80,10 @@ class MqttLink:
             clean_session=None if self.v5 else False,
             protocol=MQTTProtocolVersion.MQTTv5 if self.v5 else MQTTProtocolVersion.MQTTv311,
             manual_ack=True,
+            reconnect_on_failure=False,  # we reconnect ourselves, to report why a connection fails
         )
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
-        self.client.reconnect_delay_set(max(1, round(cfg.reconnect_min_s)), max(1, round(cfg.reconnect_max_s)))
         if cfg.username:
             self.client.username_pw_set(cfg.username, password)
         if cfg.tls is not None:
@@ -100,6 +100,9 @@ class MqttLink:
         self.subscriptions = [(s.filter, s.qos) for s in cfg.subscriptions] + list(extra_subscriptions)
         self.backpressure_waits = 0
         self.connected = False
+        self.connected_once = False
+        self._thread: threading.Thread | None = None
+        self._stop_event = threading.Event()
         self._pending: dict[str, tuple[str | bytes, int, bool, Properties | None]] = {}
         self._pending_lock = threading.Lock()
         self._started = False
@@ -111,30 +114,54 @@ class MqttLink:
         return self._wake_r
 
     def start(self) -> None:
+        self._started = True
+        self._thread = threading.Thread(target=self._run, name="mqtt-network", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        """Connect, serve, and after any failure wait (doubling, bounded) and connect again, saying why."""
+        cfg = self.cfg
         props = None
         if self.v5:
             props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = self.cfg.session_expiry_s
+            props.SessionExpiryInterval = cfg.session_expiry_s
             props.ReceiveMaximum = 65535
-        self._post(LinkEvent("connecting", f"{self.cfg.host}:{self.cfg.port}"))
-        self.client.connect_async(
-            self.cfg.host, self.cfg.port, keepalive=self.cfg.keepalive_s, clean_start=False, properties=props
-        )
-        self.client.loop_start()
-        self._started = True
+        delay = cfg.reconnect_min_s
+        where = f"{cfg.host}:{cfg.port}"
+        while self._started:
+            self._post(LinkEvent("connecting", where))
+            try:
+                if self.v5:
+                    self.client.connect(
+                        cfg.host, cfg.port, keepalive=cfg.keepalive_s, clean_start=False, properties=props
+                    )
+                else:  # 3.1.1: the persistent session comes from clean_session=False given to the client
+                    self.client.connect(cfg.host, cfg.port, keepalive=cfg.keepalive_s)
+            except (OSError, ValueError) as exc:  # refused, unreachable, TLS failures (ssl.SSLError is an OSError)
+                self._post(LinkEvent("disconnected", f"cannot connect to {where}: {exc}"))
+            else:
+                self.client.loop_forever(retry_first_connection=False)  # returns when the connection ends
+                if self.connected_once:
+                    delay = cfg.reconnect_min_s
+            if not self._started:
+                break
+            self._stop_event.wait(delay)
+            delay = min(delay * 2, cfg.reconnect_max_s)
 
     def stop(self, timeout: float = 1.5) -> None:
         if not self._started:
             return
-        self._started = False
         try:
             if self.connected:
                 info = self.client.publish(f"{self.state_prefix}/status", "offline", qos=1, retain=True)
                 info.wait_for_publish(timeout=timeout / 2)
         except (RuntimeError, ValueError) as exc:
             log.info("could not publish offline status: %s", exc)
+        self._started = False
+        self._stop_event.set()
         self.client.disconnect()
-        self.client.loop_stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
         for fd in (self._wake_r, self._wake_w):
             try:
                 os.close(fd)
@@ -212,12 +239,13 @@ class MqttLink:
 
     def _on_connect(self, client: paho.Client, _ud: Any, flags: Any, reason: Any, _props: Any) -> None:
         if getattr(reason, "is_failure", False):
-            self._post(LinkEvent("disconnected", f"connection refused: {reason}"))
+            self._post(LinkEvent("disconnected", f"broker refused the connection: {reason}"))
+            client.disconnect()
             return
         session_present = bool(getattr(flags, "session_present", False))
         client.publish(f"{self.state_prefix}/status", "online", qos=1, retain=True)
         with self._pending_lock:
-            self.connected = True
+            self.connected = self.connected_once = True
             pending, self._pending = self._pending, {}
         for topic, (payload, qos, retain, props) in pending.items():
             client.publish(topic, payload, qos=qos, retain=retain, properties=props)

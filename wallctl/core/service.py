@@ -397,6 +397,7 @@ class WallService:
             "audible": {"sound": audible.sound, "silenced_until": audible.silenced_until},
             "broker": self.link.state,
             "rejected_events": self.diagnostics.rejected_total,
+            "rejected_by_reason": dict(self.diagnostics.rejected_by_reason),
         }
 
     def alarms_payload(self, seq: int, limit: int = 5000) -> dict[str, Any]:

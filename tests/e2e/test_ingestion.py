@@ -1,0 +1,329 @@
+"""MQTT ingestion against a real Mosquitto: nothing lost or doubled across kill -9 and broker restarts, bad
+payloads rejected with reasons, retained replay stays quiet, commands need their token."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.support.alsa import AlsaCapture
+from tests.support.mosquitto import Mosquitto
+from tests.support.wall import Observer, WallProcess, write_config
+
+pytestmark = pytest.mark.e2e
+
+
+def publisher(port: int, client_id: str) -> paho.Client:
+    c = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False)
+    c.reconnect_delay_set(1, 2)
+    c.max_queued_messages_set(0)
+    c.connect("127.0.0.1", port)
+    c.loop_start()
+    return c
+
+
+def send(c: paho.Client, source: str, eid: str, severity: str = "minor", type_: str = "t") -> paho.MQTTMessageInfo:
+    body = {"source": source, "type": type_, "severity": severity, "id": eid, "category": "system"}
+    return c.publish(f"noc/events/system/{source}", json.dumps(body), qos=1)
+
+
+def started(obs: Observer, wall: WallProcess) -> None:
+    obs.wait(
+        lambda o: o.status == "online" and o.state is not None and o.state["broker"] == "connected",
+        20,
+        f"wall online; log:\n{wall.output()[-2000:]}",
+    )
+
+
+def alarm_counts(obs: Observer) -> dict[str, int]:
+    assert obs.alarms is not None
+    return {a["source"]: a["count"] for a in obs.alarms["alarms"] if a["type"] == "t"}
+
+
+def test_kill9_and_restart_accounts_for_every_event_exactly_once(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    cfg = write_config(tmp_path, wall_id="k9", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/k9")
+    pub = publisher(mosquitto.port, "k9-publisher")
+    wall = WallProcess(cfg, args=("--no-audio",)).start()
+    try:
+        started(obs, wall)
+        for i in range(100):  # A: a hundred alarms, one event each
+            send(pub, f"a{i:03d}", f"A{i}")
+        obs.wait(lambda o: o.state["alarms"]["active"] == 100, 20, "batch A")
+        for i in range(100):  # B: a second event on each, and the wall dies while they arrive
+            send(pub, f"a{i:03d}", f"B{i}")
+        time.sleep(0.05)
+        wall.kill9()
+        for i in range(100):  # C: while the wall is dead (the broker keeps them in its session)
+            send(pub, f"c{i:03d}", f"C{i}").wait_for_publish(5)
+        for i in range(20):  # and redeliveries of A by an over-eager source: same ids, counted once
+            send(pub, f"a{i:03d}", f"A{i}").wait_for_publish(5)
+        wall = WallProcess(cfg, args=("--no-audio",)).start()
+        started(obs, wall)
+        obs.wait(lambda o: o.state["alarms"]["active"] == 200, 30, "batches B and C after restart")
+        obs.wait(lambda o: o.alarms is not None and len(alarm_counts(o)) == 200, 10, "alarm list")
+        counts = alarm_counts(obs)
+        assert {s: n for s, n in counts.items() if s.startswith("a")} == {f"a{i:03d}": 2 for i in range(100)}
+        assert {s: n for s, n in counts.items() if s.startswith("c")} == {f"c{i:03d}": 1 for i in range(100)}
+    finally:
+        wall.stop()
+        obs.close()
+        pub.loop_stop()
+
+
+def test_broker_restart_under_a_steady_stream_loses_nothing(tmp_path: Path, fresh_mosquitto: Mosquitto) -> None:
+    broker = fresh_mosquitto
+    cfg = write_config(tmp_path, wall_id="br", port=broker.port)
+    obs = Observer(broker.port, "wallctl/br")
+    wall = WallProcess(cfg, args=("--no-audio",)).start()
+    pub = publisher(broker.port, "br-publisher")
+    try:
+        started(obs, wall)
+        n = 0
+        t_end = time.monotonic() + 8
+        restarted = False
+        while time.monotonic() < t_end:
+            send(pub, f"s{n:04d}", f"S{n}")
+            n += 1
+            if not restarted and n == 200:
+                broker.stop()  # persistence saved on a clean stop
+                time.sleep(3.0)  # longer than link_grace_s (2 s): the wall must raise its link alarm
+                broker.start()
+                restarted = True
+            time.sleep(0.01)
+        obs.wait(
+            lambda o: o.state is not None and o.state["broker"] == "connected" and o.state["alarms"]["active"] >= n,
+            30,
+            f"all {n} events after the restart",
+        )
+        obs.wait(lambda o: o.alarm("wallctl/br", "broker_link_down") is not None, 10, "link alarm listed")
+        link = obs.alarm("wallctl/br", "broker_link_down")
+        assert link is not None and link["state"] == "RTNUN"  # raised while deaf, cleared on reconnect
+        assert link["peak"] == "critical"
+        obs.wait(lambda o: len(alarm_counts(o)) == n, 10, "every event listed")
+        assert set(alarm_counts(obs).values()) == {1}
+        assert "broker link disconnected" in wall.output()
+    finally:
+        wall.stop()
+        obs.close()
+        pub.loop_stop()
+
+
+BAD = [
+    (b"{not json", "not_json"),
+    (b"\xff\xfe\x00garbage", "not_utf8"),
+    (b'["a list"]', "not_object"),
+    (b'{"source": "x", "type": 7, "severity": "minor"}', "wrong_type"),
+    (b'{"source": "x", "type": "t", "severity": "apocalyptic"}', "unknown_severity"),
+    (b'{"source": "x", "severity": "minor"}', "missing_field"),
+    (json.dumps({"source": "x", "type": "t", "severity": "minor", "text": "x" * 70_000}).encode(), "too_large"),
+]
+
+
+def test_bad_payloads_are_rejected_counted_and_the_wall_keeps_running(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    cfg = write_config(tmp_path, wall_id="bad", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/bad")
+    wall = WallProcess(cfg, args=("--no-audio",)).start()
+    try:
+        started(obs, wall)
+        for payload, _ in BAD:
+            obs.raw("noc/events/system/x", payload)
+        obs.event("system/ok1", source="ok1", type="t", severity="major")
+        obs.wait(
+            lambda o: o.state["rejected_events"] == len(BAD) and o.state["alarms"]["active"] == 1,
+            15,
+            "rejections counted",
+        )
+        assert obs.state["rejected_by_reason"] == {reason: 1 for _, reason in BAD}
+        assert wall.alive
+        log = wall.output()
+        for _, reason in BAD:
+            assert f": {reason}: " in log  # each logged with its reason
+    finally:
+        assert wall.stop() == 0
+        obs.close()
+
+
+def test_retained_replay_rebuilds_the_picture_without_sounding(
+    tmp_path: Path, mosquitto: Mosquitto, alsa: AlsaCapture
+) -> None:
+    topic = "noc/events/network/rt-old"
+    c = paho.Client(CallbackAPIVersion.VERSION2)
+    c.connect("127.0.0.1", mosquitto.port)
+    c.loop_start()
+    c.publish(
+        topic, json.dumps({"source": "rt-old", "type": "node_down", "severity": "critical"}), qos=1, retain=True
+    ).wait_for_publish(5)
+    cfg = write_config(tmp_path, wall_id="ret", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/ret")
+    wall = WallProcess(cfg, env=alsa.env).start()
+    try:
+        started(obs, wall)
+        obs.wait(lambda o: o.alarm("rt-old", "node_down") is not None, 15, "retained alarm listed")
+        assert obs.alarm("rt-old", "node_down")["state"] == "UNACK"  # type: ignore[index]
+        time.sleep(2.0)
+        assert alsa.captures() == []  # rebuilt, not announced
+        assert obs.state["audible"]["sound"] is None
+        obs.event("network/rt-new", source="rt-new", type="node_down", severity="critical")  # live: it sounds
+        deadline = time.monotonic() + 10
+        while not alsa.captures() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(alsa.captures()) >= 1
+    finally:
+        wall.stop()
+        obs.close()
+        c.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)  # clear the retained message
+        c.loop_stop()
+
+
+def test_commands_need_the_token_and_are_always_answered(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    cfg = write_config(tmp_path, wall_id="tok", port=mosquitto.port, mqtt_extra="  command_token_env: WALL_TOKEN")
+    obs = Observer(mosquitto.port, "wallctl/tok")
+    wall = WallProcess(cfg, env={"WALL_TOKEN": "s3cret"}, args=("--no-audio",)).start()
+    try:
+        started(obs, wall)
+        obs.command(action="mode", mode="briefing", request_id="no-token")
+        obs.command(action="mode", mode="briefing", request_id="bad-token", token="guess")
+        obs.command(action="mode", mode="briefing", request_id="good", token="s3cret", pin_s=60)
+        obs.command(action="mode", mode="nope", request_id="bad-mode", token="s3cret")
+        obs.raw("wallctl/tok/cmd", b"{broken", qos=1)
+        obs.wait(lambda o: len(o.results) == 5, 10, "five replies")
+        by_id = {r["request_id"]: r for r in obs.results}
+        assert by_id["no-token"] == {"request_id": "no-token", "ok": False, "error": "refused: missing or wrong token"}
+        assert by_id["bad-token"]["ok"] is False
+        assert by_id["good"] == {"request_id": "good", "ok": True, "error": None}
+        assert by_id["bad-mode"]["ok"] is False and "unknown mode 'nope'" in by_id["bad-mode"]["error"]
+        assert by_id[None]["ok"] is False and "not JSON" in by_id[None]["error"]
+        obs.wait(lambda o: o.state["mode"] == "briefing" and o.state["pinned"] is not None, 5, "pinned briefing")
+    finally:
+        wall.stop()
+        obs.close()
+    import sqlite3
+
+    rows = (
+        sqlite3.connect(tmp_path / "journal.sqlite3")
+        .execute("SELECT origin, action, ok, error FROM audit ORDER BY id")
+        .fetchall()
+    )
+    refused = [r for r in rows if r[1] == "refused"]
+    assert len(refused) == 3 and all(r[0] == "mqtt" and r[2] == 0 for r in refused)
+    assert ("mqtt", "mode", 1, None) in rows
+
+
+def test_mqtt_311_works_too(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    cfg = write_config(tmp_path, wall_id="v311", port=mosquitto.port, mqtt_extra='  protocol: "3.1.1"')
+    obs = Observer(mosquitto.port, "wallctl/v311")
+    wall = WallProcess(cfg, args=("--no-audio",)).start()
+    try:
+        started(obs, wall)
+        obs.event("network/r9", source="r9", type="node_down", severity="critical")
+        obs.wait(lambda o: o.state["mode"] == "incident", 10, "incident over 3.1.1")
+    finally:
+        wall.stop()
+        obs.close()
+
+
+def test_tls_with_server_name_check(tmp_path: Path) -> None:
+    broker = Mosquitto()
+    certs = broker.dir / "certs"  # readable by the mosquitto user it drops to
+    certs.mkdir()
+    certs.chmod(0o755)
+
+    def ossl(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=certs, check=True, capture_output=True)
+
+    ossl(
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=wallctl test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+    )
+    ossl(
+        "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"
+    )
+    (certs / "ext.cnf").write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\n")
+    ossl(
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+        "-out",
+        "server.pem",
+    )
+    for f in ("ca.pem", "server.pem", "server.key"):
+        (certs / f).chmod(0o644)
+    broker.conf.write_text(
+        broker.conf.read_text() + f"cafile {certs / 'ca.pem'}\ncertfile {certs / 'server.pem'}\n"
+        f"keyfile {certs / 'server.key'}\n"
+    )
+    broker.start()
+    try:
+        cfg = write_config(
+            tmp_path,
+            wall_id="tls",
+            port=broker.port,
+            mqtt_extra=f"  host: localhost\n  tls: {{ca_file: {certs / 'ca.pem'}, check_hostname: true}}",
+        )
+        cfg.write_text(cfg.read_text().replace("  host: 127.0.0.1\n", "", 1))
+        wall = WallProcess(cfg, args=("--no-audio", "--duration", "6")).start()
+        deadline = time.monotonic() + 10
+        while "broker link connected" not in wall.output() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "broker link connected" in wall.output(), wall.output()[-2000:]
+        wall.stop()
+        # a broker whose certificate our CA did not sign is refused: the wall stays deaf and says so
+        ossl(
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=other CA",
+            "-keyout",
+            "other.key",
+            "-out",
+            "other.pem",
+        )
+        (tmp_path / "other").mkdir()
+        cfg2 = write_config(
+            tmp_path / "other",
+            wall_id="tls2",
+            port=broker.port,
+            mqtt_extra=f"  tls: {{ca_file: {certs / 'other.pem'}, check_hostname: true}}",
+        )
+        cfg2.write_text(cfg2.read_text().replace("  host: 127.0.0.1\n", "  host: localhost\n", 1))
+        wall2 = WallProcess(cfg2, args=("--no-audio", "--duration", "5")).start()
+        time.sleep(4.5)
+        out = wall2.output()
+        wall2.stop()
+        assert "broker link connected" not in out
+        assert "CERTIFICATE_VERIFY_FAILED" in out or "certificate verify failed" in out, out[-2000:]
+    finally:
+        broker.stop()
