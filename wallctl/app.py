@@ -303,6 +303,8 @@ class WallApp:
         from wallctl.qt.shots import save_wall_png
 
         prepare_qt_environment()
+        if os.environ.get("WALLCTL_SWITCH_INTERVAL"):
+            sys.setswitchinterval(float(os.environ["WALLCTL_SWITCH_INTERVAL"]))
         msg = choose_platform(self.core.layouts.wall)
         app = QApplication.instance() or QApplication(sys.argv[:1])
         assert isinstance(app, QApplication)
@@ -312,21 +314,24 @@ class WallApp:
         hotkeys = hotkey_actions(self.core, on_quit=self.quit, on_diagnostics=self._toggle_diag)
         scene, windows = build_wall(self.core, QtScreens(), windowed=self.opts.windowed, hotkeys=hotkeys)
         self.scene, self.windows = scene, windows
-        link = MqttLink(
-            cfg.model.mqtt,
-            client_id=cfg.client_id,
-            state_prefix=cfg.state_prefix,
-            password=cfg.password(),
-            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1),),
-        )
         runtime = Runtime(
             service,
-            link,
             templates=tuple(TopicTemplate(t) for t in cfg.model.mqtt.topic_templates),
             max_bytes=cfg.model.mqtt.max_payload_bytes,
             state_prefix=cfg.state_prefix,
             token=cfg.command_token(),
         )
+        link = MqttLink(
+            cfg.model.mqtt,
+            client_id=cfg.client_id,
+            state_prefix=cfg.state_prefix,
+            hooks=runtime.loop,
+            on_message=runtime.on_message,
+            on_link=runtime.on_link,
+            password=cfg.password(),
+            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1),),
+        )
+        runtime.attach(link)
         self.runtime = runtime
         watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service)
         self.watcher = watcher
@@ -355,7 +360,15 @@ class WallApp:
             cfg.model.mqtt.port,
             service.decision.mode,
         )
-        code = app.exec()
+        profile_path = os.environ.get("WALLCTL_PROFILE")  # developers: cProfile the main loop into this file
+        if profile_path:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            code = profiler.runcall(app.exec)
+            profiler.dump_stats(profile_path)
+        else:
+            code = app.exec()
         self.shutdown()
         return int(code)
 

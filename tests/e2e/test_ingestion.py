@@ -327,3 +327,75 @@ def test_tls_with_server_name_check(tmp_path: Path) -> None:
         assert "CERTIFICATE_VERIFY_FAILED" in out or "certificate verify failed" in out, out[-2000:]
     finally:
         broker.stop()
+
+
+def test_credentials_come_from_the_environment(tmp_path: Path) -> None:
+    broker = Mosquitto()
+    pw = broker.dir / "passwd"
+    subprocess.run(["mosquitto_passwd", "-b", "-c", str(pw), "wall", "pa55word"], check=True, capture_output=True)
+    pw.chmod(0o644)
+    broker.conf.write_text(
+        broker.conf.read_text().replace("allow_anonymous true", "allow_anonymous false") + f"password_file {pw}\n"
+    )
+    broker.start()
+    try:
+        cfg = write_config(
+            tmp_path,
+            wall_id="cred",
+            port=broker.port,
+            mqtt_extra="  username: wall\n  password_env: WALL_MQTT_PASSWORD",
+        )
+        good = WallProcess(cfg, env={"WALL_MQTT_PASSWORD": "pa55word"}, args=("--no-audio", "--duration", "4")).start()
+        good.wait_exit()
+        assert "broker link connected" in good.output(), good.output()[-1500:]
+        (tmp_path / "bad").mkdir()
+        cfg2 = write_config(
+            tmp_path / "bad",
+            wall_id="cred2",
+            port=broker.port,
+            mqtt_extra="  username: wall\n  password_env: WALL_MQTT_PASSWORD",
+        )
+        bad = WallProcess(cfg2, env={"WALL_MQTT_PASSWORD": "wrong"}, args=("--no-audio", "--duration", "4")).start()
+        bad.wait_exit()
+        out = bad.output()
+        assert "broker link connected" not in out
+        assert "broker refused the connection" in out and ("Not authorized" in out or "Bad user name" in out), out[
+            -1500:
+        ]
+    finally:
+        broker.stop()
+
+
+def test_state_is_published_promptly_and_coalesced(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    cfg = write_config(tmp_path, wall_id="co", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/co")
+    wall = WallProcess(cfg, args=("--no-audio",)).start()
+    pub = publisher(mosquitto.port, "co-publisher")
+    try:
+        started(obs, wall)
+        time.sleep(1.0)
+        with obs.lock:
+            obs.states.clear()
+        t0 = time.time()
+        send(pub, "single", "single-1").wait_for_publish(5)
+        obs.wait(lambda o: any(s["alarms"]["active"] >= 1 for s in o.states), 5, "first state after one event")
+        with obs.lock:
+            first = next(s for s in obs.states if s["alarms"]["active"] >= 1)
+        assert first["time"] - t0 < 0.5  # within 50 ms of the change on the wall (plus the broker round trip)
+        with obs.lock:
+            obs.states.clear()
+        t0 = time.time()
+        for i in range(3000):  # a burst far faster than 20 states a second
+            send(pub, f"burst{i % 500}", f"burst-{i}")
+        obs.wait(lambda o: bool(o.states) and o.states[-1]["events"] >= 3001, 30, "burst applied")
+        time.sleep(0.3)
+        with obs.lock:
+            states = list(obs.states)
+        span = states[-1]["time"] - states[0]["time"]
+        assert len(states) <= 20 * span + 2, (len(states), span)  # at most 20 publications per second
+        seqs = [s["seq"] for s in states]
+        assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # seq increases by one per publication
+    finally:
+        wall.stop()
+        obs.close()
+        pub.loop_stop()

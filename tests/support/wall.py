@@ -90,6 +90,12 @@ class WallProcess:
         self._fh.close()
         return code
 
+    def wait_exit(self, timeout: float = 20) -> int:
+        """Wait for a wall started with --duration to end by itself."""
+        assert self.proc is not None
+        self.proc.wait(timeout)
+        return self.stop()
+
     def kill9(self) -> None:
         assert self.proc is not None
         self.proc.kill()

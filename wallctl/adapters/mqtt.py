@@ -1,26 +1,28 @@
-"""The MQTT edge: paho-mqtt in its own network thread, the core on the main thread, one queue between them.
+"""The MQTT edge: paho-mqtt driven from the application's own event loop, one thread for all Python work.
 
-- paho's thread only enqueues plain tuples and writes one byte to a wake-up pipe; it never touches the core or
-  Qt. The main thread (Qt, via a socket notifier on the pipe) drains the queue.
-- The queue is bounded; when it is full the network thread waits (TCP back-pressure up to the broker) rather than
-  dropping: the broker keeps QoS 1 messages. A waiting thread is logged.
+- paho's socket is watched by the main loop (``LoopHooks``: a QSocketNotifier in the wall), so messages are read,
+  parsed and handled on the main thread, as fast as it can handle them (natural back-pressure: unread messages
+  wait in the socket and at the broker). No second Python thread competes for the GIL, which matters: PySide
+  releases the GIL around every Qt call, and a busy network thread made each paint call wait for it.
+- Only the blocking part of connecting (TCP connect and TLS handshake) runs in a short-lived helper thread, so a
+  slow or dead broker never freezes the wall; its outcome is handed back through ``LoopHooks.call_soon``.
 - QoS 1 messages are acknowledged manually, only after the journal flush that holds their effect has committed,
   so a kill -9 of the wall loses nothing and repeats nothing (redeliveries are dropped by event id).
 - Persistent session: fixed client id, clean start off, session expiry from config, receive-maximum raised so the
-  broker may keep many messages in flight while acknowledgements wait for the journal.
+  broker may keep many messages in flight while acknowledgements wait for the journal. Reconnection with bounded
+  exponential back-off, and every failure says why (refused, unreachable, certificate).
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import queue
+import select
 import ssl
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -31,6 +33,8 @@ from paho.mqtt.subscribeoptions import SubscribeOptions
 from wallctl.core.config import MqttConfig
 
 log = logging.getLogger("wallctl.mqtt")
+
+READ_BURST = 500  # packets read per readiness notification before the loop gets a turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,25 +58,42 @@ class LinkEvent:
     session_present: bool = False
 
 
-class MqttLink:
-    QUEUE_MAX = 200_000
+class LoopHooks(Protocol):
+    """What the adapter needs from the main loop (the wall implements it with Qt)."""
 
+    def watch(self, sock: Any, on_read: Callable[[], None], on_write: Callable[[], None]) -> None: ...
+
+    def want_write(self, sock: Any, want: bool) -> None: ...
+
+    def unwatch(self, sock: Any) -> None: ...
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the main loop; callable from any thread."""
+        ...
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> None: ...
+
+    def is_main_thread(self) -> bool: ...
+
+
+class MqttLink:
     def __init__(
         self,
         cfg: MqttConfig,
         *,
         client_id: str,
         state_prefix: str,
+        hooks: LoopHooks,
+        on_message: Callable[[Inbound], None],
+        on_link: Callable[[LinkEvent], None],
         password: str | None = None,
         extra_subscriptions: tuple[tuple[str, int], ...] = (),
     ) -> None:
         self.cfg = cfg
         self.state_prefix = state_prefix
-        self.queue: queue.Queue[Inbound | LinkEvent] = queue.Queue(self.QUEUE_MAX)
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_r, False)
-        os.set_blocking(self._wake_w, False)
-        self._wake_pending = threading.Event()
+        self.hooks = hooks
+        self.on_message = on_message
+        self.on_link = on_link
         self.v5 = cfg.protocol == "5"
         self.client = paho.Client(
             CallbackAPIVersion.VERSION2,
@@ -80,7 +101,7 @@ class MqttLink:
             clean_session=None if self.v5 else False,
             protocol=MQTTProtocolVersion.MQTTv5 if self.v5 else MQTTProtocolVersion.MQTTv311,
             manual_ack=True,
-            reconnect_on_failure=False,  # we reconnect ourselves, to report why a connection fails
+            reconnect_on_failure=False,
         )
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
@@ -93,102 +114,156 @@ class MqttLink:
             )
             self.client.tls_insecure_set(not t.check_hostname)
         self.client.will_set(f"{state_prefix}/status", "offline", qos=1, retain=True)
-        self.client.enable_logger(logging.getLogger("wallctl.mqtt.paho"))
+        # no paho logger: it logs twice per packet (3 us each under load); failures reach us as LinkEvents
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
+        self.client.on_socket_register_write = self._register_write
+        self.client.on_socket_unregister_write = self._unregister_write
         self.subscriptions = [(s.filter, s.qos) for s in cfg.subscriptions] + list(extra_subscriptions)
-        self.backpressure_waits = 0
         self.connected = False
         self.connected_once = False
-        self._thread: threading.Thread | None = None
-        self._stop_event = threading.Event()
+        self._running = False
+        self._connecting = False
+        self._sock: Any = None
+        self._delay = cfg.reconnect_min_s
         self._pending: dict[str, tuple[str | bytes, int, bool, Properties | None]] = {}
-        self._pending_lock = threading.Lock()
-        self._started = False
+        self.messages = 0
 
-    # ---------------------------------------------------------------- lifecycle
-    @property
-    def wake_fd(self) -> int:
-        """Readable when messages are waiting; the main loop watches it (QSocketNotifier)."""
-        return self._wake_r
-
+    # ---------------------------------------------------------------- lifecycle (main thread)
     def start(self) -> None:
-        self._started = True
-        self._thread = threading.Thread(target=self._run, name="mqtt-network", daemon=True)
-        self._thread.start()
+        self._running = True
+        self._attempt()
+        self._misc()
 
-    def _run(self) -> None:
-        """Connect, serve, and after any failure wait (doubling, bounded) and connect again, saying why."""
+    def stop(self, timeout: float = 1.5) -> None:
+        if not self._running:
+            return
+        if self.connected:
+            try:
+                info = self.client.publish(f"{self.state_prefix}/status", "offline", qos=1, retain=True)
+                deadline = time.monotonic() + timeout
+                while not info.is_published() and time.monotonic() < deadline and self._sock is not None:
+                    self.client.loop_write()
+                    self._read_burst(wait=0.05)
+            except (RuntimeError, ValueError, OSError) as exc:
+                log.info("could not publish offline status: %s", exc)
+        self._running = False
+        self.client.disconnect()
+        self._drop_socket()
+
+    def _attempt(self) -> None:
+        """Connect in a helper thread (TCP and TLS may block); the socket is then served from the main loop."""
+        if not self._running or self._connecting or self._sock is not None:
+            return
+        self._connecting = True
         cfg = self.cfg
-        props = None
-        if self.v5:
-            props = Properties(PacketTypes.CONNECT)
-            props.SessionExpiryInterval = cfg.session_expiry_s
-            props.ReceiveMaximum = 65535
-        delay = cfg.reconnect_min_s
         where = f"{cfg.host}:{cfg.port}"
-        while self._started:
-            self._post(LinkEvent("connecting", where))
+        self.on_link(LinkEvent("connecting", where))
+
+        def connect() -> None:
+            error: str | None = None
             try:
                 if self.v5:
+                    props = Properties(PacketTypes.CONNECT)
+                    props.SessionExpiryInterval = cfg.session_expiry_s
+                    props.ReceiveMaximum = 65535
                     self.client.connect(
                         cfg.host, cfg.port, keepalive=cfg.keepalive_s, clean_start=False, properties=props
                     )
                 else:  # 3.1.1: the persistent session comes from clean_session=False given to the client
                     self.client.connect(cfg.host, cfg.port, keepalive=cfg.keepalive_s)
             except (OSError, ValueError) as exc:  # refused, unreachable, TLS failures (ssl.SSLError is an OSError)
-                self._post(LinkEvent("disconnected", f"cannot connect to {where}: {exc}"))
-            else:
-                self.client.loop_forever(retry_first_connection=False)  # returns when the connection ends
-                if self.connected_once:
-                    delay = cfg.reconnect_min_s
-            if not self._started:
-                break
-            self._stop_event.wait(delay)
-            delay = min(delay * 2, cfg.reconnect_max_s)
+                error = f"cannot connect to {where}: {exc}"
+            self.hooks.call_soon(lambda: self._connect_done(error))
 
-    def stop(self, timeout: float = 1.5) -> None:
-        if not self._started:
+        threading.Thread(target=connect, name="mqtt-connect", daemon=True).start()
+
+    def _connect_done(self, error: str | None) -> None:
+        self._connecting = False
+        if error is not None or self.client.socket() is None:
+            self.on_link(LinkEvent("disconnected", error or "connection closed while connecting"))
+            self._retry()
             return
-        try:
-            if self.connected:
-                info = self.client.publish(f"{self.state_prefix}/status", "offline", qos=1, retain=True)
-                info.wait_for_publish(timeout=timeout / 2)
-        except (RuntimeError, ValueError) as exc:
-            log.info("could not publish offline status: %s", exc)
-        self._started = False
-        self._stop_event.set()
-        self.client.disconnect()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        for fd in (self._wake_r, self._wake_w):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        if not self._running:
+            self.client.disconnect()
+            return
+        self._sock = self.client.socket()
+        self.hooks.watch(self._sock, self._readable, self._writable)
+        self.hooks.want_write(self._sock, self.client.want_write())
+        self._readable()  # the CONNACK may already be waiting
+
+    def _retry(self) -> None:
+        if not self._running:
+            return
+        delay, self._delay = self._delay, min(self._delay * 2, self.cfg.reconnect_max_s)
+        self.hooks.call_later(delay, self._attempt)
+
+    def _drop_socket(self) -> None:
+        if self._sock is not None:
+            self.hooks.unwatch(self._sock)
+            self._sock = None
+
+    def _misc(self) -> None:
+        """paho's housekeeping: keep-alive pings and detecting a dead connection."""
+        if not self._running:
+            return
+        if self._sock is not None:
+            self.client.loop_misc()
+            if self.client.socket() is None:
+                self._lost("keep-alive timeout")
+        self.hooks.call_later(1.0, self._misc)
+
+    # ---------------------------------------------------------------- socket events (main thread)
+    def _readable(self) -> None:
+        self._read_burst(wait=0.0)
+
+    def _read_burst(self, wait: float) -> None:
+        sock = self._sock
+        if sock is None:
+            return
+        for i in range(READ_BURST):
+            if i > 0 and not _has_data(sock, wait):
+                break
+            rc = self.client.loop_read()
+            if self.client.socket() is None:
+                self._lost(f"connection closed ({paho.error_string(rc)})")
+                return
+        if self.client.want_write():
+            self.client.loop_write()
+
+    def _writable(self) -> None:
+        if self._sock is None:
+            return
+        self.client.loop_write()
+        if self.client.socket() is None:
+            self._lost("connection closed while writing")
+        else:
+            self.hooks.want_write(self._sock, self.client.want_write())
+
+    def _register_write(self, _c: paho.Client, _ud: Any, sock: Any) -> None:
+        if self.hooks.is_main_thread():
+            if self._sock is not None:
+                self.hooks.want_write(sock, True)
+        else:  # the connect helper queued CONNECT: the main loop picks it up once it watches the socket
+            self.hooks.call_soon(lambda: self._sock is not None and self.hooks.want_write(self._sock, True))
+
+    def _unregister_write(self, _c: paho.Client, _ud: Any, sock: Any) -> None:
+        if self.hooks.is_main_thread() and self._sock is not None:
+            self.hooks.want_write(sock, False)
+
+    def _lost(self, why: str) -> None:
+        was = self.connected
+        self.connected = False
+        self._drop_socket()
+        if was:
+            self.on_link(LinkEvent("disconnected", why))
+        self._retry()
 
     # ---------------------------------------------------------------- main-thread API
-    def drain(self, limit: int = 5000) -> list[Inbound | LinkEvent]:
-        """Take up to ``limit`` waiting items (main thread)."""
-        self._wake_pending.clear()
-        try:
-            while True:
-                os.read(self._wake_r, 4096)
-        except (BlockingIOError, OSError):
-            pass
-        out: list[Inbound | LinkEvent] = []
-        get = self.queue.get_nowait
-        try:
-            for _ in range(limit):
-                out.append(get())
-        except queue.Empty:
-            pass
-        if not self.queue.empty():
-            self._wake()
-        return out
-
     def ack(self, mids: list[tuple[int, int]]) -> None:
+        if not self.connected:
+            return  # unacknowledged messages are redelivered by the broker after the reconnect
         for mid, qos in mids:
             if qos > 0:
                 self.client.ack(mid, qos)
@@ -202,6 +277,10 @@ class MqttLink:
         retain: bool = False,
         properties: Properties | None = None,
     ) -> None:
+        """Publish now when connected; otherwise keep the latest message per topic for the next connection."""
+        if not self.connected:
+            self._pending[topic] = (payload, qos, retain, properties)
+            return
         self.client.publish(topic, payload, qos=qos, retain=retain, properties=properties)
 
     def reply(self, topic: str | None, correlation: bytes | None, payload: str) -> None:
@@ -213,40 +292,17 @@ class MqttLink:
             props.CorrelationData = correlation
         self.publish(topic, payload, qos=1, properties=props)
 
-    # ---------------------------------------------------------------- network thread
-    def _post(self, item: Inbound | LinkEvent) -> None:
-        try:
-            self.queue.put_nowait(item)
-        except queue.Full:
-            self.backpressure_waits += 1
-            if self.backpressure_waits % 1000 == 1:
-                log.warning("ingest queue full (%d): holding the network thread (back-pressure)", self.QUEUE_MAX)
-            while self._started:
-                try:
-                    self.queue.put(item, timeout=0.5)
-                    break
-                except queue.Full:
-                    continue
-        self._wake()
-
-    def _wake(self) -> None:
-        if not self._wake_pending.is_set():
-            self._wake_pending.set()
-            try:
-                os.write(self._wake_w, b"\x01")
-            except (BlockingIOError, OSError):
-                pass
-
+    # ---------------------------------------------------------------- paho callbacks (main thread)
     def _on_connect(self, client: paho.Client, _ud: Any, flags: Any, reason: Any, _props: Any) -> None:
         if getattr(reason, "is_failure", False):
-            self._post(LinkEvent("disconnected", f"broker refused the connection: {reason}"))
+            self.on_link(LinkEvent("disconnected", f"broker refused the connection: {reason}"))
             client.disconnect()
             return
+        self.connected = self.connected_once = True
+        self._delay = self.cfg.reconnect_min_s
         session_present = bool(getattr(flags, "session_present", False))
         client.publish(f"{self.state_prefix}/status", "online", qos=1, retain=True)
-        with self._pending_lock:
-            self.connected = self.connected_once = True
-            pending, self._pending = self._pending, {}
+        pending, self._pending = self._pending, {}
         for topic, (payload, qos, retain, props) in pending.items():
             client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         subs: list[Any]
@@ -256,12 +312,12 @@ class MqttLink:
         else:
             subs = list(self.subscriptions)
         client.subscribe(subs)
-        self._post(LinkEvent("connected", f"{self.cfg.host}:{self.cfg.port}", session_present))
+        self.on_link(LinkEvent("connected", f"{self.cfg.host}:{self.cfg.port}", session_present))
 
     def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any) -> None:
-        with self._pending_lock:
+        if self.connected:
             self.connected = False
-        self._post(LinkEvent("disconnected", str(reason)))
+            self.on_link(LinkEvent("disconnected", str(reason)))
 
     def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:
         response_topic = correlation = None
@@ -269,11 +325,22 @@ class MqttLink:
         if props is not None:
             response_topic = getattr(props, "ResponseTopic", None)
             correlation = getattr(props, "CorrelationData", None)
-        self._post(
-            Inbound(
-                msg.topic, msg.payload, bool(msg.retain), msg.qos, msg.mid, time.time(), response_topic, correlation
-            )
+        self.messages += 1
+        inbound = Inbound(
+            msg.topic, msg.payload, bool(msg.retain), msg.qos, msg.mid, time.time(), response_topic, correlation
         )
+        try:
+            self.on_message(inbound)
+        except Exception:  # one bad message must not take the link down (Home Assistant's rule)
+            log.exception("Exception in the message handler when handling msg on %r", msg.topic)
 
 
-Waker = Callable[[], None]
+def _has_data(sock: Any, wait: float) -> bool:
+    pending = getattr(sock, "pending", None)
+    if pending is not None and pending() > 0:  # TLS: decrypted bytes waiting inside the SSL object
+        return True
+    try:
+        readable, _, _ = select.select([sock], [], [], wait)
+    except (OSError, ValueError):
+        return False
+    return bool(readable)

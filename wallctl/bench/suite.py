@@ -7,22 +7,10 @@ import json
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
-
-@dataclass
-class Result:
-    name: str
-    value: float
-    unit: str
-    baseline: float | None
-    baseline_name: str
-    goal: str
-
-    @property
-    def ratio(self) -> float | None:
-        return None if not self.baseline else self.value / self.baseline
+from wallctl.bench.result import Result
 
 
 def _rate(fn: Callable[[int], None], n: int) -> float:
@@ -69,13 +57,32 @@ def bench_engine(quick: bool) -> list[Result]:
     ]
 
 
+def machine() -> dict[str, object]:
+    import os
+
+    return {
+        "node": platform.node(),
+        "cpu": platform.processor() or platform.machine(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+    }
+
+
 def run_suite(*, quick: bool, json_path: Path | None) -> int:
     print(
         f"wallctl bench ({'quick' if quick else 'full'}) on {platform.node()} — "
         f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
     )
+    from wallctl.bench.ingest import bench_ingest
+    from wallctl.bench.mosquitto import Mosquitto
+
     results = bench_engine(quick)
-    print(f"{'benchmark':44s} {'value':>14s} {'baseline':>14s} {'ratio':>7s}  goal")
+    broker = Mosquitto().start()
+    try:
+        results += bench_ingest(broker, quick=quick)
+    finally:
+        broker.stop()
+    print(f"{'benchmark':56s} {'value':>12s} {'baseline':>12s} {'ratio':>7s}  goal")
     for r in results:
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
         base = f"{r.baseline:,.0f}" if r.baseline is not None else "-"

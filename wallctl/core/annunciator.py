@@ -204,7 +204,13 @@ class Annunciator:
                 self._next_at = self.clock.now() + best.ann.repeat_s
 
     def _publish(self) -> None:
+        c, last = self._current, self._last_state
+        if (
+            (c.key if c else None) == last.alarm
+            and self._silenced_until == last.silenced_until
+            and ((c.ann.sound.name if c and self._silenced_until is None else None) == last.sound)
+        ):
+            return  # nothing audible changed (the common case, once per event under load)
         state = self.audible
-        if state != self._last_state:
-            self._last_state = state
-            self.changed.emit(state)
+        self._last_state = state
+        self.changed.emit(state)

@@ -434,15 +434,16 @@ class AlarmEngine:
         ring_back: bool = False,
         replay: bool = False,
     ) -> AlarmChange:
-        if alarm.state is AlarmState.NORM:
+        state = alarm.state
+        if state is AlarmState.NORM:
             self._drop(alarm)  # gone before anyone hears of it: subscribers see engine.get(key) is None
         change = AlarmChange(
-            key=alarm.key,
+            key=(alarm.source, alarm.type),
             kind=kind,
             old_state=old_state,
-            state=alarm.state,
+            state=state,
             severity=alarm.severity,
-            annunciate=annunciate and alarm.audible and alarm.state is AlarmState.UNACK,
+            annunciate=annunciate and alarm.audible and state is AlarmState.UNACK,
             ring_back=ring_back,
             replay=replay,
         )

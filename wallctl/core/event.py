@@ -173,12 +173,13 @@ def parse_event(
         ) from None
     if not isinstance(obj, dict):
         raise EventRejected(RejectReason.NOT_OBJECT, f"payload must be a JSON object, got {type(obj).__name__}")
-    for template in templates:
-        filled = template.extract(topic)
-        if filled:
-            for name, value in filled.items():
-                obj.setdefault(name, value)
-            break
+    if templates and not ("source" in obj and "type" in obj and "severity" in obj and "category" in obj):
+        for template in templates:  # only when a field is missing: most feeds send complete payloads
+            filled = template.extract(topic)
+            if filled:
+                for name, value in filled.items():
+                    obj.setdefault(name, value)
+                break
     source = _text_field(obj, "source", required=True)
     etype = _text_field(obj, "type", required=True)
     sev_name = _text_field(obj, "severity", required=True)

@@ -104,6 +104,8 @@ class RuleEngine:
         self.focus_regions = dict(focus_regions or {})
         self._states = {r.name: _RuleState() for r in rules.rules}
         self._matches: dict[str, set[AlarmKey]] = {r.name: set() for r in rules.rules}
+        # which rules an alarm matches depends only on these facts: remember the answer (the rules are fixed)
+        self._memo: dict[tuple[AlarmKey, str | None, Severity, bool], tuple[bool, ...]] = {}
         self._decision: Decision | None = None
         self._current_rule: Rule | None = None
         self._pin: Pin | None = None
@@ -112,25 +114,35 @@ class RuleEngine:
     # ---------------------------------------------------------------- inputs
     def observe(self, key: AlarmKey, alarm: Alarm | None) -> None:
         """An alarm changed (``None``: it is gone); update which rules it counts for."""
-        standing = alarm is not None and alarm.state in (AlarmState.UNACK, AlarmState.ACKED)
-        for rule in self.rules.rules:
-            c = rule.when
-            hit = (
-                standing
-                and alarm is not None
-                and (not c.unacked_only or alarm.state is AlarmState.UNACK)
-                and c.matches(
-                    source=alarm.source,
-                    type=alarm.type,
-                    category=alarm.category,
-                    severity=alarm.severity,
-                    groups=self.groups,
-                )
-            )
-            if hit:
+        state = alarm.state if alarm is not None else None
+        hits: tuple[bool, ...] = ()
+        if alarm is not None and state in (AlarmState.UNACK, AlarmState.ACKED):
+            memo = (key, alarm.category, alarm.severity, state is AlarmState.UNACK)
+            cached = self._memo.get(memo)
+            if cached is None:
+                if len(self._memo) > 100_000:
+                    self._memo.clear()
+                cached = self._memo[memo] = self._hits(alarm)
+            hits = cached
+        for i, rule in enumerate(self.rules.rules):
+            if hits and hits[i]:
                 self._matches[rule.name].add(key)
             else:
                 self._matches[rule.name].discard(key)
+
+    def _hits(self, alarm: Alarm) -> tuple[bool, ...]:
+        unacked = alarm.state is AlarmState.UNACK
+        return tuple(
+            (unacked or not r.when.unacked_only)
+            and r.when.matches(
+                source=alarm.source,
+                type=alarm.type,
+                category=alarm.category,
+                severity=alarm.severity,
+                groups=self.groups,
+            )
+            for r in self.rules.rules
+        )
 
     def rebuild(self, alarms: Iterable[Alarm]) -> None:
         for m in self._matches.values():

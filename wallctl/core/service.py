@@ -104,6 +104,8 @@ class WallService:
         self._eval_due = True
         self._last_eval = float("-inf")
         self.selected: AlarmKey | None = None
+        self._changed = False
+        self._reporting = False
         self._restore()
 
     def _make_rules(self, layouts: LayoutSet) -> RuleEngine:
@@ -158,7 +160,13 @@ class WallService:
 
     def report_exception(self, where: str, exc: BaseException) -> None:
         self.diagnostics.exceptions.append(f"{where}: {type(exc).__name__}: {exc}")
-        self.diagnostics_changed.emit()
+        if self._reporting:
+            return  # a failing diagnostics view must not report itself forever
+        self._reporting = True
+        try:
+            self.diagnostics_changed.emit()
+        finally:
+            self._reporting = False
 
     def raise_internal(self, source: str, type_: str, severity: Severity, text: str, category: str = "system") -> None:
         """An alarm about the wall itself (link down, feed stale, audio device failed)."""
@@ -202,8 +210,9 @@ class WallService:
             if self.journal is not None:
                 self.journal.set_meta("pin", None)
         self._eval_due = True
-        self.alarm_changed.emit(change)
-        self.state_changed.emit()
+        self._changed = True  # state_changed is emitted once per batch, by notify(), not once per event
+        if self.alarm_changed:
+            self.alarm_changed.emit(change)
 
     def _on_flood(self, active: bool) -> None:
         self.annunciator.on_flood(active)
@@ -241,6 +250,7 @@ class WallService:
         if pin is not None and now >= pin.until:
             self._eval_due = True
         self.evaluate()
+        self.notify()
 
     def _check_link(self) -> None:
         edge = self.link.check(self.clock.now())
@@ -253,6 +263,15 @@ class WallService:
             )
         elif edge is False:
             self.raise_internal(self.link_source, "broker_link_down", Severity.CLEARED, "MQTT broker link restored")
+
+    def notify(self) -> None:
+        """Tell the watchers (state publisher, banners, summaries) that alarms changed since the last call.
+
+        Called once per batch of events and on every tick, so a flood of events costs one notification, not one
+        per event; views that need each change (the map) subscribe to the engine itself."""
+        if self._changed:
+            self._changed = False
+            self.state_changed.emit()
 
     def evaluate(self, *, force: bool = False) -> Decision:
         """Re-decide mode and focus if something changed (throttled to EVAL_INTERVAL_S unless forced)."""
@@ -305,7 +324,8 @@ class WallService:
             self.audit(origin, actor, cmd.action, cmd.args, False, str(exc))
             return str(exc)
         self.audit(origin, actor, cmd.action, cmd.args, True)
-        self.state_changed.emit()
+        self._changed = True
+        self.notify()
         return None
 
     def _run(self, cmd: Command, origin: str) -> None:
@@ -398,6 +418,7 @@ class WallService:
             "broker": self.link.state,
             "rejected_events": self.diagnostics.rejected_total,
             "rejected_by_reason": dict(self.diagnostics.rejected_by_reason),
+            "events": self.engine.events_applied,
         }
 
     def alarms_payload(self, seq: int, limit: int = 5000) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Generic, ParamSpec
+from typing import Any, Generic, ParamSpec
 
 P = ParamSpec("P")
 log = logging.getLogger("wallctl.signal")
@@ -41,3 +41,20 @@ class Signal(Generic[P]):
 
     def __len__(self) -> int:
         return len(self._slots)
+
+
+class Subscriptions:
+    """The connections a view made, so that it can undo them all when it goes (no callbacks into dead views)."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[Signal[Any], Callable[..., object]]] = []
+
+    def add(self, signal: Signal[Any], slot: Callable[..., object]) -> None:
+        signal.connect(slot)
+        self._items.append((signal, slot))
+
+    def disconnect_all(self) -> None:
+        for signal, slot in self._items:
+            if slot in signal._slots:
+                signal.disconnect(slot)
+        self._items.clear()

@@ -73,9 +73,22 @@ class SoundMap:
             name: Sound(name, (base / d.file).resolve(), d.priority, d.description) for name, d in spec_.sounds.items()
         }
         self._defaults = {Severity.parse(k): v for k, v in spec_.defaults.items()}
+        self._cache: dict[tuple[str, str, str | None, Severity], Annunciation | None] = {}
 
     def resolve(self, alarm: Alarm) -> Annunciation | None:
+        """First matching entry, else the severity's default; memoised (the map is fixed once loaded)."""
         sev = alarm.severity if alarm.severity is not Severity.CLEARED else alarm.peak
+        key = (alarm.source, alarm.type, alarm.category, sev)
+        try:
+            return self._cache[key]
+        except KeyError:
+            pass
+        if len(self._cache) > 50_000:
+            self._cache.clear()
+        found = self._cache[key] = self._resolve(alarm, sev)
+        return found
+
+    def _resolve(self, alarm: Alarm, sev: Severity) -> Annunciation | None:
         for entry in self.spec.map:
             if entry.match.matches(
                 source=alarm.source, type=alarm.type, category=alarm.category, severity=sev, groups=self.groups

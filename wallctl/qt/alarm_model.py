@@ -14,6 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from wallctl.core.alarm import Alarm, AlarmState, Flag
 from wallctl.core.engine import AlarmEngine
 from wallctl.core.match import AlarmMatch, Groups
+from wallctl.core.signal import Signal, Subscriptions
 
 COLUMNS = ("severity", "state", "source", "type", "text", "count", "last", "flags")
 _STATE_ORDER = {
@@ -37,7 +38,7 @@ def sort_key(sort: str) -> Any:
 
 
 class AlarmTableModel(QAbstractTableModel):
-    REFRESH_MS = 200
+    REFRESH_MS = 400  # a list that changes faster than the eye can read only costs CPU
 
     def __init__(
         self,
@@ -47,8 +48,10 @@ class AlarmTableModel(QAbstractTableModel):
         sort: str = "priority",
         groups: Groups | None = None,
         group_consequences: bool = True,
+        changed: Signal[[]] | None = None,
         parent: QObject | None = None,
     ) -> None:
+        """``changed``: a batched "alarms changed" signal (the service's); default: every engine change."""
         super().__init__(parent)
         self.engine = engine
         self.match = match
@@ -62,12 +65,29 @@ class AlarmTableModel(QAbstractTableModel):
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refresh)
         self.last_refresh_s = 0.0
-        engine.changed.connect(lambda _c: self.mark_dirty())
+        self.active = True  # a model whose view is hidden only remembers that it is stale
+        self.subs = Subscriptions()
+        self.subs.add(changed if changed is not None else engine.changed, self._on_change)
+
+    def close(self) -> None:
+        self._timer.stop()
+        self.subs.disconnect_all()
+
+    def _on_change(self, *_args: object) -> None:
+        if not self._dirty:  # the common case under load costs one attribute test
+            self.mark_dirty()
 
     def mark_dirty(self) -> None:
+        if self._dirty and (not self.active or self._timer.isActive()):
+            return
         self._dirty = True
-        if not self._timer.isActive():
+        if self.active and not self._timer.isActive():
             self._timer.start(self.REFRESH_MS)
+
+    def set_active(self, active: bool) -> None:
+        self.active = active
+        if active and self._dirty:
+            self.refresh()
 
     def refresh(self) -> None:
         t0 = time.perf_counter()

@@ -11,7 +11,9 @@ from PySide6.QtWidgets import QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
 from wallctl.core.service import WallService
 from wallctl.core.severity import Severity
+from wallctl.core.signal import Subscriptions
 from wallctl.qt import theme
+from wallctl.qt.tiles.base import stop_timers
 
 BANNER_H = 64
 
@@ -59,14 +61,19 @@ class BannerItem(QGraphicsWidget):
         self._timer = QTimer()
         self._timer.timeout.connect(self.update)
         self._timer.start(1000)
-        service.state_changed.connect(self._soon)
+        self.subs = Subscriptions()
+        self.subs.add(service.state_changed, self._soon)
         self._soon_timer = QTimer()
         self._soon_timer.setSingleShot(True)
         self._soon_timer.timeout.connect(self.update)
 
+    def shutdown(self) -> None:
+        stop_timers(self)
+        self.subs.disconnect_all()
+
     def _soon(self) -> None:
         if not self._soon_timer.isActive():
-            self._soon_timer.start(100)
+            self._soon_timer.start(250)
 
     def paint(self, p: QPainter, _o: QStyleOptionGraphicsItem, _w: QWidget | None = None) -> None:
         r = self.rect()

@@ -24,7 +24,7 @@ from wallctl.core.topostate import TopologyState
 from wallctl.qt import theme
 from wallctl.qt.banner import BANNER_H, BannerItem, BannerTile
 from wallctl.qt.tiles.alarms import AlarmListTile, AlarmSummaryTile
-from wallctl.qt.tiles.base import Tile, stop_timers
+from wallctl.qt.tiles.base import Tile
 from wallctl.qt.tiles.charts import AlarmRateTile, KpiTile
 from wallctl.qt.tiles.diagnostics import DiagnosticsTile
 from wallctl.qt.tiles.simple import ClockTile, ImageTile, TextTile
@@ -56,9 +56,9 @@ class TileFactory:
                 topo, state = self.topologies[options.file or ""]
                 return TopologyTile(title, options, topo, state)
             case "alarm_list":
-                return AlarmListTile(title, options, s.engine, lambda: s.selected, s.parts.groups)
+                return AlarmListTile(title, options, s.engine, lambda: s.selected, s.parts.groups, s.state_changed)
             case "alarm_summary":
-                return AlarmSummaryTile(title, options, s.engine, now)
+                return AlarmSummaryTile(title, options, s.engine, now, s.state_changed)
             case "alarm_rate":
                 return AlarmRateTile(title, options, s.engine.flood, now)
             case "kpi":
@@ -117,6 +117,7 @@ class WallScene(pg.GraphicsScene):
                 placement[mode.name][region.name] = tile
         for key, tile in self.tiles.items():
             if key not in wanted:
+                tile.shutdown()
                 self.removeItem(tile)
         self.tiles = wanted
         self.placement = placement
@@ -125,6 +126,7 @@ class WallScene(pg.GraphicsScene):
 
     def _place_banners(self) -> None:
         for b in self.banners:
+            b.shutdown()
             self.removeItem(b)
         self.banners = []
         where = self.layouts.wall.banner
@@ -175,7 +177,7 @@ class WallScene(pg.GraphicsScene):
     def dispose(self) -> None:
         """Tear everything down while Qt is still alive (Python's shutdown order is no place for Qt objects)."""
         for item in [*self.tiles.values(), *self.banners]:
-            stop_timers(item)
+            item.shutdown()
         self.clear()
         self.tiles = {}
         self.banners = []

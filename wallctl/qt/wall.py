@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsView
 from wallctl.core.layout import Rect
 from wallctl.core.rules import Decision
 from wallctl.core.service import WallService
+from wallctl.core.signal import Subscriptions
 from wallctl.qt.scene import WallScene, qrect
 from wallctl.qt.screens import Mapping, ScreenInfo, ScreenProvider, map_monitors
 from wallctl.qt.views import SceneView
@@ -90,8 +91,9 @@ class WallWindows:
         self.mapping: Mapping | None = None
         self.notice: str | None = None
         screens.on_change(self.remap)
-        service.decision_changed.connect(self.on_decision)
-        service.layouts_changed.connect(lambda _l: self.remap())
+        self.subs = Subscriptions()
+        self.subs.add(service.decision_changed, self.on_decision)
+        self.subs.add(service.layouts_changed, self._relayout)
 
     # ---------------------------------------------------------------- mapping
     def remap(self) -> None:
@@ -151,7 +153,11 @@ class WallWindows:
     def on_decision(self, decision: Decision) -> None:
         self.scene.apply(decision)
 
+    def _relayout(self, _layouts: object) -> None:
+        self.remap()
+
     def close(self) -> None:
+        self.subs.disconnect_all()
         for v in self.views:
             v.close()
         self.views = []

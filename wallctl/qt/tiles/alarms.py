@@ -5,13 +5,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap
 
 from wallctl.core.alarm import AlarmState, Flag
 from wallctl.core.engine import AlarmEngine
 from wallctl.core.event import AlarmKey
 from wallctl.core.severity import ACTIVE_SEVERITIES, Severity
+from wallctl.core.signal import Signal
 from wallctl.core.tiles import AlarmListOptions, AlarmSummaryOptions
 from wallctl.qt import theme
 from wallctl.qt.alarm_model import AlarmTableModel
@@ -30,10 +31,12 @@ class AlarmListTile(Tile):
         engine: AlarmEngine,
         selected: Callable[[], AlarmKey | None],
         groups: object = None,
+        changed: Signal[[]] | None = None,
     ) -> None:
         super().__init__(title, options)
         self.model = AlarmTableModel(
             engine,
+            changed=changed,
             match=options.filter,
             sort=options.sort,
             groups=groups,  # type: ignore[arg-type]
@@ -48,9 +51,26 @@ class AlarmListTile(Tile):
         self._flash.start(FLASH_MS // 2)
         self.first_row = 0
 
+    def shutdown(self) -> None:
+        super().shutdown()
+        self.model.close()
+
+    def showEvent(self, event: object) -> None:
+        super().showEvent(event)  # type: ignore[arg-type]
+        self.model.set_active(True)
+
+    def hideEvent(self, event: object) -> None:
+        super().hideEvent(event)  # type: ignore[arg-type]
+        self.model.set_active(False)
+
     def _blink(self) -> None:
+        if not self.isVisible():
+            return
         self._phase = (self._phase + 1) % 4
-        if any(a.state in (AlarmState.UNACK, AlarmState.RTNUN) for a, _ in self.model.rows[:60]):
+        rows = self.model.rows[:60]
+        unacked = [a for a, _ in rows if a.state in (AlarmState.UNACK, AlarmState.RTNUN)]
+        fast = any(Flag.FIRST_OUT in a.flags for a in unacked)
+        if unacked and (fast or self._phase % 2 == 0):  # 1 Hz blink repaints twice a second; first-out 2 Hz
             self.update()
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
@@ -145,32 +165,47 @@ class AlarmSummaryTile(Tile):
     kind = "alarm_summary"
 
     def __init__(
-        self, title: str | None, options: AlarmSummaryOptions, engine: AlarmEngine, now: Callable[[], float]
+        self,
+        title: str | None,
+        options: AlarmSummaryOptions,
+        engine: AlarmEngine,
+        now: Callable[[], float],
+        changed: Signal[[]] | None = None,
     ) -> None:
         super().__init__(title, options)
         self.engine = engine
         self._now = now
         self._dirty_timer = QTimer()
         self._dirty_timer.setSingleShot(True)
-        self._dirty_timer.timeout.connect(self.update)
-        engine.changed.connect(lambda _c: self._dirty_timer.isActive() or self._dirty_timer.start(100))
+        self._dirty_timer.timeout.connect(self.update_now)
+        self._pending = False
+        self.subs.add(changed if changed is not None else engine.changed, self._on_change)
+        self._cells_key: tuple[object, ...] | None = None
+        self._cells = QPixmap()
         self._age_timer = QTimer()
         self._age_timer.timeout.connect(self.update)
         self._age_timer.start(1000)
 
-    def oldest_unacked_age(self) -> float | None:
-        oldest = min((a.first for a in self.engine if a.state is AlarmState.UNACK), default=None)
-        return None if oldest is None else max(0.0, self._now() - oldest)
+    def _on_change(self, *_args: object) -> None:
+        if not self._pending:
+            self._pending = True
+            self._dirty_timer.start(400)
 
-    def paint_content(self, p: QPainter, rect: QRectF) -> None:
-        counts = self.engine.counts()
-        sevs = [s for s in ACTIVE_SEVERITIES if s is not Severity.INDETERMINATE]
-        cell_w = rect.width() / len(sevs)
-        big_h = rect.height() * 0.55
-        size = min(big_h * 0.62, cell_w * 0.5) / 1.333
-        for i, sev in enumerate(sevs):
-            n = counts.by_severity.get(sev.label, 0)
-            cell = QRectF(rect.x() + i * cell_w + 6, rect.y() + 6, cell_w - 12, big_h - 12)
+    def update_now(self) -> None:
+        self._pending = False
+        self.update()
+
+    def _render_cells(
+        self, sevs: list[Severity], numbers: tuple[int, ...], width: float, big_h: float, size: float
+    ) -> QPixmap:
+        pix = QPixmap(max(1, round(width)), max(1, round(big_h)))
+        pix.fill(theme.PANEL)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        cell_w = width / len(sevs)
+        for i, (sev, n) in enumerate(zip(sevs, numbers, strict=True)):
+            cell = QRectF(i * cell_w + 6, 6, cell_w - 12, big_h - 12)
             color = theme.severity_color(sev)
             bg = QColor(color)
             bg.setAlphaF(0.85 if n else 0.12)
@@ -180,6 +215,24 @@ class AlarmSummaryTile(Tile):
             p.drawText(cell.adjusted(0, 0, 0, -cell.height() * 0.22), Qt.AlignmentFlag.AlignCenter, str(n))
             p.setFont(theme.font(size * 0.26, bold=True))
             p.drawText(cell.adjusted(0, cell.height() * 0.7, 0, 0), Qt.AlignmentFlag.AlignCenter, sev.label.upper())
+        p.end()
+        return pix
+
+    def oldest_unacked_age(self) -> float | None:
+        oldest = min((a.first for a in self.engine if a.state is AlarmState.UNACK), default=None)
+        return None if oldest is None else max(0.0, self._now() - oldest)
+
+    def paint_content(self, p: QPainter, rect: QRectF) -> None:
+        counts = self.engine.counts()
+        sevs = [s for s in ACTIVE_SEVERITIES if s is not Severity.INDETERMINATE]
+        big_h = rect.height() * 0.55
+        size = min(big_h * 0.62, rect.width() / len(sevs) * 0.5) / 1.333
+        numbers = tuple(counts.by_severity.get(s.label, 0) for s in sevs)
+        key = (numbers, round(rect.width()), round(big_h))
+        if self._cells_key != key:  # big glyphs are drawn as paths: render them once per change, not per paint
+            self._cells = self._render_cells(sevs, numbers, rect.width(), big_h, size)
+            self._cells_key = key
+        p.drawPixmap(QPointF(rect.x(), rect.y()), self._cells)
         lines = QRectF(rect.x() + 12, rect.y() + big_h + 8, rect.width() - 24, rect.height() - big_h - 8)
         age = self.oldest_unacked_age()
         age_txt = "—" if age is None else _age(age)

@@ -8,6 +8,7 @@ from PySide6.QtCore import QAbstractAnimation, QRectF, Qt, QTimer
 from PySide6.QtGui import QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
+from wallctl.core.signal import Subscriptions
 from wallctl.qt import theme
 
 TITLE_PT = 20
@@ -32,11 +33,13 @@ class Tile(QGraphicsWidget):
         self.focus_target: str | None = None
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
         self.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+        self.subs = Subscriptions()
 
     # ---------------------------------------------------------------- API used by the wall
     def shutdown(self) -> None:
-        """Stop this tile's timers and animations before its scene goes (they would fire on deleted items)."""
+        """Stop timers and animations, and drop subscriptions, before the tile goes (no calls into dead items)."""
         stop_timers(self)
+        self.subs.disconnect_all()
 
     def set_focused(self, focused: bool, target: str | None) -> None:
         changed = focused != self.focused or target != self.focus_target

@@ -45,7 +45,11 @@ class DiagnosticsTile(Tile):
         self._timer = QTimer()
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.update)
-        service.diagnostics_changed.connect(lambda: self._timer.isActive() or self._timer.start(200))
+        self.subs.add(service.diagnostics_changed, self._soon)
+
+    def _soon(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start(200)
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         f = theme.font(self.options.font_pt, mono=True)

@@ -1,0 +1,84 @@
+"""Sustained ingest through the whole pipeline (MQTT -> Event -> alarm engine -> journal -> state), next to a
+bare paho subscriber on the same Mosquitto, speaking the same protocol, fed by the same publisher, in one run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+from wallctl.bench.load import bare_subscriber
+from wallctl.bench.mosquitto import Mosquitto
+from wallctl.bench.result import Result
+from wallctl.bench.wall import BenchWall
+
+
+def _publish(port: int, n: int, qos: int, prefix: str) -> float:
+    out = subprocess.run(
+        [sys.executable, "-m", "wallctl.bench.load", str(port), str(n), str(qos), prefix],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def process_cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def bench_ingest(broker: Mosquitto, *, quick: bool) -> list[Result]:
+    n = 20_000 if quick else 100_000
+    qos = 1
+    wall = BenchWall(broker.port)
+    protocol = wall.protocol
+    # baseline: a bare subscriber that only counts, speaking the wall's protocol version
+    ready, done = threading.Event(), threading.Event()
+    got: dict[str, float] = {}
+
+    def baseline() -> None:
+        got.update(bare_subscriber(broker.port, n, qos, ready, done, protocol))
+
+    th = threading.Thread(target=baseline, daemon=True)
+    th.start()
+    ready.wait(10)
+    t0 = _publish(broker.port, n, qos, "base")
+    th.join(300)
+    base_rate = got["n"] / max(1e-9, got["last"] - t0)
+    base_cpu_us = got["cpu_s"] / n * 1e6
+    try:
+        wall.start()
+        assert wall.proc is not None
+        before = wall.latest().get("events", 0)
+        cpu0 = process_cpu_s(wall.proc.pid)
+        t0 = _publish(broker.port, n, qos, "wall")
+        t_done = wall.wait(lambda s: s.get("events", 0) >= before + n, 600)
+        ours = n / max(1e-9, t_done - t0)
+        cpu_us = (process_cpu_s(wall.proc.pid) - cpu0) / n * 1e6
+        rss = wall.rss_mb()
+    finally:
+        wall.stop()
+    return [
+        Result(
+            f"ingest: events/s, whole pipeline (QoS 1, MQTT {protocol})",
+            ours,
+            "events/s",
+            base_rate,
+            "bare paho subscriber, same broker, protocol, publisher",
+            ">= 0.8x baseline",
+            ratio_goal=0.8,
+        ),
+        Result(
+            "ingest: CPU per event, whole wall process",
+            cpu_us,
+            "us",
+            base_cpu_us,
+            "bare paho subscriber's CPU per event",
+            "for information",
+        ),
+        Result("ingest: wall resident memory after the run", rss, "MB", None, "", "plateaus (see memory bench)"),
+    ]

@@ -1,0 +1,145 @@
+"""The real wall process for benchmarks: offscreen on a 3x2 virtual wall, against the bench's own Mosquitto."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from wallctl.core.config import config_path, load_config
+from wallctl.qt.platform import offscreen_config
+
+
+class BenchWall:
+    def __init__(
+        self,
+        port: int,
+        *,
+        config: str | None = None,
+        env: dict[str, str] | None = None,
+        wall_id: str = "bench",
+        args: tuple[str, ...] = (),
+    ) -> None:
+        self.port = port
+        self.dir = Path(tempfile.mkdtemp(prefix="wallctl-bench-"))
+        src = load_config(config_path(config))
+        text = src.path.read_text()
+        cfg = self.dir / "wallctl.yaml"
+        # the same wall, layouts, topology and sounds; our own wall id, journal and no command token
+        base = src.path.parent
+        lines = []
+        for line in text.splitlines():
+            key = line.split(":", 1)[0]
+            if key in ("layouts", "topology", "sounds"):
+                rel = line.split(":", 1)[1].strip()
+                lines.append(f"{key}: {(base / rel).resolve()}")
+            elif key in ("wall_id", "journal"):
+                continue
+            else:
+                lines.append(line)
+        lines += [f"wall_id: {wall_id}", f"journal: {self.dir / 'journal.sqlite3'}"]
+        cfg.write_text("\n".join(lines).replace("command_token_env: WALLCTL_COMMAND_TOKEN", "") + "\n")
+        self.config = cfg
+        self.prefix = f"wallctl/{wall_id}"
+        self.protocol = load_config(cfg).model.mqtt.protocol
+        screens = offscreen_config(load_config(cfg).model and _wall_spec(cfg), self.dir)
+        self.env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screens}", **(env or {})}
+        self.args = args
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.states: list[tuple[float, dict[str, Any]]] = []
+        self.status: str | None = None
+        self._lock = threading.Lock()
+        self._watch: paho.Client | None = None
+
+    def start(self, timeout: float = 60) -> float:
+        """Start the process and wait until it says it is online; returns the seconds that took."""
+        self._watch = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-watch-{os.getpid()}")
+        self._watch.on_message = self._on_message
+        self._watch.connect("127.0.0.1", self.port)
+        self._watch.subscribe(f"{self.prefix}/#", qos=0)
+        self._watch.loop_start()
+        t0 = time.time()
+        log = (self.dir / "wall.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "wallctl",
+                "run",
+                "--config",
+                str(self.config),
+                "--broker",
+                f"127.0.0.1:{self.port}",
+                "--no-audio",
+                *self.args,
+            ],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        self.wait(lambda s: s.get("broker") == "connected", timeout)
+        return time.time() - t0
+
+    def _on_message(self, _c: paho.Client, _u: object, msg: paho.MQTTMessage) -> None:
+        now = time.time()
+        if msg.topic.endswith("/state"):
+            with self._lock:
+                self.states.append((now, json.loads(msg.payload)))
+        elif msg.topic.endswith("/status"):
+            self.status = msg.payload.decode()
+
+    def latest(self) -> dict[str, Any]:
+        with self._lock:
+            return self.states[-1][1] if self.states else {}
+
+    def wait(self, predicate: Any, timeout: float) -> float:
+        """Wait until a published state satisfies ``predicate``; returns the time that state arrived."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self._lock:
+                for t, st in self.states:
+                    if predicate(st):
+                        return t
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"the wall exited ({self.proc.returncode}); log: {self.log()[-2000:]}")
+            time.sleep(0.01)
+        raise TimeoutError(f"the wall did not reach the expected state in {timeout:g} s; last: {self.latest()}")
+
+    def log(self) -> str:
+        return (self.dir / "wall.log").read_text(errors="replace")
+
+    def rss_mb(self) -> float:
+        assert self.proc is not None
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self._watch is not None:
+            self._watch.loop_stop()
+            self._watch.disconnect()
+
+
+def _wall_spec(cfg: Path) -> Any:
+    from wallctl.app import load_config_layouts
+
+    return load_config_layouts(load_config(cfg)).wall
