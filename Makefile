@@ -48,7 +48,7 @@ sounds: $(STAMP)
 	$(BIN)/python tools/make_sounds.py sounds
 
 schema: $(STAMP)
-	$(BIN)/python -m wallctl.core.schema schemas
+	$(BIN)/python -m wallctl.core.schema wallctl/schemas
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -272,3 +272,14 @@ def test_counts_by_state_and_severity(engine: AlarmEngine) -> None:
     assert c.active == 3 and c.unacked == 1 and c.shelved == 1
     assert c.by_severity == {"critical": 1, "major": 1, "minor": 1}
     assert c.by_state == {"UNACK": 1, "ACKED": 1, "SHLVD": 1}
+
+
+def test_transition_history_does_not_grow_without_bound(engine: AlarmEngine, clock: ManualClock) -> None:
+    for i in range(1000):
+        engine.ingest(ev(f"n{i}"))
+        engine.ingest(ev(f"n{i}", sev=S.CLEARED))
+        engine.ack((f"n{i}", "link_down"))
+    assert len(engine) == 0
+    clock.advance(120)
+    engine.tick()
+    assert engine._transitions == {}  # nothing kept for alarms long gone

@@ -56,6 +56,9 @@ def test_kill9_and_restart_accounts_for_every_event_exactly_once(tmp_path: Path,
         for i in range(100):  # A: a hundred alarms, one event each
             send(pub, f"a{i:03d}", f"A{i}")
         obs.wait(lambda o: o.state["alarms"]["active"] == 100, 20, "batch A")
+        obs.command(action="ack", source="a007", type="t", request_id="ack7")  # acknowledged before the crash
+        obs.wait(lambda o: any(r.get("request_id") == "ack7" and r["ok"] for r in o.results), 10, "ack")
+        time.sleep(0.3)  # the journal commits every 100 ms
         for i in range(100):  # B: a second event on each, and the wall dies while they arrive
             send(pub, f"a{i:03d}", f"B{i}")
         time.sleep(0.05)
@@ -71,6 +74,8 @@ def test_kill9_and_restart_accounts_for_every_event_exactly_once(tmp_path: Path,
         counts = alarm_counts(obs)
         assert {s: n for s, n in counts.items() if s.startswith("a")} == {f"a{i:03d}": 2 for i in range(100)}
         assert {s: n for s, n in counts.items() if s.startswith("c")} == {f"c{i:03d}": 1 for i in range(100)}
+        states = {a["source"]: a["state"] for a in obs.alarms["alarms"]}  # type: ignore[index]
+        assert states["a007"] == "ACKED" and states["a008"] == "UNACK"  # the acknowledgement survived kill -9
     finally:
         wall.stop()
         obs.close()

@@ -68,6 +68,44 @@ def machine() -> dict[str, object]:
     }
 
 
+def bench_engine_memory(quick: bool) -> list[Result]:
+    """Memory the engine holds per alarm with 100,000 distinct alarms (the baseline: the same events as dicts)."""
+    import gc
+    import tracemalloc
+
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.engine import AlarmEngine
+    from wallctl.core.event import Event
+    from wallctl.core.severity import Severity
+
+    n = 20_000 if quick else 100_000
+    events = [
+        Event(f"node-{i}", "cpu_high", Severity.MINOR, 0.0, category="system", text="CPU above 90%") for i in range(n)
+    ]
+    gc.collect()
+    tracemalloc.start()
+    engine = AlarmEngine(ManualClock())
+    for e in events:
+        engine.ingest(e)
+    ours, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    tracemalloc.start()
+    plain = {e.key: {"severity": e.severity.label, "text": e.text, "count": 1} for e in events}
+    base, _ = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del plain, engine
+    return [
+        Result(
+            f"engine memory per alarm ({n:,} distinct alarms)",
+            ours / n,
+            "bytes",
+            base / n,
+            "the same alarms as plain dicts",
+            "bounded, no per-event growth",
+        )
+    ]
+
+
 def run_suite(*, quick: bool, json_path: Path | None) -> int:
     print(
         f"wallctl bench ({'quick' if quick else 'full'}) on {platform.node()} — "
@@ -76,7 +114,7 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
     from wallctl.bench.ingest import bench_ingest
     from wallctl.bench.mosquitto import Mosquitto
 
-    results = bench_engine(quick)
+    results = bench_engine(quick) + bench_engine_memory(quick)
     broker = Mosquitto().start()
     try:
         results += bench_ingest(broker, quick=quick)

@@ -372,6 +372,10 @@ class AlarmEngine:
         self._check_flood_edge()
         if now >= self._next_stale_scan:
             self._next_stale_scan = now + 10.0
+            window = now - self.policy.chatter_window_s
+            for key in [k for k, times in self._transitions.items() if not times or times[-1] <= window]:
+                if key not in self._chattering:  # transition history older than the window: forget it
+                    del self._transitions[key]
             horizon = now - self.policy.stale_after_s
             for alarm in list(self._alarms.values()):
                 if alarm.in_alarm and alarm.raised_at <= horizon and Flag.STALE not in alarm.flags:
