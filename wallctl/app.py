@@ -309,11 +309,23 @@ class WallApp:
         app = QApplication.instance() or QApplication(sys.argv[:1])
         assert isinstance(app, QApplication)
         app.setApplicationName("wallctl")
+        if not self.opts.windowed:
+            from wallctl.qt.platform import inhibit_screensaver
+
+            log.info("%s", inhibit_screensaver())
         self.install_excepthooks()
         service, cfg = self.service, self.config
         hotkeys = hotkey_actions(self.core, on_quit=self.quit, on_diagnostics=self._toggle_diag)
         scene, windows = build_wall(self.core, QtScreens(), windowed=self.opts.windowed, hotkeys=hotkeys)
         self.scene, self.windows = scene, windows
+        if os.environ.get("WALLCTL_BENCH"):  # benchmarks: say when a new mode is painted on every monitor
+            import json
+
+            def painted(info: dict[str, object]) -> None:
+                if self.runtime.link is not None:
+                    self.runtime.link.publish(f"{cfg.state_prefix}/bench/painted", json.dumps(info), qos=0)
+
+            windows.painted_hook = painted
         runtime = Runtime(
             service,
             templates=tuple(TopicTemplate(t) for t in cfg.model.mqtt.topic_templates),

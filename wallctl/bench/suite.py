@@ -118,6 +118,9 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
     broker = Mosquitto().start()
     try:
         results += bench_ingest(broker, quick=quick)
+        from wallctl.bench.modes import bench_modes
+
+        results += bench_modes(broker, quick=quick)
     finally:
         broker.stop()
     print(f"{'benchmark':56s} {'value':>12s} {'baseline':>12s} {'ratio':>7s}  goal")

@@ -29,6 +29,7 @@ class BenchWall:
         env: dict[str, str] | None = None,
         wall_id: str = "bench",
         args: tuple[str, ...] = (),
+        layouts: Path | None = None,
     ) -> None:
         self.port = port
         self.dir = Path(tempfile.mkdtemp(prefix="wallctl-bench-"))
@@ -40,7 +41,9 @@ class BenchWall:
         lines = []
         for line in text.splitlines():
             key = line.split(":", 1)[0]
-            if key in ("layouts", "topology", "sounds"):
+            if key == "layouts" and layouts is not None:
+                lines.append(f"layouts: {layouts}")
+            elif key in ("layouts", "topology", "sounds"):
                 rel = line.split(":", 1)[1].strip()
                 lines.append(f"{key}: {(base / rel).resolve()}")
             elif key in ("wall_id", "journal"):

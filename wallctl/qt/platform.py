@@ -65,3 +65,23 @@ def prepare_qt_environment() -> None:
     os.environ.setdefault("QT_MAX_CACHED_GLYPH_SIZE", "400")
     if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
         os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="wallctl-xdg-")
+
+
+def inhibit_screensaver(run: object = None) -> str:
+    """Keep a wall's monitors awake: X11 screen saver and DPMS off (``xset``). Returns what was done, for the log.
+
+    A wall that blanks after ten idle minutes is a wall nobody sees; the operator never touches its keyboard.
+    """
+    import shutil
+    import subprocess
+
+    if not os.environ.get("DISPLAY"):
+        return "no X display: nothing to inhibit"
+    xset = shutil.which("xset")
+    if xset is None:
+        return "xset not found (Debian package x11-xserver-utils): the screen saver may blank the wall"
+    runner = run or (lambda args: subprocess.run(args, capture_output=True, timeout=5, check=False).returncode)
+    codes = [runner([xset, "s", "off"]), runner([xset, "s", "noblank"]), runner([xset, "-dpms"])]  # type: ignore[operator]
+    if any(codes):
+        return f"xset could not turn the screen saver off (exit codes {codes})"
+    return "screen saver and DPMS turned off (xset)"

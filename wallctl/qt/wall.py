@@ -90,6 +90,9 @@ class WallWindows:
         self.views: list[MonitorView] = []
         self.mapping: Mapping | None = None
         self.notice: str | None = None
+        self.painted_hook: Callable[[dict[str, object]], None] | None = None  # benchmarks: mode painted everywhere
+        self._switch: dict[str, object] | None = None
+        self._unpainted: set[int] = set()
         screens.on_change(self.remap)
         self.subs = Subscriptions()
         self.subs.add(service.decision_changed, self.on_decision)
@@ -148,10 +151,26 @@ class WallWindows:
         else:
             view.showFullScreen()
         view.show_area(area)
+        view.painted.connect(lambda _t, v=view: self._view_painted(v))
         self.views.append(view)
 
     def on_decision(self, decision: Decision) -> None:
+        before = self.scene.mode
+        t0 = time.time()
         self.scene.apply(decision)
+        if self.painted_hook is not None and self.scene.mode != before and self.views:
+            self._switch = {"mode": self.scene.mode, "decided_at": t0, "switch_s": self.scene.last_switch_s}
+            self._unpainted = {id(v) for v in self.views}
+
+    def _view_painted(self, view: MonitorView) -> None:
+        if self._switch is None or id(view) not in self._unpainted:
+            return
+        self._unpainted.discard(id(view))
+        if not self._unpainted and self.painted_hook is not None:
+            info, self._switch = self._switch, None
+            info["painted_at"] = time.time()
+            info["monitors"] = len(self.views)
+            self.painted_hook(info)
 
     def _relayout(self, _layouts: object) -> None:
         self.remap()

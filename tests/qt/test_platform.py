@@ -1,0 +1,42 @@
+"""Choosing the platform and keeping the wall awake."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from wallctl.core.presets import load_layouts
+from wallctl.qt.platform import inhibit_screensaver, offscreen_config
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_screensaver_and_dpms_are_turned_off_on_x11(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISPLAY", ":99")
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    calls: list[list[str]] = []
+    msg = inhibit_screensaver(lambda args: calls.append(args) or 0)
+    assert calls == [["/usr/bin/xset", "s", "off"], ["/usr/bin/xset", "s", "noblank"], ["/usr/bin/xset", "-dpms"]]
+    assert msg == "screen saver and DPMS turned off (xset)"
+    assert "could not" in inhibit_screensaver(lambda args: 1)
+
+
+def test_no_display_means_nothing_to_inhibit(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert inhibit_screensaver(lambda args: 0) == "no X display: nothing to inhibit"
+
+
+def test_offscreen_config_has_one_named_screen_per_monitor(tmp_path: Path) -> None:
+    wall = load_layouts(ROOT / "layouts").wall
+    cfg = json.loads(offscreen_config(wall, tmp_path).read_text())
+    names = [(s["name"], s["x"], s["y"]) for s in cfg["screens"]]
+    assert names == [
+        ("WALL-1", 0, 0),
+        ("WALL-2", 1920, 0),
+        ("WALL-3", 3840, 0),
+        ("WALL-4", 0, 1080),
+        ("WALL-5", 1920, 1080),
+        ("WALL-6", 3840, 1080),
+    ]

@@ -1,0 +1,214 @@
+"""Event -> new mode painted on every monitor of the 3x2 wall, at rest and during a flood of other events; and the
+mode switch alone (moving the tiles). The baseline is the broker round trip of the same event to a bare
+subscriber, measured in the same run: what any wall would pay before it can do anything."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as paho
+import yaml
+from paho.mqtt.enums import CallbackAPIVersion
+
+from wallctl.bench.mosquitto import Mosquitto
+from wallctl.bench.result import Result
+from wallctl.bench.wall import BenchWall
+from wallctl.core.config import config_path, load_config
+
+
+def fast_layouts(config: str | None = None) -> Path:
+    """The shipped layouts with rules that react at once (no dwell, no hold-down) and no flood rule."""
+    src = load_config(config_path(config))
+    d = Path(tempfile.mkdtemp(prefix="wallctl-bench-layouts-")) / "layouts"
+    shutil.copytree(src.resolve(src.model.layouts), d)
+    rules = yaml.safe_load((d / "rules.yaml").read_text())
+    kept = []
+    for r in rules["rules"]:
+        if r.get("when", {}).get("flood"):
+            continue
+        r["min_dwell_s"], r["hold_down_s"] = 0, 0
+        kept.append(r)
+    rules["rules"] = kept
+    (d / "rules.yaml").write_text(yaml.safe_dump(rules))
+    return d
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    s = sorted(values)
+    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
+
+
+class _Painted:
+    def __init__(self, port: int, prefix: str) -> None:
+        self.items: list[dict[str, float]] = []
+        self.lock = threading.Lock()
+        self.c = paho.Client(CallbackAPIVersion.VERSION2)
+        self.c.on_message = self._on
+        self.c.connect("127.0.0.1", port)
+        self.c.subscribe(f"{prefix}/bench/painted", qos=0)
+        self.c.loop_start()
+
+    def _on(self, _c: object, _u: object, msg: paho.MQTTMessage) -> None:
+        with self.lock:
+            self.items.append(json.loads(msg.payload))
+
+    def wait_mode(self, mode: str, after: float, timeout: float = 10) -> dict[str, float]:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            with self.lock:
+                for it in self.items:
+                    if it["mode"] == mode and it["painted_at"] >= after:
+                        return it
+            time.sleep(0.002)
+        raise TimeoutError(f"mode {mode} not painted within {timeout:g} s (after {after}); painted: {self.items[-3:]}")
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def _round_trip(port: int, n: int) -> list[float]:
+    """Baseline: publish -> a bare subscriber receives it, same broker, same loop."""
+    got = threading.Event()
+    sub = paho.Client(CallbackAPIVersion.VERSION2)
+    sub.on_message = lambda *_a: got.set()
+    sub.connect("127.0.0.1", port)
+    sub.subscribe("bench/rtt", qos=1)
+    sub.loop_start()
+    pub = paho.Client(CallbackAPIVersion.VERSION2)
+    pub.connect("127.0.0.1", port)
+    pub.loop_start()
+    time.sleep(0.3)
+    out = []
+    for _ in range(n):
+        got.clear()
+        t0 = time.time()
+        pub.publish("bench/rtt", b"x", qos=1)
+        got.wait(5)
+        out.append(time.time() - t0)
+        time.sleep(0.02)
+    for c in (sub, pub):
+        c.loop_stop()
+        c.disconnect()
+    return out
+
+
+def bench_modes(broker: Mosquitto, *, quick: bool) -> list[Result]:
+    n = 15 if quick else 60
+    wall = BenchWall(broker.port, layouts=fast_layouts(), env={"WALLCTL_BENCH": "1"})
+    painted = _Painted(broker.port, wall.prefix)
+    pub = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-modes-pub")
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    results: list[Result] = []
+    flood: subprocess.Popen[bytes] | None = None
+    try:
+        wall.start()
+        time.sleep(1.5)
+
+        def cycle(samples: list[float], switches: list[float]) -> None:
+            for i in range(n):
+                for sev, mode in (("critical", "incident"), ("cleared", "normal")):
+                    t0 = time.time()
+                    body = {
+                        "source": "br05-rtr",
+                        "type": "node_down",
+                        "severity": sev,
+                        "category": "network",
+                        "id": f"m-{time.time_ns()}-{i}",
+                    }
+                    pub.publish("noc/events/network/br05-rtr", json.dumps(body), qos=1)
+                    info = painted.wait_mode(mode, t0)
+                    samples.append(info["painted_at"] - t0)
+                    switches.append(info["switch_s"])
+                    time.sleep(0.15)
+                pub.publish(f"{wall.prefix}/cmd", json.dumps({"action": "ack_all"}), qos=1)
+                time.sleep(0.1)
+
+        rest: list[float] = []
+        switch: list[float] = []
+        cycle(rest, switch)
+        base = _round_trip(broker.port, 2 * n)
+        results.append(
+            Result(
+                "event -> mode painted on 6 monitors, at rest, p50",
+                _pct(rest, 0.5) * 1000,
+                "ms",
+                _pct(base, 0.5) * 1000,
+                "broker round trip to a bare subscriber",
+                "< 100 ms",
+                max_goal=100,
+            )
+        )
+        results.append(
+            Result(
+                "event -> mode painted on 6 monitors, at rest, p99",
+                _pct(rest, 0.99) * 1000,
+                "ms",
+                _pct(base, 0.99) * 1000,
+                "broker round trip to a bare subscriber",
+                "< 150 ms",
+                max_goal=150,
+            )
+        )
+        results.append(
+            Result(
+                "mode switch alone (tiles moved, p99)",
+                _pct(switch, 0.99) * 1000,
+                "ms",
+                None,
+                "",
+                "< 16.7 ms (one frame)",
+                max_goal=16.7,
+            )
+        )
+        rate = 2000 if quick else 10_000
+        flood = subprocess.Popen(
+            [sys.executable, "-m", "wallctl.bench.load", str(broker.port), str(rate * 60), "1", "flood", str(rate)],
+            stdout=subprocess.DEVNULL,
+        )
+        time.sleep(2.0)
+        loaded: list[float] = []
+        cycle(loaded, [])
+        results.append(
+            Result(
+                f"event -> mode painted during a {rate:,}/s flood, p50",
+                _pct(loaded, 0.5) * 1000,
+                "ms",
+                _pct(rest, 0.5) * 1000,
+                "the same at rest",
+                "< 250 ms",
+                max_goal=250,
+            )
+        )
+        results.append(
+            Result(
+                f"event -> mode painted during a {rate:,}/s flood, p99",
+                _pct(loaded, 0.99) * 1000,
+                "ms",
+                _pct(rest, 0.99) * 1000,
+                "the same at rest",
+                "< 500 ms",
+                max_goal=500,
+            )
+        )
+        _ = statistics
+    finally:
+        if flood is not None:
+            flood.kill()
+            flood.wait()
+        wall.stop()
+        painted.close()
+        pub.loop_stop()
+        pub.disconnect()
+    return results
