@@ -119,4 +119,5 @@ def test_live_reload_applies_valid_saves_and_keeps_the_last_good_layout(
     qtbot.waitUntil(lambda: watcher.failures == 1, timeout=3000)
     assert w.scene.layouts.tile_options[("briefing", "note")].text == "Briefing at 08:00"  # last good kept
     errors = w.service.diagnostics.config_errors
-    assert any(e.startswith(f"{mode_file}:7:5: region 'map'") and "off the 2x3 grid" in e for e in errors), errors
+    line = next(i for i, t in enumerate(mode_file.read_text().splitlines(), 1) if "name: map" in t)
+    assert any(e.startswith(f"{mode_file}:{line}:5: region 'map'") and "off the 2x3 grid" in e for e in errors), errors

@@ -128,7 +128,11 @@ def bench_modes(broker: Mosquitto, *, quick: bool) -> list[Result]:
                         "id": f"m-{time.time_ns()}-{i}",
                     }
                     pub.publish("noc/events/network/br05-rtr", json.dumps(body), qos=1)
-                    info = painted.wait_mode(mode, t0)
+                    try:
+                        info = painted.wait_mode(mode, t0)
+                    except TimeoutError:  # counted as a 10 s sample: the figure shows it, the suite goes on
+                        samples.append(10.0)
+                        continue
                     samples.append(info["painted_at"] - t0)
                     switches.append(info["switch_s"])
                     time.sleep(0.15)

@@ -111,6 +111,8 @@ class Runtime(QObject):
         self._alarms_timer.timeout.connect(self.publish_alarms)
         self._alarms_dirty = True
         self.ingested = 0
+        self.stalls = 0
+        self._last_tick = time.monotonic()
         self._ticks = 0
         self.batches = 0
         service.state_changed.connect(self._state_dirty)
@@ -190,6 +192,12 @@ class Runtime(QObject):
 
     # ---------------------------------------------------------------- timers
     def on_tick(self) -> None:
+        now = time.monotonic()
+        late = now - self._last_tick - TICK_MS / 1000
+        self._last_tick = now
+        if late > 0.5:  # the main loop was blocked: say so, a wall must never hang silently
+            log.warning("main loop stalled for %.2f s", late)
+            self.stalls += 1
         self.service.tick()
         self._ticks += 1
         if self._ticks % 2 == 0:  # every 100 ms: under load each alarm row is then written once for many events
