@@ -154,9 +154,20 @@ def build_wall(
     core: Core, screens: Any, *, windowed: bool = False, hotkeys: dict[str, Callable[[], None]] | None = None
 ) -> tuple[Any, Any]:
     """The wall's scene and its monitor windows over a built core (needs a QApplication)."""
+    from wallctl.qt.wall import WallWindows
+
+    service = core.service
+    scene = build_scene(core)
+    windows = WallWindows(scene, service, screens, windowed=windowed, hotkeys=hotkeys)
+    windows.remap()
+    scene.apply(service.evaluate(force=True))
+    return scene, windows
+
+
+def build_scene(core: Core) -> Any:
+    """The wall scene (every tile of every mode, built once) over a built core; follows layout reloads."""
     from wallctl.core.topostate import TopologyState
     from wallctl.qt.scene import TileFactory, WallScene
-    from wallctl.qt.wall import WallWindows
 
     service, cfg = core.service, core.config
     topologies = {}
@@ -166,10 +177,7 @@ def build_wall(
         topologies[name] = (topo, TopologyState(topo, service.engine))
     scene = WallScene(service, TileFactory(service, topologies, cfg.resolve(cfg.model.layouts)), core.layouts)
     service.layouts_changed.connect(scene.set_layouts)
-    windows = WallWindows(scene, service, screens, windowed=windowed, hotkeys=hotkeys)
-    windows.remap()
-    scene.apply(service.evaluate(force=True))
-    return scene, windows
+    return scene
 
 
 def hotkey_actions(

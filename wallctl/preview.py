@@ -41,12 +41,10 @@ def run_preview(
     from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
     from PySide6.QtWidgets import QApplication
 
-    from wallctl.app import build_core, load_config_layouts
+    from wallctl.app import build_core, build_scene, load_config_layouts
     from wallctl.core.commands import Command
-    from wallctl.core.topostate import TopologyState
     from wallctl.qt.platform import prepare_qt_environment
     from wallctl.qt.reload import LayoutWatcher
-    from wallctl.qt.scene import TileFactory, WallScene
     from wallctl.qt.shots import save_wall_png
     from wallctl.qt.views import SceneView
 
@@ -65,14 +63,8 @@ def run_preview(
     service.set_link("none")  # no broker in a preview: not 'down' either
     if sample_alarms or png_dir is not None:
         feed_sample(service)
-    topologies = {}
-    if core.topology is not None:
-        topologies[""] = (core.topology, TopologyState(core.topology, service.engine))
-    for name, topo in core.extra_topologies.items():
-        topologies[name] = (topo, TopologyState(topo, service.engine))
-    scene = WallScene(service, TileFactory(service, topologies, cfg.resolve(cfg.model.layouts)), core.layouts)
+    scene = build_scene(core)
     service.decision_changed.connect(scene.apply)
-    service.layouts_changed.connect(scene.set_layouts)
 
     def show(name: str) -> None:
         service.execute(Command("mode", {"mode": name, "pin_s": 86400}), "preview")

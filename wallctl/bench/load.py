@@ -39,6 +39,8 @@ def publish(port: int, n: int, qos: int, prefix: str = "b", rate: float = 0.0) -
     t0 = time.time()
     last = None
     for i, (topic, body) in enumerate(msgs):
+        if last is not None and i % 20_000 == 0:
+            last.wait_for_publish(120)  # MQTT packet ids are 16-bit: never have 65,535 messages outstanding
         last = c.publish(topic, body, qos=qos)
         if rate:
             due = t0 + (i + 1) / rate
