@@ -303,6 +303,7 @@ class WallApp:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
+        from wallctl.adapters.audio import SimpleAudioSink
         from wallctl.adapters.mqtt import MqttLink
         from wallctl.qt.platform import choose_platform, prepare_qt_environment
         from wallctl.qt.reload import LayoutWatcher
@@ -334,6 +335,15 @@ class WallApp:
                     self.runtime.link.publish(f"{cfg.state_prefix}/bench/painted", json.dumps(info), qos=0)
 
             windows.painted_hook = painted
+
+            def sounded(name: str, at: float) -> None:
+                if self.runtime.link is not None:
+                    self.runtime.link.publish(
+                        f"{cfg.state_prefix}/bench/sounded", json.dumps({"sound": name, "at": at}), qos=0
+                    )
+
+            if isinstance(self.sink, SimpleAudioSink):
+                self.sink.on_played = sounded
         runtime = Runtime(
             service,
             templates=tuple(TopicTemplate(t) for t in cfg.model.mqtt.topic_templates),

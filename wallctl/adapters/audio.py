@@ -67,6 +67,7 @@ class SimpleAudioSink:
         self.failed_at: float | None = None
         self.last_error: str | None = None
         self.played: list[tuple[float, str]] = []  # (monotonic time handed to the device, sound name)
+        self.on_played: Callable[[str, float], None] | None = None  # benchmarks: (sound, epoch time handed over)
 
     def preload(self, sounds: list[Sound]) -> list[str]:
         problems = []
@@ -102,6 +103,8 @@ class SimpleAudioSink:
             self.stop()
             self._playing = simpleaudio.play_buffer(data, clip.channels, clip.width, clip.rate)
             self.played.append((time.monotonic(), sound.name))
+            if self.on_played is not None:
+                self.on_played(sound.name, time.time())
             del self.played[:-1000]
         except _device_errors() as exc:
             self._fail(f"audio device error playing {sound.name!r}: {exc}")

@@ -57,6 +57,20 @@ def bench_engine(quick: bool) -> list[Result]:
     ]
 
 
+def format_table(results: list[Result]) -> str:
+    """One line per figure: value and unit, baseline, ratio, goal and whether it is met."""
+    lines = [f"{'benchmark':58s} {'value':>12s} {'baseline':>12s} {'ratio':>7s}  {'goal':24s} verdict"]
+    for r in results:
+        value = f"{r.value:,.1f} {r.unit}"
+        base = f"{r.baseline:,.1f}" if r.baseline is not None else "-"
+        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
+        verdict = {True: "met", False: "MISSED", None: "-"}[r.met]
+        lines.append(f"{r.name:58s} {value:>12s} {base:>12s} {ratio:>7s}  {r.goal:24s} {verdict}")
+        if r.baseline_name:
+            lines.append(f"{'':58s} baseline: {r.baseline_name}")
+    return "\n".join(lines)
+
+
 def machine() -> dict[str, object]:
     import os
 
@@ -121,15 +135,12 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.modes import bench_modes
 
         results += bench_modes(broker, quick=quick)
+        from wallctl.bench.audio import bench_audio
+
+        results += bench_audio(broker, quick=quick)
     finally:
         broker.stop()
-    print(f"{'benchmark':56s} {'value':>12s} {'baseline':>12s} {'ratio':>7s}  goal")
-    for r in results:
-        ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
-        base = f"{r.baseline:,.0f}" if r.baseline is not None else "-"
-        print(
-            f"{r.name:44s} {r.value:>14,.0f} {base:>14s} {ratio:>7s}  {r.goal} ({r.unit}; baseline: {r.baseline_name})"
-        )
+    print(format_table(results))
     if json_path is not None:
         json_path.write_text(
             json.dumps({"quick": quick, "results": [asdict(r) | {"ratio": r.ratio} for r in results]}, indent=2)

@@ -64,7 +64,7 @@ class BenchWall:
         self._lock = threading.Lock()
         self._watch: paho.Client | None = None
 
-    def start(self, timeout: float = 60) -> float:
+    def start(self, timeout: float = 60, *, audio: bool = False) -> float:
         """Start the process and wait until it says it is online; returns the seconds that took."""
         self._watch = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-watch-{os.getpid()}")
         self._watch.on_message = self._on_message
@@ -83,7 +83,7 @@ class BenchWall:
                 str(self.config),
                 "--broker",
                 f"127.0.0.1:{self.port}",
-                "--no-audio",
+                *(() if audio else ("--no-audio",)),
                 *self.args,
             ],
             env=self.env,
