@@ -197,7 +197,13 @@ def cmd_sounds(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
     from wallctl.bench.suite import run_suite
+    from wallctl.core.config import load_config
 
+    try:
+        load_config(_config(args))  # the benchmarks run the configured wall: say so early if it is broken
+    except ConfigError as exc:
+        _print_problems(exc)
+        return 1
     return run_suite(quick=args.quick, json_path=args.json)
 
 

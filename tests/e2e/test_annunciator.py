@@ -3,6 +3,7 @@ audio tells which sound played (fundamental, pulse count), when, and how often."
 
 from __future__ import annotations
 
+import itertools
 import time
 from pathlib import Path
 
@@ -82,7 +83,7 @@ def test_preemption_repeat_silence_and_ack(tmp_path: Path, mosquitto: Mosquitto,
         assert caps[1].started - caps[0].started < 1.0
         caps = wait_captures(alsa, 4, timeout=6)  # re-sounds at its 2 s interval, and only the critical
         starts = [c.started for c in caps if kind(c) == "network_high"]
-        assert len(starts) >= 3 and all(1.6 < b - a < 2.6 for a, b in zip(starts, starts[1:], strict=False)), starts
+        assert len(starts) >= 3 and all(1.6 < b - a < 2.6 for a, b in itertools.pairwise(starts)), starts
         assert all(kind(c) == "network_high" for c in caps[1:])
         obs.command(action="silence", seconds=3)
         obs.wait(lambda o: o.state["audible"]["silenced_until"] is not None, 5, "silenced")
