@@ -4,6 +4,7 @@ baseline, ratio and goal. Verdicts are not asserted: a shared CI machine is too 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -28,6 +29,7 @@ def test_result_verdicts_and_table() -> None:
 @pytest.mark.e2e
 def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
+    env = {**os.environ, "WALLCTL_CONFIG": str(ROOT / "config" / "wallctl.yaml")}
     res = subprocess.run(
         [sys.executable, "-m", "wallctl", "bench", "--quick", "--json", str(out)],
         cwd=ROOT,
@@ -35,6 +37,7 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
         text=True,
         timeout=300,
         check=False,
+        env=env,
     )
     assert res.returncode == 0, res.stderr[-2000:]
     data = json.loads(out.read_text())
