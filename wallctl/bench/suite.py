@@ -143,6 +143,13 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
     print(format_table(results))
     if json_path is not None:
         json_path.write_text(
-            json.dumps({"quick": quick, "results": [asdict(r) | {"ratio": r.ratio} for r in results]}, indent=2)
+            json.dumps(
+                {
+                    "quick": quick,
+                    "machine": machine(),
+                    "results": [asdict(r) | {"ratio": r.ratio, "met": r.met} for r in results],
+                },
+                indent=2,
+            )
         )
     return 0
