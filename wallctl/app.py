@@ -235,6 +235,7 @@ def hotkey_actions(
         "pin": pin,
         "release": run("release"),
         "diagnostics": on_diagnostics,
+        "audio_test": run("audio_test"),
         "next_alarm": move(1),
         "previous_alarm": move(-1),
         "quit": on_quit,

@@ -197,3 +197,27 @@ def test_rebuild_after_restart_resumes_resounding(soundmap: SoundMap) -> None:
     rig2.ann.rebuild(list(rig2.engine))
     rig2.step(1)
     assert rig2.sink.plays() == ["network_high"]
+
+
+def test_self_test_plays_every_sound_once_and_names_it(rig: Rig) -> None:
+    names = rig.ann.self_test(gap_s=1.0)
+    assert len(names) == 20
+    seen = []
+    for _ in range(25):
+        if rig.ann.audible.self_test:
+            seen.append(rig.ann.audible.self_test)
+        rig.step(1.0)
+    assert rig.sink.plays() == sorted(names)
+    assert sorted(set(seen)) == sorted(names)
+    assert rig.ann.audible.self_test is None  # over
+
+
+def test_a_real_alarm_interrupts_the_self_test(rig: Rig) -> None:
+    rig.ann.self_test(gap_s=1.0)
+    rig.step(1.0)
+    rig.ev("r1", S.CRITICAL)
+    rig.step(5.0)
+    plays = rig.sink.plays()
+    assert plays[-1] == "network_high" and "network_high" in plays[2:]
+    assert len(plays) <= 5  # two test sounds, the alarm, no more test sounds
+    assert rig.ann.audible.self_test is None

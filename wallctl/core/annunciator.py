@@ -36,6 +36,7 @@ class Audible:
     sound: str | None
     silenced_until: float | None
     alarm: AlarmKey | None
+    self_test: str | None = None  # the sound the self-test is playing, shown by name on the wall
 
 
 @dataclass(slots=True)
@@ -62,6 +63,10 @@ class Annunciator:
         self._flood_sounded = False
         self._dirty = False
         self._last_state = Audible(None, None, None)
+        self._test_queue: list[Sound] = []
+        self._test_gap = 2.5
+        self._test_next = 0.0
+        self._testing: str | None = None
         self.plays = 0
 
     # ---------------------------------------------------------------- state
@@ -69,7 +74,9 @@ class Annunciator:
     def audible(self) -> Audible:
         c = self._current
         silenced = self._silenced_until
-        return Audible(c.ann.sound.name if c and silenced is None else None, silenced, c.key if c else None)
+        return Audible(
+            c.ann.sound.name if c and silenced is None else None, silenced, c.key if c else None, self._testing
+        )
 
     # ---------------------------------------------------------------- inputs
     def on_change(self, change: AlarmChange) -> None:
@@ -121,8 +128,35 @@ class Annunciator:
             self._next_at = self.clock.now()
         self._publish()
 
+    def self_test(self, gap_s: float = 2.5) -> list[str]:
+        """Play every sound of the map once, one after the other, each named on the wall; real alarms abort it."""
+        self._test_queue = sorted(self.soundmap.sounds.values(), key=lambda s: s.name)
+        self._test_gap = gap_s
+        self._test_next = self.clock.now()
+        self._step_self_test()
+        return [s.name for s in self.soundmap.sounds.values()]
+
+    def _step_self_test(self) -> None:
+        if not self._test_queue or self.clock.now() < self._test_next:
+            return
+        if self._current is not None:  # an alarm owns the horn: the test gives way
+            self._test_queue, self._testing = [], None
+            return
+        sound = self._test_queue.pop(0)
+        self._testing = sound.name
+        self.sink.play(sound, 1.0)
+        self.plays += 1
+        self._test_next = self.clock.now() + self._test_gap
+        self._publish()
+
     def tick(self) -> None:
         now = self.clock.now()
+        if self._testing is not None:
+            if self._test_queue:
+                self._step_self_test()
+            elif now >= self._test_next:
+                self._testing = None
+                self._publish()
         if self._silenced_until is not None and now >= self._silenced_until:
             self._silenced_until = None
             self._reevaluate(stop_if_none=True)
@@ -209,6 +243,7 @@ class Annunciator:
             (c.key if c else None) == last.alarm
             and self._silenced_until == last.silenced_until
             and ((c.ann.sound.name if c and self._silenced_until is None else None) == last.sound)
+            and self._testing == last.self_test
         ):
             return  # nothing audible changed (the common case, once per event under load)
         state = self.audible

@@ -19,6 +19,7 @@ ACTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "out_of_service": {"source": str, "type": str},
     "in_service": {"source": str, "type": str},
     "maintenance": {"seconds": (int, float)},
+    "audio_test": {},
 }
 OPTIONAL: dict[str, dict[str, type | tuple[type, ...]]] = {
     "mode": {"pin_s": (int, float)},

@@ -137,6 +137,7 @@ class HotkeyConfig:
     diagnostics: str = spec("show or hide the diagnostics view", default="D")
     next_alarm: str = spec("select the next alarm", default="Down")
     previous_alarm: str = spec("select the previous alarm", default="Up")
+    audio_test: str = spec("sound self-test: every sound once, named on the banner", default="Ctrl+T")
     quit: str = spec("close the wall (asks nothing: the wall PC is attended)", default="Ctrl+Q")
 
 

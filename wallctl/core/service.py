@@ -365,6 +365,8 @@ class WallService:
                 e.set_out_of_service((a["source"], a["type"]), True)
             case "in_service":
                 e.set_out_of_service((a["source"], a["type"]), False)
+            case "audio_test":
+                self.annunciator.self_test()
             case "maintenance":
                 now = self.clock.now()
                 match = AlarmMatch(

@@ -36,6 +36,10 @@ def banner_fields(service: WallService, now: float) -> list[tuple[str, QColor]]:
     sev = counts.highest
     out.append((f"UNACK {counts.unacked}", theme.severity_color(sev) if sev else theme.TEXT))
     aud = service.annunciator.audible
+    if aud.self_test is not None:
+        sound = service.annunciator.soundmap.sounds.get(aud.self_test)
+        what = f" - {sound.description}" if sound is not None and sound.description else ""
+        out.append((f"SOUND SELF-TEST ♪ {aud.self_test}{what}", amber))
     if aud.silenced_until is not None:
         left = max(0, int(aud.silenced_until - now))
         out.append((f"SILENCED {left // 60}:{left % 60:02d}", amber))
