@@ -43,7 +43,6 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ["XDG_RUNTIME_DIR"] = str(tmp)
     os.chmod(tmp, 0o700)
     os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.fonts.warning=false")
-    os.environ.setdefault("QT_MAX_CACHED_GLYPH_SIZE", "400")  # as the wall sets it (big type from the glyph cache)
     os.environ.pop("WALLCTL_CONFIG", None)
 
 

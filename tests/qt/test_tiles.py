@@ -7,6 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
@@ -121,3 +122,57 @@ def test_live_reload_applies_valid_saves_and_keeps_the_last_good_layout(
     errors = w.service.diagnostics.config_errors
     line = next(i for i, t in enumerate(mode_file.read_text().splitlines(), 1) if "name: map" in t)
     assert any(e.startswith(f"{mode_file}:{line}:5: region 'map'") and "off the 2x3 grid" in e for e in errors), errors
+
+
+def test_five_thousand_node_map_renders_alarms_and_its_legend(qapp, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import pyqtgraph as pg
+
+    from wallctl.bench.topogen import write_synthetic
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.engine import AlarmEngine
+    from wallctl.core.tiles import TopologyOptions
+    from wallctl.core.topology import load_topology
+    from wallctl.core.topostate import TopologyState
+
+    topo = load_topology(write_synthetic(tmp_path / "big.yaml", 5000, 10_000))
+    engine = AlarmEngine(ManualClock())
+    state = TopologyState(topo, engine)
+    scene = pg.GraphicsScene()
+    tile = TopologyTile("Estate", TopologyOptions(), topo, state)
+    scene.addItem(tile)
+    tile.setGeometry(0, 0, 1920, 1080)
+    scene.setSceneRect(0, 0, 1920, 1080)
+    engine.ingest(Event("n2550", "down", S.CRITICAL, 0.0))
+    engine.ack(("n2550", "down"))
+    tile.refresh()
+    img = render_scene(scene, scale=1.0)
+    pos = tile.node_scene_pos("n2550")
+    red = [c for c in pixel_near(img, pos.x(), pos.y(), radius=8) if c.red() > 200 and c.green() < 110]
+    assert red, "the critical node is not drawn red"
+    legend = tile.legend.mapRectToScene(tile.legend.rect())
+    assert tile.geometry().contains(legend) and legend.width() > 100
+    tile.shutdown()
+    scene.clear()
+
+
+def test_big_type_is_drawn(make_wall) -> None:  # type: ignore[no-untyped-def]
+    """The clock's digits and the summary's numbers are big (over 100 px): they must reach the pixels."""
+    w: Wall = make_wall()
+    w.service.ingest(Event("r1", "down", S.CRITICAL, w.clock.now(), category="network"))
+    img = render_scene(w.scene, scale=1.0)
+
+    def samples(rect, test) -> int:  # type: ignore[no-untyped-def]
+        return sum(
+            1
+            for x in range(int(rect.left()), int(rect.right()), 4)
+            for y in range(int(rect.top()), int(rect.bottom()), 4)
+            if test(QColor(img.pixel(x, y)))
+        )
+
+    clock = w.scene.placement["normal"]["clock"].geometry()
+    digits = clock.adjusted(0, 40, 0, -clock.height() * 0.5)
+    assert samples(digits, lambda c: c.lightness() > 200) > 300, "clock digits missing"
+    summary = w.scene.placement["normal"]["summary"].geometry()
+    critical_cell = QRectF(summary.left() + 12, summary.top() + 50, summary.width() / 4 - 24, summary.height() * 0.3)
+    assert samples(critical_cell, lambda c: c.red() > 180 and c.green() < 90) > 100  # the red cell
+    assert samples(critical_cell, lambda c: c.lightness() < 40) > 100, "the big '1' is missing"

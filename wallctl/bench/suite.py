@@ -138,6 +138,9 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.audio import bench_audio
 
         results += bench_audio(broker, quick=quick)
+        from wallctl.bench.topo import bench_topology
+
+        results += bench_topology(quick=quick)
     finally:
         broker.stop()
     print(format_table(results))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Iterator, Sequence
@@ -137,8 +138,7 @@ class Builder:
         if not isinstance(value, dict):
             self.error(path, f"{where}: expected a mapping, got {_show(value)}")
             return None
-        hints = get_type_hints(cls)
-        fields = {(f.metadata.get("alias") or f.name): f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        hints, fields = _model_info(cls)  # type: ignore[arg-type]  # model classes are hashable
         for key in value:
             if key not in fields:
                 hint = _did_you_mean(key, list(fields))
@@ -181,6 +181,12 @@ class Builder:
         except (ValueError, TypeError) as exc:
             self.error(path, f"{where}: {exc}")
             return None
+
+
+@functools.cache
+def _model_info(cls: type) -> tuple[dict[str, Any], dict[str, dataclasses.Field[Any]]]:
+    """Type hints and fields (by YAML key) of a model: computed once per class, not once per mapping."""
+    return get_type_hints(cls), {(f.metadata.get("alias") or f.name): f for f in dataclasses.fields(cls)}
 
 
 def items(seq: Sequence[T]) -> Iterator[tuple[int, T]]:

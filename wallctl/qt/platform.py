@@ -61,8 +61,6 @@ def choose_platform(wall: WallSpec) -> str | None:
 def prepare_qt_environment() -> None:
     """Environment Qt wants before it starts: a private runtime dir (else Qt warns), no font-fallback chatter."""
     os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.fonts.warning=false")
-    # Qt draws glyphs above 64 px as paths, 50-100x slower than from its glyph cache; a wall's type is big
-    os.environ.setdefault("QT_MAX_CACHED_GLYPH_SIZE", "400")
     if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
         os.environ["XDG_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="wallctl-xdg-")
 

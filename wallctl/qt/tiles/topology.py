@@ -8,9 +8,10 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pyqtgraph as pg
+from pyqtgraph.graphicsItems.ScatterPlotItem import Symbols
 from PySide6.QtCore import QEasingCurve, QRectF, Qt, QTimer, QVariantAnimation
-from PySide6.QtGui import QBrush, QColor, QPen
-from PySide6.QtWidgets import QGraphicsRectItem
+from PySide6.QtGui import QBrush, QColor, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
 from wallctl.core.severity import Severity
 from wallctl.core.tiles import TopologyOptions
@@ -44,6 +45,50 @@ class _Palette:
         self.white_pen = pg.mkPen(QColor("#ffffff"), width=2)
 
 
+class Legend(QGraphicsWidget):
+    """What colour, shape, fill and blinking mean on the map (colour is never the only cue)."""
+
+    ROWS = [
+        (Severity.CRITICAL, "critical"),
+        (Severity.MAJOR, "major"),
+        (Severity.MINOR, "minor"),
+        (Severity.WARNING, "warning"),
+    ]
+    NOTES = [
+        "outline only: consequence of a failure upstream",
+        "blinking: not acknowledged",
+        "green ring: back to normal, not acknowledged",
+    ]
+
+    def __init__(self, parent: QGraphicsItem) -> None:
+        super().__init__(parent)
+        self.setZValue(10)
+        self.resize(330, 24 * (len(self.ROWS) + len(self.NOTES)) + 16)
+
+    def paint(self, p: QPainter, _o: QStyleOptionGraphicsItem, _w: QWidget | None = None) -> None:
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor(11, 15, 20, 215))
+        p.setFont(theme.font(10, bold=True))
+        y = 12.0
+        for sev, text in self.ROWS:
+            path = Symbols[theme.SEVERITY_SYMBOLS[sev]]
+            p.save()
+            p.translate(20, y + 8)
+            p.scale(16, 16)
+            p.setPen(QPen(QColor("#ffffff"), 0.08))
+            p.setBrush(theme.SEVERITY_COLORS[sev])
+            p.drawPath(path)
+            p.restore()
+            p.setPen(theme.TEXT)
+            p.drawText(QRectF(40, y, 280, 18), Qt.AlignmentFlag.AlignVCenter, text)
+            y += 24
+        p.setFont(theme.font(9))
+        for note in self.NOTES:
+            p.setPen(theme.MUTED)
+            p.drawText(QRectF(12, y, 310, 18), Qt.AlignmentFlag.AlignVCenter, note)
+            y += 24
+
+
 class TopologyTile(Tile):
     kind = "topology"
 
@@ -62,6 +107,7 @@ class TopologyTile(Tile):
         self.palette = _Palette()
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.04)
         self.vb.setParentItem(self)
+        self.legend = Legend(self)
         self.vb.setMouseEnabled(False, False)
         self.vb.setBackgroundColor(theme.PANEL)
         self._sites = self._build_sites()
@@ -135,6 +181,7 @@ class TopologyTile(Tile):
 
     def layout_content(self, rect: QRectF) -> None:
         self.vb.setGeometry(rect)
+        self.legend.setPos(rect.left() + 10, rect.bottom() - self.legend.size().height() - 10)
         if self._auto_fit:
             self.vb.autoRange(padding=0.04)
 
