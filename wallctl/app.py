@@ -117,6 +117,7 @@ def build_core(
         silence_s=m.operator.silence_s,
         shelve_s=m.operator.shelve_s,
         link_grace_s=m.mqtt.link_grace_s,
+        kpis=m.kpis,
         watches=watches,
         maintenance=maintenance,
         dominators=dominators,
@@ -360,7 +361,7 @@ class WallApp:
             on_message=runtime.on_message,
             on_link=runtime.on_link,
             password=cfg.password(),
-            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1),),
+            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1), *((t, 1) for t in service.kpis.topics)),
         )
         runtime.attach(link)
         self.runtime = runtime

@@ -404,3 +404,26 @@ def test_state_is_published_promptly_and_coalesced(tmp_path: Path, mosquitto: Mo
         wall.stop()
         obs.close()
         pub.loop_stop()
+
+
+def test_kpi_values_over_mqtt_raise_threshold_alarms(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    extra = (
+        "kpis:\n  - {name: aisle, topic: noc/kpi/aisle, unit: ' C', warning_above: 27, critical_above: 30,"
+        " source: dc1-temp-1, category: environment}\n"
+    )
+    cfg = write_config(tmp_path, wall_id="kpi", port=mosquitto.port, extra=extra)
+    obs = Observer(mosquitto.port, "wallctl/kpi")
+    wall = WallProcess(cfg, args=("--no-audio",)).start()
+    try:
+        started(obs, wall)
+        for v in (25.0, 26.5, 31.2):
+            obs.raw("noc/kpi/aisle", str(v))
+        obs.wait(lambda o: o.alarm("dc1-temp-1", "kpi_threshold") is not None, 10, "KPI alarm")
+        alarm = obs.alarm("dc1-temp-1", "kpi_threshold")
+        assert alarm is not None and alarm["severity"] == "critical" and "aisle = 31.2 C" in alarm["text"]
+        obs.wait(lambda o: o.state["focus"]["target"] == "dc1-temp-1", 10, "the wall focuses the hot aisle's sensor")
+        obs.raw("noc/kpi/aisle", b"hot")  # not a number: rejected with its reason, nothing else happens
+        obs.wait(lambda o: o.state["rejected_by_reason"].get("bad_kpi") == 1, 10, "bad KPI counted")
+    finally:
+        wall.stop()
+        obs.close()

@@ -176,3 +176,35 @@ def test_big_type_is_drawn(make_wall) -> None:  # type: ignore[no-untyped-def]
     critical_cell = QRectF(summary.left() + 12, summary.top() + 50, summary.width() / 4 - 24, summary.height() * 0.3)
     assert samples(critical_cell, lambda c: c.red() > 180 and c.green() < 90) > 100  # the red cell
     assert samples(critical_cell, lambda c: c.lightness() < 40) > 100, "the big '1' is missing"
+
+
+def test_kpi_tile_draws_the_series_and_its_thresholds(qapp) -> None:  # type: ignore[no-untyped-def]
+    import pyqtgraph as pg
+
+    from wallctl.core.kpi import KpiBoard, KpiSpec
+    from wallctl.core.tiles import KpiOptions
+    from wallctl.qt.tiles.charts import KpiTile
+
+    board = KpiBoard(
+        (
+            KpiSpec("aisle", "t/a", unit=" C", warning_above=27, critical_above=30),
+            KpiSpec("tps", "t/b", field="value", warning_below=200, critical_below=50),
+        )
+    )
+    now = [1000.0]
+    tile = KpiTile("KPIs", KpiOptions(series=("aisle", "tps"), minutes=5), board, lambda: now[0])
+    scene = pg.GraphicsScene()
+    scene.addItem(tile)
+    tile.setGeometry(0, 0, 1200, 600)
+    for v in (25.0, 27.5, 31.0):
+        now[0] += 10
+        board.series["aisle"].add(now[0], v)
+    tile.refresh()
+    _, ys = tile.curves["aisle"].getData()
+    assert list(ys) == [25.0, 27.5, 31.0]
+    lines = {it.value() for it in tile.plot.items if isinstance(it, pg.InfiniteLine)}
+    assert {27, 30, 200, 50} <= lines
+    img = render_scene(scene, scale=1.0)
+    assert img.width() == 1200
+    tile.shutdown()
+    scene.clear()

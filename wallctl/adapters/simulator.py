@@ -48,6 +48,17 @@ class Background:
 
 
 @dataclass(frozen=True)
+class KpiFeed:
+    topic: str = spec("topic to publish the value on")
+    base: float = spec("mean value")
+    amplitude: float = spec("swing of a slow sine wave", default=0.0)
+    period_s: float = spec("period of the sine", default=120.0, minimum=1)
+    noise: float = spec("random noise", default=0.0, minimum=0)
+    every_s: float = spec("publish interval", default=2.0, minimum=0.1)
+    field: str | None = spec("publish {field: value} JSON instead of a bare number", default=None)
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str = spec("scenario name")
     cycle_s: float = spec("length of one cycle", default=300.0, minimum=1)
@@ -55,6 +66,7 @@ class Scenario:
     topic_prefix: str = spec("events go to <prefix>/<category>/<source>", default="noc/events")
     steps: tuple[Step, ...] = spec("the timeline", default=())
     background: Background = spec("random noise", default_factory=Background)
+    kpis: tuple[KpiFeed, ...] = spec("KPI values published continuously", default=())
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -110,6 +122,7 @@ class Simulator:
         steps = sorted(sc.steps, key=lambda s: s.at)
         noise_due = time.monotonic()
         pending_clears: list[tuple[float, dict[str, Any]]] = []
+        threading.Thread(target=self._kpis, name="simulator-kpis", daemon=True).start()
         while not self._stop.is_set():
             start = time.monotonic()
             for step in steps:
@@ -132,6 +145,23 @@ class Simulator:
                 self._stop.wait(0.1)
             if not sc.loop:
                 return
+
+    def _kpis(self) -> None:
+        import math
+
+        feeds = self.scenario.kpis
+        due = {i: time.monotonic() for i in range(len(feeds))}
+        t0 = time.monotonic()
+        while feeds and not self._stop.is_set():
+            now = time.monotonic()
+            for i, f in enumerate(feeds):
+                if now >= due[i]:
+                    phase = 2 * math.pi * ((now - t0) * self.speed) / f.period_s
+                    value = round(f.base + f.amplitude * math.sin(phase) + self.rnd.gauss(0, f.noise or 1e-9), 2)
+                    payload = json.dumps({f.field: value}) if f.field else str(value)
+                    self.client.publish(f.topic, payload, qos=0)
+                    due[i] = now + f.every_s / self.speed
+            self._stop.wait(0.1)
 
     def _noise(
         self, now: float, due: float, clears: list[tuple[float, dict[str, Any]]]

@@ -13,6 +13,7 @@ from typing import Literal
 from wallctl.core.engine import CorrelationGroup, EnginePolicy
 from wallctl.core.event import MAX_PAYLOAD_BYTES, TopicTemplate
 from wallctl.core.flood import FloodPolicy
+from wallctl.core.kpi import KpiSpec
 from wallctl.core.match import AlarmMatch
 from wallctl.core.spec import build_doc, spec
 from wallctl.core.yamldoc import ConfigError, load_yaml
@@ -168,6 +169,7 @@ class WallctlConfig:
     engine: EngineConfig = spec("alarm engine policy", default_factory=EngineConfig)
     operator: OperatorConfig = spec("operator actions", default_factory=OperatorConfig)
     audio: AudioConfig = spec("audio output", default_factory=AudioConfig)
+    kpis: tuple[KpiSpec, ...] = spec("KPI series read from MQTT, for KPI tiles; thresholds raise alarms", default=())
 
     def __post_init__(self) -> None:
         for t in self.mqtt.topic_templates:

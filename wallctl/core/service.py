@@ -22,6 +22,7 @@ from wallctl.core.engine import AlarmChange, AlarmEngine, EnginePolicy, Maintena
 from wallctl.core.event import AlarmKey, Event
 from wallctl.core.feeds import FeedWatch, LinkWatch, Watch
 from wallctl.core.journal import AuditEntry, Journal
+from wallctl.core.kpi import KpiBoard, KpiError, KpiSpec, extract_value
 from wallctl.core.match import AlarmMatch, Groups
 from wallctl.core.presets import LayoutSet
 from wallctl.core.rules import Decision, RuleEngine
@@ -67,6 +68,7 @@ class ServiceParts:
     shelve_s: float = 3600.0
     link_grace_s: float = 10.0
     watches: tuple[Watch, ...] = ()
+    kpis: tuple[KpiSpec, ...] = ()
     maintenance: tuple[MaintenanceWindow, ...] = ()
     dominators: DominatorIndex | None = None
     groups: Groups | None = None
@@ -88,6 +90,7 @@ class WallService:
         self.annunciator = Annunciator(clock, parts.soundmap, sink, self.engine.get)
         now = clock.now()
         self.feeds = FeedWatch(list(parts.watches), now)
+        self.kpis = KpiBoard(parts.kpis)
         self.link = LinkWatch(parts.link_grace_s, now)
         self.diagnostics = Diagnostics()
         self.link_source = f"wallctl/{parts.wall_id}"
@@ -153,6 +156,37 @@ class WallService:
         log.warning("rejected event on %r: %s: %s", topic, reason, detail)
         self.diagnostics_changed.emit()
         self.state_changed.emit()
+
+    def kpi_message(self, topic: str, payload: bytes) -> bool:
+        """A message on a KPI topic: record it, raise or clear the threshold alarm. False if no KPI has this topic."""
+        series = self.kpis.for_topic(topic)
+        now = self.clock.now()
+        for k in series:
+            try:
+                value = extract_value(payload, k.spec.field)
+            except KpiError as exc:
+                self.reject(topic, "bad_kpi", f"KPI {k.spec.name!r}: {exc}", payload)
+                continue
+            level = k.add(now, value)
+            if level is not None:
+                s = k.spec
+                limits = ", ".join(
+                    f"{n.replace('_', ' ')} {v:g}"
+                    for n, v in (
+                        ("warning_above", s.warning_above),
+                        ("critical_above", s.critical_above),
+                        ("warning_below", s.warning_below),
+                        ("critical_below", s.critical_below),
+                    )
+                    if v is not None
+                )
+                text = (
+                    f"{s.name} = {value:g}{s.unit} ({limits})"
+                    if level is not Severity.CLEARED
+                    else (f"{s.name} = {value:g}{s.unit}, back within limits")
+                )
+                self.raise_internal(s.source or s.name, "kpi_threshold", level, text, s.category)
+        return bool(series)
 
     def report_device_error(self, message: str) -> None:
         self.diagnostics.device_errors.append(message)

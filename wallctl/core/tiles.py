@@ -37,7 +37,7 @@ class AlarmRateOptions:
 
 @dataclass(frozen=True)
 class KpiOptions:
-    series: tuple[str, ...] = spec("KPI names (from the config's kpis) to draw", default=())
+    series: tuple[str, ...] = spec("KPI names (from the config's kpis) to draw; default the first four", default=())
     minutes: float = spec("history shown", default=60.0, minimum=1)
 
 

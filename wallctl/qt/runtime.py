@@ -155,6 +155,8 @@ class Runtime(QObject):
         if msg.topic == self.cmd_topic:
             self._command(msg)
             return
+        if self.service.kpis.series and self.service.kpi_message(msg.topic, msg.payload):
+            return
         try:
             event = parse_event(
                 msg.topic,

@@ -62,7 +62,7 @@ class TileFactory:
             case "alarm_rate":
                 return AlarmRateTile(title, options, s.engine.flood, now)
             case "kpi":
-                return KpiTile(title, options)
+                return KpiTile(title, options, s.kpis, now)
             case "clock":
                 return ClockTile(title, options, now)
             case "text":

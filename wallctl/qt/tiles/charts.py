@@ -9,6 +9,8 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
 
 from wallctl.core.flood import FloodDetector
+from wallctl.core.kpi import KpiBoard
+from wallctl.core.severity import Severity
 from wallctl.core.tiles import AlarmRateOptions, KpiOptions
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
@@ -88,19 +90,66 @@ class AlarmRateTile(Tile):
 
 
 class KpiTile(Tile):
-    """KPI series from MQTT arrive with the operator-surfaces work; until configured the tile says so plainly."""
+    """Live KPI series from MQTT with their threshold lines; redrawn once a second, not per message."""
 
     kind = "kpi"
+    COLORS = ("#56b4e9", "#e69f00", "#009e73", "#cc79a7", "#f0e442", "#d55e00")
 
-    def __init__(self, title: str | None, options: KpiOptions) -> None:
+    def __init__(self, title: str | None, options: KpiOptions, board: KpiBoard, now: Callable[[], float]) -> None:
         super().__init__(title, options)
+        self.board = board
+        self._now = now
+        self.names = [n for n in options.series if n in board.series] or list(board.series)[:4]
+        self.plot = pg.PlotItem(axisItems={"bottom": _TimeAxis(orientation="bottom")})
+        self.plot.setParentItem(self)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.addLegend(offset=(10, 10), labelTextColor=theme.TEXT.name())
+        for ax in ("left", "bottom"):
+            a = self.plot.getAxis(ax)
+            a.setPen(pg.mkPen(theme.MUTED))
+            a.setTextPen(pg.mkPen(theme.TEXT))
+            a.setStyle(tickFont=theme.font(12))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        for i, name in enumerate(self.names):
+            spec_ = board.series[name].spec
+            color = self.COLORS[i % len(self.COLORS)]
+            label = f"{name} ({spec_.unit})" if spec_.unit else name
+            self.curves[name] = self.plot.plot([], [], pen=pg.mkPen(color, width=3), name=label)
+            for limit, sev in (
+                (spec_.warning_above, "warning"),
+                (spec_.critical_above, "critical"),
+                (spec_.warning_below, "warning"),
+                (spec_.critical_below, "critical"),
+            ):
+                if limit is not None:
+                    line_color = theme.SEVERITY_COLORS[Severity.parse(sev)]
+                    self.plot.addItem(
+                        pg.InfiniteLine(
+                            pos=limit, angle=0, pen=pg.mkPen(line_color, width=2, style=Qt.PenStyle.DashLine)
+                        )
+                    )
+        self._timer = QTimer()
+        self._timer.timeout.connect(self.refresh)
+        self._timer.start(1000)
+        self.refresh()
+
+    def refresh(self) -> None:
+        now = self._now()
+        window = self.options.minutes * 60
+        for name, curve in self.curves.items():
+            pts = [(t, v) for t, v in self.board.series[name].points if t >= now - window]
+            curve.setData([t for t, _ in pts], [v for _, v in pts])
+        self.plot.setXRange(now - window, now, padding=0)
+
+    def layout_content(self, rect: QRectF) -> None:
+        self.plot.setGeometry(rect)
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
-        p.setPen(theme.MUTED)
-        p.setFont(theme.font(20))
-        names = ", ".join(self.options.series) or "none"
-        p.drawText(
-            rect,
-            Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-            f"KPI series configured: {names}\n(no KPI data source is configured on this wall)",
-        )
+        if not self.names:
+            p.setPen(theme.MUTED)
+            p.setFont(theme.font(20))
+            p.drawText(
+                rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "No KPI series configured (config: kpis)"
+            )
