@@ -337,6 +337,9 @@ class WallApp:
                     self.runtime.link.publish(f"{cfg.state_prefix}/bench/painted", json.dumps(info), qos=0)
 
             windows.painted_hook = painted
+            windows.expect_paint("startup")
+            for v in windows.views:
+                v.viewport().update()
 
             def sounded(name: str, at: float) -> None:
                 if self.runtime.link is not None:

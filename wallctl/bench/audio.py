@@ -25,7 +25,7 @@ def null_alsa() -> str:
 
 
 def bench_audio(broker: Mosquitto, *, quick: bool) -> list[Result]:
-    n = 15 if quick else 60
+    n = 10 if quick else 60
     wall = BenchWall(broker.port, env={"WALLCTL_BENCH": "1", "ALSA_CONFIG_PATH": null_alsa()}, wall_id="bench-audio")
     sounded: list[float] = []
     lock = threading.Lock()

@@ -14,9 +14,9 @@ from wallctl.bench.result import Result
 from wallctl.bench.wall import BenchWall
 
 
-def _publish(port: int, n: int, qos: int, prefix: str) -> float:
+def _publish(port: int, n: int, qos: int, prefix: str, *, sources: int = 1000) -> float:
     out = subprocess.run(
-        [sys.executable, "-m", "wallctl.bench.load", str(port), str(n), str(qos), prefix],
+        [sys.executable, "-m", "wallctl.bench.load", str(port), str(n), str(qos), prefix, "0", str(sources)],
         capture_output=True,
         text=True,
         check=True,
@@ -32,7 +32,7 @@ def process_cpu_s(pid: int) -> float:
 
 
 def bench_ingest(broker: Mosquitto, *, quick: bool) -> list[Result]:
-    n = 20_000 if quick else 100_000
+    n = 15_000 if quick else 100_000
     qos = 1
     wall = BenchWall(broker.port)
     protocol = wall.protocol

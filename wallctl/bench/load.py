@@ -28,9 +28,9 @@ def payloads(n: int, sources: int = 1000, prefix: str = "b") -> list[tuple[str, 
     return out
 
 
-def publish(port: int, n: int, qos: int, prefix: str = "b", rate: float = 0.0) -> float:
+def publish(port: int, n: int, qos: int, prefix: str = "b", rate: float = 0.0, sources: int = 1000) -> float:
     """Publish n events (as fast as possible, or at ``rate`` per second); returns the time the first went out."""
-    msgs = payloads(n, prefix=prefix)
+    msgs = payloads(n, sources=sources, prefix=prefix)
     c = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{prefix}")
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
@@ -89,4 +89,5 @@ if __name__ == "__main__":
     port, n, qos = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
     prefix = sys.argv[4] if len(sys.argv) > 4 else "b"
     rate = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
-    print(publish(port, n, qos, prefix, rate), flush=True)
+    sources = int(sys.argv[6]) if len(sys.argv) > 6 else 1000
+    print(publish(port, n, qos, prefix, rate, sources), flush=True)

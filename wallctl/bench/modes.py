@@ -104,7 +104,7 @@ def _round_trip(port: int, n: int) -> list[float]:
 
 
 def bench_modes(broker: Mosquitto, *, quick: bool) -> list[Result]:
-    n = 15 if quick else 60
+    n = 10 if quick else 60
     wall = BenchWall(broker.port, layouts=fast_layouts(), env={"WALLCTL_BENCH": "1"})
     painted = _Painted(broker.port, wall.prefix)
     pub = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-modes-pub")

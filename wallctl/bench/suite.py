@@ -138,6 +138,10 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.audio import bench_audio
 
         results += bench_audio(broker, quick=quick)
+        from wallctl.bench.life import bench_memory, bench_startup
+
+        results += bench_startup(broker, quick=quick)
+        results += bench_memory(broker, quick=quick)
         from wallctl.bench.topo import bench_topology
 
         results += bench_topology(quick=quick)

@@ -55,7 +55,7 @@ def bench_topology(*, quick: bool, nodes: int = 5000, links: int = 10_000) -> li
     rnd = random.Random(1)
     ids = list(topo.graph.nodes)
     sevs = [Severity.CLEARED, Severity.WARNING, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL]
-    frames = 30 if quick else 150
+    frames = 20 if quick else 150
     per_frame = 100  # 1,000 changes/s at 10 frames/s (the tile repaints every 100 ms)
 
     def changes() -> None:

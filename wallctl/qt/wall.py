@@ -162,6 +162,12 @@ class WallWindows:
             self._switch = {"mode": self.scene.mode, "decided_at": t0, "switch_s": self.scene.last_switch_s}
             self._unpainted = {id(v) for v in self.views}
 
+    def expect_paint(self, label: str) -> None:
+        """Benchmarks: report through ``painted_hook`` once every monitor has painted (start-up, say)."""
+        if self.views:
+            self._switch = {"mode": label, "decided_at": time.time(), "switch_s": 0.0}
+            self._unpainted = {id(v) for v in self.views}
+
     def _view_painted(self, view: MonitorView) -> None:
         if self._switch is None or id(view) not in self._unpainted:
             return
