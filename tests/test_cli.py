@@ -88,3 +88,14 @@ def test_sounds_check_passes_with_a_device(tmp_path: Path) -> None:
     res = wallctl("sounds", "--check", "--config", str(ROOT / "config" / "wallctl.yaml"), env=cap.env)
     assert res.returncode == 0, res.stderr
     assert "audio device: ok" in res.stdout
+
+
+def test_sounds_self_test_plays_and_names_every_sound(tmp_path: Path) -> None:
+    from tests.support.alsa import AlsaCapture
+
+    cap = AlsaCapture(tmp_path / "alsa")
+    res = wallctl("sounds", "--config", str(ROOT / "config" / "wallctl.yaml"), env=cap.env)
+    assert res.returncode == 0, res.stderr
+    named = [line.split()[1] for line in res.stdout.splitlines() if line.startswith("playing ")]
+    assert len(named) == 20 and "network_high" in named and "ring_back" in named
+    assert len(cap.captures()) == 20  # every sound reached the device
