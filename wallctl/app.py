@@ -168,8 +168,10 @@ def build_wall(
 def build_scene(core: Core) -> Any:
     """The wall scene (every tile of every mode, built once) over a built core; follows layout reloads."""
     from wallctl.core.topostate import TopologyState
+    from wallctl.qt import theme
     from wallctl.qt.scene import TileFactory, WallScene
 
+    theme.apply_colors(core.config.model.theme.severity_colors)
     service, cfg = core.service, core.config
     topologies = {}
     if core.topology is not None:

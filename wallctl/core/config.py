@@ -6,6 +6,7 @@ Paths in the file are relative to the file itself, so a config directory can be 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,7 @@ from wallctl.core.event import MAX_PAYLOAD_BYTES, TopicTemplate
 from wallctl.core.flood import FloodPolicy
 from wallctl.core.kpi import KpiSpec
 from wallctl.core.match import AlarmMatch
+from wallctl.core.severity import SEVERITY_NAMES
 from wallctl.core.spec import build_doc, spec
 from wallctl.core.yamldoc import ConfigError, load_yaml
 
@@ -156,6 +158,25 @@ class AudioConfig:
     retry_s: float = spec("retry the audio device this often after an error", default=10.0, minimum=1)
 
 
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+@dataclass(frozen=True)
+class ThemeConfig:
+    severity_colors: dict[str, str] = spec(
+        "colour per severity as #rrggbb (critical, major, minor, warning, indeterminate, cleared); the defaults "
+        "stay apart for colour-blind eyes, and shape and label remain a second cue",
+        default_factory=dict,
+    )
+
+    def __post_init__(self) -> None:
+        for name, colour in self.severity_colors.items():
+            if name not in SEVERITY_NAMES:
+                raise ValueError(f"severity_colors: {name!r} is not a severity; expected {', '.join(SEVERITY_NAMES)}")
+            if not _HEX.match(colour):
+                raise ValueError(f"severity_colors.{name}: {colour!r} is not a #rrggbb colour")
+
+
 @dataclass(frozen=True)
 class WallctlConfig:
     wall_id: str = spec("this wall's id; names its MQTT topics", default="wall")
@@ -170,6 +191,7 @@ class WallctlConfig:
     operator: OperatorConfig = spec("operator actions", default_factory=OperatorConfig)
     audio: AudioConfig = spec("audio output", default_factory=AudioConfig)
     kpis: tuple[KpiSpec, ...] = spec("KPI series read from MQTT, for KPI tiles; thresholds raise alarms", default=())
+    theme: ThemeConfig = spec("colours of the wall", default_factory=ThemeConfig)
 
     def __post_init__(self) -> None:
         for t in self.mqtt.topic_templates:

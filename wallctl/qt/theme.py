@@ -46,6 +46,17 @@ SEVERITY_TAGS: dict[Severity, str] = {
 FONT_FAMILY = "DejaVu Sans"
 
 
+DEFAULT_SEVERITY_COLORS = dict(SEVERITY_COLORS)
+
+
+def apply_colors(colors: dict[str, str]) -> None:
+    """Severity colours from the configuration (validated as #rrggbb there); before any tile is built."""
+    SEVERITY_COLORS.clear()
+    SEVERITY_COLORS.update(DEFAULT_SEVERITY_COLORS)
+    for name, value in colors.items():
+        SEVERITY_COLORS[Severity.parse(name)] = QColor(value)
+
+
 def font(pt: float, *, bold: bool = False, mono: bool = False) -> QFont:
     f = QFont("DejaVu Sans Mono" if mono else FONT_FAMILY)
     f.setPixelSize(max(6, round(pt * 1.333)))  # pt at 96 dpi, but in scene pixels so it scales with the wall
