@@ -112,6 +112,8 @@ class TopologyTile(Tile):
         self.vb.setBackgroundColor(theme.PANEL)
         self._sites = self._build_sites()
         self.edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(EDGE_NORMAL, width=2), antialias=False)
+        # the links rarely change: draw them from a cached pixmap instead of stroking 10,000 lines every frame
+        self.edges.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.vb.addItem(self.edges)
         self.alarm_edges: dict[Severity, pg.PlotCurveItem] = {}
         for s in (Severity.WARNING, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL):
@@ -201,7 +203,6 @@ class TopologyTile(Tile):
         self._apply_links()
 
     def _apply_nodes(self, nodes: set[str]) -> None:
-        pal = self.palette
         for n in nodes:
             i = self.index.get(n)
             if i is None:
@@ -209,8 +210,11 @@ class TopologyTile(Tile):
             st = self.state.node(n)
             self._style(i, st)
             self._label(n, st)
-        self.scatter.setData(pos=self.pos, symbol=self._symbols, size=self._sizes, brush=self._brushes, pen=self._pens)
-        del pal
+        # positions never change: update the styles in place (no rebuild of the point data)
+        self.scatter.setSymbol(self._symbols, update=False)
+        self.scatter.setSize(self._sizes, update=False)
+        self.scatter.setPen(self._pens, update=False)
+        self.scatter.setBrush(self._brushes, update=True)
 
     def _style(self, i: int, st: ElementState) -> None:
         pal = self.palette
