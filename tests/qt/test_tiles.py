@@ -208,3 +208,14 @@ def test_kpi_tile_draws_the_series_and_its_thresholds(qapp) -> None:  # type: ig
     assert img.width() == 1200
     tile.shutdown()
     scene.clear()
+
+
+def test_hovering_a_node_labels_it(make_wall) -> None:  # type: ignore[no-untyped-def]
+    w: Wall = make_wall()
+    tile: TopologyTile = w.scene.placement["normal"]["map"]
+    assert "dc1-core-2" not in tile._labels
+    spot = tile.scatter.points()[tile.index["dc1-core-2"]]
+    tile.scatter.sigHovered.emit(tile.scatter, [spot], None)
+    assert "dc1-core-2" in tile._labels
+    tile.scatter.sigHovered.emit(tile.scatter, [], None)
+    assert "dc1-core-2" not in tile._labels

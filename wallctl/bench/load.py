@@ -12,15 +12,16 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
 
-def payloads(n: int, sources: int = 1000, prefix: str = "b") -> list[tuple[str, bytes]]:
-    sevs = ["warning", "minor", "major", "critical"]
+def payloads(
+    n: int, sources: int = 1000, prefix: str = "b", sevs: tuple[str, ...] = ("warning", "minor", "major", "critical")
+) -> list[tuple[str, bytes]]:
     out = []
     for i in range(n):
         src = f"{prefix}{i % sources:05d}"
         body = {
             "source": src,
             "type": "cpu_high",
-            "severity": sevs[(i // sources) % 4],
+            "severity": sevs[(i // sources) % len(sevs)],
             "category": "system",
             "id": f"{prefix}-{i}",
         }
@@ -28,9 +29,17 @@ def payloads(n: int, sources: int = 1000, prefix: str = "b") -> list[tuple[str, 
     return out
 
 
-def publish(port: int, n: int, qos: int, prefix: str = "b", rate: float = 0.0, sources: int = 1000) -> float:
+def publish(
+    port: int,
+    n: int,
+    qos: int,
+    prefix: str = "b",
+    rate: float = 0.0,
+    sources: int = 1000,
+    sevs: tuple[str, ...] = ("warning", "minor", "major", "critical"),
+) -> float:
     """Publish n events (as fast as possible, or at ``rate`` per second); returns the time the first went out."""
-    msgs = payloads(n, sources=sources, prefix=prefix)
+    msgs = payloads(n, sources=sources, prefix=prefix, sevs=sevs)
     c = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-pub-{prefix}")
     c.max_inflight_messages_set(1000)
     c.max_queued_messages_set(0)
@@ -90,4 +99,5 @@ if __name__ == "__main__":
     prefix = sys.argv[4] if len(sys.argv) > 4 else "b"
     rate = float(sys.argv[5]) if len(sys.argv) > 5 else 0.0
     sources = int(sys.argv[6]) if len(sys.argv) > 6 else 1000
-    print(publish(port, n, qos, prefix, rate, sources), flush=True)
+    sevs = tuple(sys.argv[7].split(",")) if len(sys.argv) > 7 else ("warning", "minor", "major", "critical")
+    print(publish(port, n, qos, prefix, rate, sources, sevs), flush=True)

@@ -1,5 +1,5 @@
-"""Event -> new mode painted on every monitor of the 3x2 wall, at rest and during a flood of other events; and the
-mode switch alone (moving the tiles). The baseline is the broker round trip of the same event to a bare
+"""Event -> new mode painted on every monitor of the 3x2 wall, at rest and during a flood of other (warning and minor)
+events; and the mode switch alone (moving the tiles). The baseline is the broker round trip of the same event to a bare
 subscriber, measured in the same run: what any wall would pay before it can do anything."""
 
 from __future__ import annotations
@@ -178,7 +178,18 @@ def bench_modes(broker: Mosquitto, *, quick: bool) -> list[Result]:
         )
         rate = 2000 if quick else 10_000
         flood = subprocess.Popen(
-            [sys.executable, "-m", "wallctl.bench.load", str(broker.port), str(rate * 40), "1", "flood", str(rate)],
+            [
+                sys.executable,
+                "-m",
+                "wallctl.bench.load",
+                str(broker.port),
+                str(rate * 40),
+                "1",
+                "flood",
+                str(rate),
+                "1000",
+                "warning,minor",
+            ],
             stdout=subprocess.DEVNULL,
         )
         time.sleep(2.0)

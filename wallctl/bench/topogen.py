@@ -46,5 +46,8 @@ def synthetic(nodes: int, links: int, seed: int = 42) -> dict[str, Any]:
 
 
 def write_synthetic(path: Path, nodes: int, links: int) -> Path:
-    path.write_text(yaml.safe_dump(synthetic(nodes, links), sort_keys=False, default_flow_style=None, width=200))
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    path.write_text(
+        yaml.dump(synthetic(nodes, links), Dumper=dumper, sort_keys=False, default_flow_style=None, width=200)
+    )
     return path

@@ -122,7 +122,9 @@ class TopologyTile(Tile):
             self.alarm_edges[s] = item
         self.path = pg.PlotCurveItem(pen=pg.mkPen(theme.FOCUS, width=6, style=Qt.PenStyle.DashLine))
         self.vb.addItem(self.path)
-        self.scatter = pg.ScatterPlotItem(pxMode=True, hoverable=False)
+        self.scatter = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=None)
+        self.hovered: str | None = None
+        self.scatter.sigHovered.connect(self._hover)
         self.vb.addItem(self.scatter)
         self._edge_array = self._edge_xy(list(g.edges))
         self.edges.setData(self._edge_array[:, 0], self._edge_array[:, 1])
@@ -203,6 +205,7 @@ class TopologyTile(Tile):
         self._apply_links()
 
     def _apply_nodes(self, nodes: set[str]) -> None:
+        changed = []
         for n in nodes:
             i = self.index.get(n)
             if i is None:
@@ -210,11 +213,22 @@ class TopologyTile(Tile):
             st = self.state.node(n)
             self._style(i, st)
             self._label(n, st)
-        # positions never change: update the styles in place (no rebuild of the point data)
-        self.scatter.setSymbol(self._symbols, update=False)
-        self.scatter.setSize(self._sizes, update=False)
-        self.scatter.setPen(self._pens, update=False)
-        self.scatter.setBrush(self._brushes, update=True)
+            changed.append(i)
+        self._push(changed)
+
+    def _push(self, indices: list[int]) -> None:
+        """Write the styles of the changed spots only (pyqtgraph's setBrush/setPen rebuild every spot: ~6 ms each
+        at 5,000 nodes); the spot atlas re-renders just the spots whose source rectangle is cleared."""
+        if not indices:
+            return
+        idx = np.asarray(indices, dtype=int)
+        data = self.scatter.data
+        data["symbol"][idx] = self._symbols[idx]
+        data["size"][idx] = self._sizes[idx]
+        data["pen"][idx] = self._pens[idx]
+        data["brush"][idx] = self._brushes[idx]
+        data["sourceRect"]["w"][idx] = 0
+        self.scatter.updateSpots(data)
 
     def _style(self, i: int, st: ElementState) -> None:
         pal = self.palette
@@ -241,9 +255,21 @@ class TopologyTile(Tile):
         else:
             self._unacked.discard(i)
 
+    def _hover(self, _item: object, points: list[Any], _ev: object) -> None:
+        """A designer's pointer over a node (the preview; the wall has no cursor): label it while hovered."""
+        node = self.ids[points[0].index()] if len(points) else None
+        if node == self.hovered:
+            return
+        previous, self.hovered = self.hovered, node
+        for n in (previous, node):
+            if n is not None:
+                self._label(n, self.state.node(n))
+
     def _label(self, node: str, st: ElementState) -> None:
-        want = self.options.labels == "all" or (
-            self.options.labels == "alarmed" and (st.alarmed or node == self.focus_target)
+        want = (
+            node == self.hovered
+            or self.options.labels == "all"
+            or (self.options.labels == "alarmed" and (st.alarmed or node == self.focus_target))
         )
         have = self._labels.get(node)
         if want and have is None:
@@ -275,9 +301,10 @@ class TopologyTile(Tile):
         if not self._unacked:
             return
         self._flash_on = not self._flash_on
-        for i in list(self._unacked):
+        blinking = list(self._unacked)
+        for i in blinking:
             self._style(i, self.state.node(self.ids[i]))
-        self.scatter.setBrush(list(self._brushes))
+        self._push(blinking)
 
     # ---------------------------------------------------------------- focus
     def on_focus(self, target: str | None) -> None:
