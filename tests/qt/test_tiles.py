@@ -219,3 +219,19 @@ def test_hovering_a_node_labels_it(make_wall) -> None:  # type: ignore[no-untype
     assert "dc1-core-2" in tile._labels
     tile.scatter.sigHovered.emit(tile.scatter, [], None)
     assert "dc1-core-2" not in tile._labels
+
+
+def test_a_command_can_pin_a_mode_focused_on_a_site(make_wall, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    from wallctl.core.commands import parse_command
+
+    w: Wall = make_wall()
+    tile: TopologyTile = w.scene.placement["incident"]["map"]
+    whole = tile.vb.viewRect()
+    err = w.service.execute(parse_command('{"action": "mode", "mode": "incident", "focus": "br07"}'), "mqtt")
+    assert err is None
+    w.scene.apply(w.service.evaluate(force=True))
+    assert w.service.decision.focus_target == "br07" and tile.focus_target == "br07"
+    qtbot.waitUntil(lambda: tile.vb.viewRect().width() < whole.width() * 0.5, timeout=3000)
+    for n in ("br07-rtr", "br07-srv"):
+        x, y = tile.pos[tile.index[n]]
+        assert tile.vb.viewRect().contains(float(x), float(y))

@@ -22,7 +22,7 @@ ACTIONS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "audio_test": {},
 }
 OPTIONAL: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "mode": {"pin_s": (int, float)},
+    "mode": {"pin_s": (int, float), "focus": str},
     "maintenance": {"sources": list, "types": list, "categories": list, "groups": list, "reason": str},
 }
 COMMON = {"action", "request_id", "token", "actor"}

@@ -62,6 +62,7 @@ class Pin:
     mode: str
     until: float
     origin: str
+    focus: str | None = None  # a node or site the operator asked the focus region to show
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,8 +151,8 @@ class RuleEngine:
         for a in alarms:
             self.observe(a.key, a)
 
-    def pin(self, mode: str, seconds: float, origin: str) -> Pin:
-        self._pin = Pin(mode, self.clock.now() + seconds, origin)
+    def pin(self, mode: str, seconds: float, origin: str, focus: str | None = None) -> Pin:
+        self._pin = Pin(mode, self.clock.now() + seconds, origin, focus)
         return self._pin
 
     def release(self) -> bool:
@@ -209,7 +210,7 @@ class RuleEngine:
                 chosen, rules_mode = current_rule, prev.mode  # hold the current mode until its dwell is over
         if self._pin is not None:
             mode, reason = self._pin.mode, "pin"
-            focus_region, target = self.focus_regions.get(mode), None
+            focus_region, target = self.focus_regions.get(mode), self._pin.focus
         elif chosen is not None:
             mode, reason = chosen.mode, chosen.name
             focus_region = chosen.focus_region or self.focus_regions.get(chosen.mode)

@@ -368,7 +368,7 @@ class WallService:
             case "mode":
                 if a["mode"] not in self.layouts.modes:
                     raise OperatorError(f"unknown mode {a['mode']!r}; known: {', '.join(self.layouts.modes)}")
-                pin = self.rules.pin(a["mode"], float(a.get("pin_s") or self.parts.pin_s), origin)
+                pin = self.rules.pin(a["mode"], float(a.get("pin_s") or self.parts.pin_s), origin, a.get("focus"))
                 if self.journal is not None:
                     self.journal.set_meta("pin", {"mode": pin.mode, "until": pin.until, "origin": origin})
                 self.evaluate(force=True)

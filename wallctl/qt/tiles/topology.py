@@ -308,6 +308,16 @@ class TopologyTile(Tile):
 
     # ---------------------------------------------------------------- focus
     def on_focus(self, target: str | None) -> None:
+        if target is not None and target not in self.index and self.options.zoom_on_focus:
+            members = [n for n, d in self.graph.nodes(data=True) if d.get("site") == target]
+            if members:  # a site: show all of it
+                self._auto_fit = False
+                pts = self.pos[[self.index[n] for n in members]]
+                (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
+                pad = max(x1 - x0, y1 - y0, 300.0) * 0.15
+                self.path.setData([], [])
+                self._animate_to(QRectF(x0 - pad, y0 - pad, x1 - x0 + 2 * pad, y1 - y0 + 2 * pad))
+                return
         if target is None or target not in self.index or not self.options.zoom_on_focus:
             self.path.setData([], [])
             self._auto_fit = True
