@@ -12,9 +12,9 @@ from pathlib import Path
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from wallctl.bench.modes import _pct, _round_trip
+from wallctl.bench.modes import _round_trip
 from wallctl.bench.mosquitto import Mosquitto
-from wallctl.bench.result import Result
+from wallctl.bench.result import Result, latency_pair
 from wallctl.bench.wall import BenchWall
 
 
@@ -65,23 +65,6 @@ def bench_audio(broker: Mosquitto, *, quick: bool) -> list[Result]:
         for c in (sub, pub):
             c.loop_stop()
             c.disconnect()
-    return [
-        Result(
-            "event -> first audio sample to the device, p50",
-            _pct(samples, 0.5) * 1000,
-            "ms",
-            _pct(base, 0.5) * 1000,
-            "broker round trip to a bare subscriber",
-            "< 50 ms",
-            max_goal=50,
-        ),
-        Result(
-            "event -> first audio sample to the device, p99",
-            _pct(samples, 0.99) * 1000,
-            "ms",
-            _pct(base, 0.99) * 1000,
-            "broker round trip to a bare subscriber",
-            "< 50 ms",
-            max_goal=50,
-        ),
-    ]
+    return latency_pair(
+        "event -> first audio sample to the device", samples, base, "broker round trip to a bare subscriber", 50, 50
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -19,7 +18,7 @@ import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
 from wallctl.bench.mosquitto import Mosquitto
-from wallctl.bench.result import Result
+from wallctl.bench.result import Result, latency_pair, percentile
 from wallctl.bench.wall import BenchWall
 from wallctl.core.config import config_path, load_config
 
@@ -39,13 +38,6 @@ def fast_layouts(config: str | None = None) -> Path:
     rules["rules"] = kept
     (d / "rules.yaml").write_text(yaml.safe_dump(rules))
     return d
-
-
-def _pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    s = sorted(values)
-    return s[min(len(s) - 1, round(q * (len(s) - 1)))]
 
 
 class _Painted:
@@ -143,32 +135,18 @@ def bench_modes(broker: Mosquitto, *, quick: bool) -> list[Result]:
         switch: list[float] = []
         cycle(rest, switch, n, 10.0)
         base = _round_trip(broker.port, 2 * n)
-        results.append(
-            Result(
-                "event -> mode painted on 6 monitors, at rest, p50",
-                _pct(rest, 0.5) * 1000,
-                "ms",
-                _pct(base, 0.5) * 1000,
-                "broker round trip to a bare subscriber",
-                "< 100 ms",
-                max_goal=100,
-            )
-        )
-        results.append(
-            Result(
-                "event -> mode painted on 6 monitors, at rest, p99",
-                _pct(rest, 0.99) * 1000,
-                "ms",
-                _pct(base, 0.99) * 1000,
-                "broker round trip to a bare subscriber",
-                "< 150 ms",
-                max_goal=150,
-            )
+        results += latency_pair(
+            "event -> mode painted on 6 monitors, at rest",
+            rest,
+            base,
+            "broker round trip to a bare subscriber",
+            100,
+            150,
         )
         results.append(
             Result(
                 "mode switch alone (tiles moved, p99)",
-                _pct(switch, 0.99) * 1000,
+                percentile(switch, 0.99) * 1000,
                 "ms",
                 None,
                 "",
@@ -195,29 +173,9 @@ def bench_modes(broker: Mosquitto, *, quick: bool) -> list[Result]:
         time.sleep(2.0)
         loaded: list[float] = []
         cycle(loaded, [], max(5, n // 4), 5.0)
-        results.append(
-            Result(
-                f"event -> mode painted during a {rate:,}/s flood, p50",
-                _pct(loaded, 0.5) * 1000,
-                "ms",
-                _pct(rest, 0.5) * 1000,
-                "the same at rest",
-                "< 250 ms",
-                max_goal=250,
-            )
+        results += latency_pair(
+            f"event -> mode painted during a {rate:,}/s flood", loaded, rest, "the same at rest", 250, 500
         )
-        results.append(
-            Result(
-                f"event -> mode painted during a {rate:,}/s flood, p99",
-                _pct(loaded, 0.99) * 1000,
-                "ms",
-                _pct(rest, 0.99) * 1000,
-                "the same at rest",
-                "< 500 ms",
-                max_goal=500,
-            )
-        )
-        _ = statistics
     finally:
         if flood is not None:
             flood.kill()

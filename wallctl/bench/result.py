@@ -27,3 +27,33 @@ class Result:
         if self.max_goal is not None:
             return self.value <= self.max_goal
         return None
+
+
+def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def latency_pair(
+    name: str,
+    samples_s: list[float],
+    baseline_s: list[float],
+    baseline_name: str,
+    goal_p50_ms: float,
+    goal_p99_ms: float,
+) -> list[Result]:
+    """p50 and p99 of latencies measured in seconds, in ms, each next to the baseline's same percentile."""
+    return [
+        Result(
+            f"{name}, p{round(q * 100)}",
+            percentile(samples_s, q) * 1000,
+            "ms",
+            percentile(baseline_s, q) * 1000,
+            baseline_name,
+            f"< {goal:g} ms",
+            max_goal=goal,
+        )
+        for q, goal in ((0.5, goal_p50_ms), (0.99, goal_p99_ms))
+    ]

@@ -10,8 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from wallctl.bench.modes import _pct
-from wallctl.bench.result import Result
+from wallctl.bench.result import Result, latency_pair
 from wallctl.bench.topogen import write_synthetic
 
 
@@ -86,24 +85,7 @@ def bench_topology(*, quick: bool, nodes: int = 5000, links: int = 10_000) -> li
     scene.clear()
     label = f"{nodes:,} nodes / {links:,} links, 1,000 changes/s"
     return [
-        Result(
-            f"topology frame time, {label}, p50",
-            _pct(ours, 0.5) * 1000,
-            "ms",
-            _pct(naive, 0.5) * 1000,
-            "naive: whole graph re-set per change",
-            "< 33 ms",
-            max_goal=33,
-        ),
-        Result(
-            f"topology frame time, {label}, p99",
-            _pct(ours, 0.99) * 1000,
-            "ms",
-            _pct(naive, 0.99) * 1000,
-            "naive: whole graph re-set per change",
-            "< 33 ms",
-            max_goal=33,
-        ),
+        *latency_pair(f"topology frame time, {label}", ours, naive, "naive: whole graph re-set per change", 33, 33),
         Result(
             f"topology load to first frame, {nodes:,} nodes",
             first_frame * 1000,
