@@ -7,6 +7,7 @@ drains at its own frame rate.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from wallctl.core.alarm import Alarm, AlarmState
 from wallctl.core.engine import AlarmChange, AlarmEngine
@@ -46,6 +47,17 @@ def worst(alarms: list[Alarm]) -> ElementState:
     )
 
 
+def _store(table: dict[Any, ElementState], dirty: set[Any], key: Any, state: ElementState) -> None:
+    """Keep only non-normal states in ``table``; note the key as dirty when its state changed."""
+    if table.get(key, NORMAL) == state:
+        return
+    if state == NORMAL:
+        table.pop(key, None)
+    else:
+        table[key] = state
+    dirty.add(key)
+
+
 class TopologyState:
     def __init__(self, topology: Topology, engine: AlarmEngine) -> None:
         self.topology = topology
@@ -53,7 +65,7 @@ class TopologyState:
         self.nodes: dict[str, ElementState] = {}
         self.links: dict[Edge, ElementState] = {}
         self._link_alarms: dict[Edge, set[tuple[str, str]]] = {}
-        self._alarm_link: dict[tuple[str, str], Edge] = {}
+        self._alarm_link: dict[tuple[str, str], Edge | None] = {}
         self.dirty_nodes: set[str] = set()
         self.dirty_links: set[Edge] = set()
         engine.changed.connect(self.on_change)
@@ -66,32 +78,25 @@ class TopologyState:
     def _touch(self, key: tuple[str, str]) -> None:
         source = key[0]
         if source in self.topology.graph:
-            state = worst(self.engine.alarms_of(source))
-            if self.nodes.get(source, NORMAL) != state:
-                if state == NORMAL:
-                    self.nodes.pop(source, None)
-                else:
-                    self.nodes[source] = state
-                self.dirty_nodes.add(source)
+            _store(self.nodes, self.dirty_nodes, source, worst(self.engine.alarms_of(source)))
         alarm = self.engine.get(key)
-        edge = self._alarm_link.get(key)
-        if edge is None and alarm is not None:
-            edge = self.topology.edge_for(source, alarm.attributes)
-            if edge is not None:
-                self._alarm_link[key] = edge
-                self._link_alarms.setdefault(edge, set()).add(key)
-        if edge is not None:
+        if key not in self._alarm_link:
             if alarm is None:
-                self._alarm_link.pop(key, None)
-                self._link_alarms.get(edge, set()).discard(key)
-            members = [a for k in self._link_alarms.get(edge, ()) if (a := self.engine.get(k)) is not None]
-            state = worst(members)
-            if self.links.get(edge, NORMAL) != state:
-                if state == NORMAL:
-                    self.links.pop(edge, None)
-                else:
-                    self.links[edge] = state
-                self.dirty_links.add(edge)
+                return
+            # which link an alarm is about is decided once (None: no link), not on every event of the alarm
+            edge = self.topology.edge_for(source, alarm.attributes)
+            self._alarm_link[key] = edge
+            if edge is not None:
+                self._link_alarms.setdefault(edge, set()).add(key)
+        edge = self._alarm_link[key]
+        if alarm is None:
+            del self._alarm_link[key]
+        if edge is None:
+            return
+        if alarm is None:
+            self._link_alarms.get(edge, set()).discard(key)
+        members = [a for k in self._link_alarms.get(edge, ()) if (a := self.engine.get(k)) is not None]
+        _store(self.links, self.dirty_links, edge, worst(members))
 
     def node(self, node_id: str) -> ElementState:
         return self.nodes.get(node_id, NORMAL)
