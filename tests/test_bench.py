@@ -52,5 +52,13 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
         "first audio sample",
     ]:
         assert any(fragment in n for n in names), (fragment, names)
-    assert all(r["value"] > 0 for r in data["results"])
+    import math
+
+    # every figure is a measurement; only the memory growth may be zero or negative (a plateau, or memory given back)
+    odd = [
+        r
+        for r in data["results"]
+        if not math.isfinite(r["value"]) or (r["value"] <= 0 and not r["name"].startswith("memory: growth"))
+    ]
+    assert odd == [], odd
     assert data["machine"]["cores"] >= 1
