@@ -206,3 +206,32 @@ def test_restart_restores_alarms_acks_pin_and_silence(tmp_path: Path) -> None:
     for state in (before[0], after[0]):
         del state["events"]  # events applied by this process: a counter, not part of the picture
     assert after == before
+
+
+def test_a_change_at_rest_is_decided_at_once_and_a_stream_is_throttled(tmp_path: Path) -> None:
+    s, clock = make(tmp_path)
+    decisions: list[str] = []
+    s.decision_changed.connect(lambda d: decisions.append(d.mode))
+    s.evaluate(force=True)
+    clock.advance(1)
+    s.tick()  # the timer evaluation (dwell, hold-down, pins) has just run ...
+    clock.advance(0.01)
+    s.ingest(Event("br05-rtr", "node_down", S.CRITICAL, clock.now(), category="network"))
+    assert s.evaluate().mode == "incident"  # ... yet a new critical 10 ms later switches the wall now
+    evaluations = 0
+    original = s.rules.evaluate
+
+    def counting(**kw: bool) -> object:
+        nonlocal evaluations
+        evaluations += 1
+        return original(**kw)
+
+    s.rules.evaluate = counting  # type: ignore[method-assign]
+    for i in range(100):  # a stream of changes over one second: at most EVAL_INTERVAL_S apart
+        clock.advance(0.01)
+        s.ingest(Event(f"r{i}", "down", S.MAJOR, clock.now(), category="network"))
+        s.evaluate()
+    assert 1 <= evaluations <= 1 / s.EVAL_INTERVAL_S + 1
+    clock.advance(s.EVAL_INTERVAL_S)
+    s.tick()  # what the throttle held back is decided by the next tick
+    assert s.evaluate() is s.decision and not s._eval_due

@@ -106,6 +106,7 @@ class WallService:
         self._decision: Decision | None = None
         self._eval_due = True
         self._last_eval = float("-inf")
+        self._last_due_eval = float("-inf")
         self.selected: AlarmKey | None = None
         self._changed = False
         self._reporting = False
@@ -311,11 +312,15 @@ class WallService:
         """Re-decide mode and focus if something changed (throttled to EVAL_INTERVAL_S unless forced)."""
         now = self.clock.now()
         if self._decision is not None and not force:
-            since = now - self._last_eval
-            if not self._eval_due and since < self.TIMER_EVAL_S:
-                return self._decision
-            if since < self.EVAL_INTERVAL_S:
+            if not self._eval_due:
+                if now - self._last_eval < self.TIMER_EVAL_S:
+                    return self._decision
+            elif now - self._last_due_eval < self.EVAL_INTERVAL_S:
                 return self._decision  # still due: the next tick or batch picks it up
+        if self._eval_due:
+            # only evaluations that alarms asked for count against the throttle: a change at rest is decided at
+            # once, even if the timer evaluation has just run (it used to wait for the next tick, up to 100 ms)
+            self._last_due_eval = now
         self._eval_due = False
         self._last_eval = now
         decision = self.rules.evaluate(flood=self.engine.flood.active, link_down=self.link.alarmed)
