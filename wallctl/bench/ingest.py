@@ -31,12 +31,9 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def bench_ingest(broker: Mosquitto, *, quick: bool) -> list[Result]:
-    n = 15_000 if quick else 100_000
-    qos = 1
-    wall = BenchWall(broker.port)
-    protocol = wall.protocol
-    # baseline: a bare subscriber that only counts, speaking the wall's protocol version
+def ingest_baseline(broker: Mosquitto, n: int, qos: int, protocol: str) -> tuple[float, float]:
+    """Events/s and CPU us/event of a bare subscriber that only counts, speaking the wall's protocol version.
+    Run it before the wall connects: the wall would otherwise take the same events and share the CPU."""
     ready, done = threading.Event(), threading.Event()
     got: dict[str, float] = {}
 
@@ -48,23 +45,23 @@ def bench_ingest(broker: Mosquitto, *, quick: bool) -> list[Result]:
     ready.wait(10)
     t0 = _publish(broker.port, n, qos, "base")
     th.join(300)
-    base_rate = got["n"] / max(1e-9, got["last"] - t0)
-    base_cpu_us = got["cpu_s"] / n * 1e6
-    try:
-        wall.start()
-        assert wall.proc is not None
-        before = wall.latest().get("events", 0)
-        cpu0 = process_cpu_s(wall.proc.pid)
-        t0 = _publish(broker.port, n, qos, "wall")
-        t_done = wall.wait(lambda s: s.get("events", 0) >= before + n, 600)
-        ours = n / max(1e-9, t_done - t0)
-        cpu_us = (process_cpu_s(wall.proc.pid) - cpu0) / n * 1e6
-        rss = wall.rss_mb()
-    finally:
-        wall.stop()
+    return got["n"] / max(1e-9, got["last"] - t0), got["cpu_s"] / n * 1e6
+
+
+def bench_ingest(wall: BenchWall, n: int, qos: int, baseline: tuple[float, float]) -> list[Result]:
+    """The same load through the running wall: publish to the wall's state saying it has counted every event."""
+    assert wall.proc is not None
+    base_rate, base_cpu_us = baseline
+    wall.settle()
+    before = wall.events()
+    cpu0 = process_cpu_s(wall.proc.pid)
+    t0 = _publish(wall.port, n, qos, "wall")
+    t_done = wall.wait(lambda s: s.get("events", 0) >= before + n, 600)
+    ours = n / max(1e-9, t_done - t0)
+    cpu_us = (process_cpu_s(wall.proc.pid) - cpu0) / n * 1e6
     return [
         Result(
-            f"ingest: events/s, whole pipeline (QoS 1, MQTT {protocol})",
+            f"ingest: events/s, whole pipeline (QoS {qos}, MQTT {wall.protocol})",
             ours,
             "events/s",
             base_rate,
@@ -80,5 +77,5 @@ def bench_ingest(broker: Mosquitto, *, quick: bool) -> list[Result]:
             "bare paho subscriber's CPU per event",
             "for information",
         ),
-        Result("ingest: wall resident memory after the run", rss, "MB", None, "", "plateaus (see memory bench)"),
+        Result("ingest: wall resident memory after the run", wall.rss_mb(), "MB", None, "", "plateaus (see memory)"),
     ]

@@ -4,7 +4,6 @@ subscriber, measured in the same run: what any wall would pay before it can do a
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -17,7 +16,6 @@ import paho.mqtt.client as paho
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from wallctl.bench.mosquitto import Mosquitto
 from wallctl.bench.result import Result, latency_pair, percentile
 from wallctl.bench.wall import BenchWall
 from wallctl.core.config import config_path, load_config
@@ -40,36 +38,7 @@ def fast_layouts(config: str | None = None) -> Path:
     return d
 
 
-class _Painted:
-    def __init__(self, port: int, prefix: str) -> None:
-        self.items: list[dict[str, float]] = []
-        self.lock = threading.Lock()
-        self.c = paho.Client(CallbackAPIVersion.VERSION2)
-        self.c.on_message = self._on
-        self.c.connect("127.0.0.1", port)
-        self.c.subscribe(f"{prefix}/bench/painted", qos=0)
-        self.c.loop_start()
-
-    def _on(self, _c: object, _u: object, msg: paho.MQTTMessage) -> None:
-        with self.lock:
-            self.items.append(json.loads(msg.payload))
-
-    def wait_mode(self, mode: str, after: float, timeout: float = 10) -> dict[str, float]:
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            with self.lock:
-                for it in self.items:
-                    if it["mode"] == mode and it["painted_at"] >= after:
-                        return it
-            time.sleep(0.002)
-        raise TimeoutError(f"mode {mode} not painted within {timeout:g} s (after {after}); painted: {self.items[-3:]}")
-
-    def close(self) -> None:
-        self.c.loop_stop()
-        self.c.disconnect()
-
-
-def _round_trip(port: int, n: int) -> list[float]:
+def round_trip(port: int, n: int) -> list[float]:
     """Baseline: publish -> a bare subscriber receives it, same broker, same loop."""
     got = threading.Event()
     sub = paho.Client(CallbackAPIVersion.VERSION2)
@@ -95,93 +64,78 @@ def _round_trip(port: int, n: int) -> list[float]:
     return out
 
 
-def bench_modes(broker: Mosquitto, *, quick: bool) -> list[Result]:
+def bench_modes(wall: BenchWall, *, quick: bool) -> list[Result]:
+    """``wall`` runs ``fast_layouts`` with WALLCTL_BENCH set, so it reports each mode painted on every monitor."""
     n = 10 if quick else 60
-    wall = BenchWall(broker.port, layouts=fast_layouts(), env={"WALLCTL_BENCH": "1"})
-    painted = _Painted(broker.port, wall.prefix)
-    pub = paho.Client(CallbackAPIVersion.VERSION2, client_id="bench-modes-pub")
-    pub.connect("127.0.0.1", broker.port)
-    pub.loop_start()
+
+    def cycle(samples: list[float], switches: list[float], cycles: int, timeout: float) -> None:
+        for i in range(cycles):
+            for sev, mode in (("critical", "incident"), ("cleared", "normal")):
+                t0 = time.time()
+                body = {
+                    "source": "br05-rtr",
+                    "type": "node_down",
+                    "severity": sev,
+                    "category": "network",
+                    "id": f"m-{time.time_ns()}-{i}",
+                }
+                wall.publish("noc/events/network/br05-rtr", body)
+                try:
+                    info = wall.wait_painted(mode, t0, timeout)
+                except TimeoutError:  # counted as a timeout-long sample: the figure shows it, the suite goes on
+                    samples.append(timeout)
+                    continue
+                samples.append(info["painted_at"] - t0)
+                switches.append(info["switch_s"])
+                if mode == "normal":
+                    wall.command("ack_all")
+                time.sleep(0.3)  # at rest: the switch's follow-ups (map zoom, sound, lists) are over
+
     results: list[Result] = []
-    flood: subprocess.Popen[bytes] | None = None
+    rest: list[float] = []
+    switch: list[float] = []
+    cycle(rest, switch, n, 10.0)
+    base = round_trip(wall.port, 2 * n)
+    results += latency_pair(
+        "event -> mode painted on 6 monitors, at rest", rest, base, "broker round trip to a bare subscriber", 100, 150
+    )
+    results.append(
+        Result(
+            "mode switch alone (tiles moved, p99)",
+            percentile(switch, 0.99) * 1000,
+            "ms",
+            None,
+            "",
+            "< 16.7 ms (one frame)",
+            max_goal=16.7,
+        )
+    )
+    rate = 2000 if quick else 10_000
+    flood = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "wallctl.bench.load",
+            str(wall.port),
+            str(rate * 60),
+            "1",
+            "flood",
+            str(rate),
+            "1000",
+            "warning,minor",
+        ],
+        stdout=subprocess.DEVNULL,
+    )
     try:
-        wall.start()
-        time.sleep(1.5)
-
-        def cycle(samples: list[float], switches: list[float], cycles: int, timeout: float) -> None:
-            for i in range(cycles):
-                for sev, mode in (("critical", "incident"), ("cleared", "normal")):
-                    t0 = time.time()
-                    body = {
-                        "source": "br05-rtr",
-                        "type": "node_down",
-                        "severity": sev,
-                        "category": "network",
-                        "id": f"m-{time.time_ns()}-{i}",
-                    }
-                    pub.publish("noc/events/network/br05-rtr", json.dumps(body), qos=1)
-                    try:
-                        info = painted.wait_mode(mode, t0, timeout)
-                    except TimeoutError:  # counted as a timeout-long sample: the figure shows it, the suite goes on
-                        samples.append(timeout)
-                        continue
-                    samples.append(info["painted_at"] - t0)
-                    switches.append(info["switch_s"])
-                    time.sleep(0.15)
-                pub.publish(f"{wall.prefix}/cmd", json.dumps({"action": "ack_all"}), qos=1)
-                time.sleep(0.1)
-
-        rest: list[float] = []
-        switch: list[float] = []
-        cycle(rest, switch, n, 10.0)
-        base = _round_trip(broker.port, 2 * n)
-        results += latency_pair(
-            "event -> mode painted on 6 monitors, at rest",
-            rest,
-            base,
-            "broker round trip to a bare subscriber",
-            100,
-            150,
-        )
-        results.append(
-            Result(
-                "mode switch alone (tiles moved, p99)",
-                percentile(switch, 0.99) * 1000,
-                "ms",
-                None,
-                "",
-                "< 16.7 ms (one frame)",
-                max_goal=16.7,
-            )
-        )
-        rate = 2000 if quick else 10_000
-        flood = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "wallctl.bench.load",
-                str(broker.port),
-                str(rate * 40),
-                "1",
-                "flood",
-                str(rate),
-                "1000",
-                "warning,minor",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        time.sleep(2.0)
+        time.sleep(1.0 if quick else 2.0)
         loaded: list[float] = []
         cycle(loaded, [], max(5, n // 4), 5.0)
-        results += latency_pair(
-            f"event -> mode painted during a {rate:,}/s flood", loaded, rest, "the same at rest", 250, 500
-        )
     finally:
-        if flood is not None:
-            flood.kill()
-            flood.wait()
-        wall.stop()
-        painted.close()
-        pub.loop_stop()
-        pub.disconnect()
+        flood.kill()
+        flood.wait()
+    results += latency_pair(
+        f"event -> mode painted during a {rate:,}/s flood", loaded, rest, "the same at rest", 250, 500
+    )
+    wall.command("ack_all")
+    wall.settle()
     return results

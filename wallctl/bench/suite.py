@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict
@@ -59,25 +60,37 @@ def bench_engine(quick: bool) -> list[Result]:
 
 def format_table(results: list[Result]) -> str:
     """One line per figure: value and unit, baseline, ratio, goal and whether it is met."""
-    lines = [f"{'benchmark':58s} {'value':>12s} {'baseline':>12s} {'ratio':>7s}  {'goal':24s} verdict"]
+    w = max([len(r.name) for r in results] + [9])
+    lines = [f"{'benchmark':{w}s} {'value':>18s} {'baseline':>12s} {'ratio':>7s}  {'goal':28s} verdict"]
     for r in results:
         value = f"{r.value:,.1f} {r.unit}"
         base = f"{r.baseline:,.1f}" if r.baseline is not None else "-"
         ratio = f"{r.ratio:.2f}" if r.ratio is not None else "-"
         verdict = {True: "met", False: "MISSED", None: "-"}[r.met]
-        lines.append(f"{r.name:58s} {value:>12s} {base:>12s} {ratio:>7s}  {r.goal:24s} {verdict}")
+        lines.append(f"{r.name:{w}s} {value:>18s} {base:>12s} {ratio:>7s}  {r.goal:28s} {verdict}")
         if r.baseline_name:
-            lines.append(f"{'':58s} baseline: {r.baseline_name}")
+            lines.append(f"{'':{w}s}   baseline: {r.baseline_name}")
     return "\n".join(lines)
 
 
 def machine() -> dict[str, object]:
+    """What the figures were measured on: they mean little without it."""
     import os
 
+    def first(path: str, key: str) -> str:
+        try:
+            with open(path) as f:
+                return next((line.split(":", 1)[1].strip() for line in f if line.startswith(key)), "")
+        except OSError:
+            return ""
+
+    mem_kb = first("/proc/meminfo", "MemTotal").split(" ")[0]
     return {
         "node": platform.node(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": first("/proc/cpuinfo", "model name") or platform.processor() or platform.machine(),
         "cores": os.cpu_count(),
+        "memory_gb": round(int(mem_kb) / 1024**2, 1) if mem_kb.isdigit() else None,
+        "os": f"{platform.system()} {platform.release()}",
         "python": platform.python_version(),
     }
 
@@ -121,30 +134,32 @@ def bench_engine_memory(quick: bool) -> list[Result]:
 
 
 def run_suite(*, quick: bool, json_path: Path | None) -> int:
+    m = machine()
     print(
-        f"wallctl bench ({'quick' if quick else 'full'}) on {platform.node()} — "
-        f"{platform.processor() or platform.machine()}, Python {platform.python_version()}"
+        f"wallctl bench ({'quick' if quick else 'full'}) on {m['node']}: {m['cpu']}, {m['cores']} cores, "
+        f"{m['memory_gb']} GB, {m['os']}, Python {m['python']}",
+        flush=True,
     )
-    from wallctl.bench.ingest import bench_ingest
     from wallctl.bench.mosquitto import Mosquitto
 
-    results = bench_engine(quick) + bench_engine_memory(quick)
+    results: list[Result] = []
+    timings: dict[str, float] = {}
+
+    def section(name: str, fn: Callable[[], list[Result]]) -> None:
+        t0 = time.perf_counter()
+        results.extend(fn())
+        timings[name] = time.perf_counter() - t0
+        print(f"  {name} benchmarks done in {timings[name]:.1f} s", file=sys.stderr, flush=True)
+
+    section("engine", lambda: bench_engine(quick) + bench_engine_memory(quick))
     broker = Mosquitto().start()
     try:
-        results += bench_ingest(broker, quick=quick)
-        from wallctl.bench.modes import bench_modes
+        from wallctl.bench.walls import bench_walls
 
-        results += bench_modes(broker, quick=quick)
-        from wallctl.bench.audio import bench_audio
-
-        results += bench_audio(broker, quick=quick)
-        from wallctl.bench.life import bench_memory, bench_startup
-
-        results += bench_startup(broker, quick=quick)
-        results += bench_memory(broker, quick=quick)
+        section("wall process", lambda: bench_walls(broker, quick=quick))
         from wallctl.bench.topo import bench_topology
 
-        results += bench_topology(quick=quick)
+        section("topology", lambda: bench_topology(quick=quick))
     finally:
         broker.stop()
     print(format_table(results))
@@ -153,7 +168,8 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
             json.dumps(
                 {
                     "quick": quick,
-                    "machine": machine(),
+                    "machine": m,
+                    "seconds": {k: round(v, 1) for k, v in timings.items()},
                     "results": [asdict(r) | {"ratio": r.ratio, "met": r.met} for r in results],
                 },
                 indent=2,

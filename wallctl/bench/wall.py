@@ -30,6 +30,7 @@ class BenchWall:
         wall_id: str = "bench",
         args: tuple[str, ...] = (),
         layouts: Path | None = None,
+        audio: bool = False,
     ) -> None:
         self.port = port
         self.dir = Path(tempfile.mkdtemp(prefix="wallctl-bench-"))
@@ -58,13 +59,16 @@ class BenchWall:
         screens = offscreen_config(load_config(cfg).model and _wall_spec(cfg), self.dir)
         self.env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screens}", **(env or {})}
         self.args = args
+        self.audio = audio
         self.proc: subprocess.Popen[bytes] | None = None
         self.states: list[tuple[float, dict[str, Any]]] = []
+        self.painted: list[dict[str, Any]] = []  # WALLCTL_BENCH: a mode painted on every monitor
+        self.sounded: list[float] = []  # WALLCTL_BENCH: first sample of a sound handed to the device
         self.status: str | None = None
         self._lock = threading.Lock()
         self._watch: paho.Client | None = None
 
-    def start(self, timeout: float = 60, *, audio: bool = False) -> float:
+    def start(self, timeout: float = 60) -> float:
         """Start the process and wait until it says it is online; returns the seconds that took."""
         self._watch = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-watch-{os.getpid()}")
         self._watch.on_message = self._on_message
@@ -83,7 +87,7 @@ class BenchWall:
                 str(self.config),
                 "--broker",
                 f"127.0.0.1:{self.port}",
-                *(() if audio else ("--no-audio",)),
+                *(() if self.audio else ("--no-audio",)),
                 *self.args,
             ],
             env=self.env,
@@ -98,6 +102,12 @@ class BenchWall:
         if msg.topic.endswith("/state"):
             with self._lock:
                 self.states.append((now, json.loads(msg.payload)))
+        elif msg.topic.endswith("/bench/painted"):
+            with self._lock:
+                self.painted.append(json.loads(msg.payload))
+        elif msg.topic.endswith("/bench/sounded"):
+            with self._lock:
+                self.sounded.append(json.loads(msg.payload)["at"])
         elif msg.topic.endswith("/status"):
             self.status = msg.payload.decode()
 
@@ -107,16 +117,60 @@ class BenchWall:
 
     def wait(self, predicate: Any, timeout: float) -> float:
         """Wait until a published state satisfies ``predicate``; returns the time that state arrived."""
+        seen = 0
+
+        def find() -> float | None:
+            nonlocal seen  # each state is looked at once: a long run publishes thousands
+            for t, st in self.states[seen:]:
+                if predicate(st):
+                    return t
+            seen = len(self.states)
+            return None
+
+        return float(self._wait(find, timeout, "the expected state"))
+
+    def publish(self, topic: str, body: dict[str, Any]) -> None:
+        assert self._watch is not None
+        self._watch.publish(topic, json.dumps(body), qos=1)
+
+    def command(self, action: str) -> None:
+        self.publish(f"{self.prefix}/cmd", {"action": action})
+
+    def wait_painted(self, mode: str, after: float, timeout: float = 10) -> dict[str, Any]:
+        """The first report of ``mode`` painted on every monitor at or after ``after`` (epoch seconds)."""
+        found = lambda: next((p for p in self.painted if p["mode"] == mode and p["painted_at"] >= after), None)  # noqa: E731
+        return dict(self._wait(found, timeout, f"mode {mode} painted"))
+
+    def wait_sounded(self, after: float, timeout: float = 5) -> float:
+        """When the first sound at or after ``after`` reached the device."""
+        return float(self._wait(lambda: next((t for t in self.sounded if t >= after), None), timeout, "a sound"))
+
+    def _wait(self, find: Any, timeout: float, what: str) -> Any:
         deadline = time.time() + timeout
         while time.time() < deadline:
             with self._lock:
-                for t, st in self.states:
-                    if predicate(st):
-                        return t
+                found = find()
+            if found is not None:
+                return found
             if self.proc is not None and self.proc.poll() is not None:
                 raise RuntimeError(f"the wall exited ({self.proc.returncode}); log: {self.log()[-2000:]}")
-            time.sleep(0.01)
-        raise TimeoutError(f"the wall did not reach the expected state in {timeout:g} s; last: {self.latest()}")
+            time.sleep(0.002)
+        raise TimeoutError(f"{what}: not within {timeout:g} s; last state: {self.latest()}")
+
+    def events(self) -> int:
+        return int(self.latest().get("events", 0))
+
+    def settle(self, quiet_s: float = 0.5, timeout: float = 120) -> None:
+        """Wait until the wall has worked off what it was sent: its event count stops moving."""
+        deadline = time.time() + timeout
+        last, since = self.events(), time.time()
+        while time.time() < deadline:
+            time.sleep(0.05)
+            now = self.events()
+            if now != last:
+                last, since = now, time.time()
+            elif time.time() - since >= quiet_s:
+                return
 
     def log(self) -> str:
         return (self.dir / "wall.log").read_text(errors="replace")
