@@ -427,3 +427,47 @@ def test_kpi_values_over_mqtt_raise_threshold_alarms(tmp_path: Path, mosquitto: 
     finally:
         wall.stop()
         obs.close()
+
+
+def test_mqtt5_command_with_response_topic_is_answered_there(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """Events (no MQTT 5 properties: the fast decoder) and a request/response command (properties: paho's decoder)
+    on the same MQTT 5 link."""
+    from paho.mqtt.enums import MQTTProtocolVersion
+    from paho.mqtt.packettypes import PacketTypes
+    from paho.mqtt.properties import Properties
+
+    cfg = write_config(tmp_path, wall_id="rr", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/rr")
+    replies: list[tuple[str, bytes, bytes | None]] = []
+    req = paho.Client(CallbackAPIVersion.VERSION2, client_id="rr-requester", protocol=MQTTProtocolVersion.MQTTv5)
+    req.on_message = lambda _c, _u, m: replies.append(
+        (m.topic, m.payload, getattr(m.properties, "CorrelationData", None))
+    )
+    req.connect("127.0.0.1", mosquitto.port)
+    req.subscribe("ops/replies/#", qos=1)
+    req.loop_start()
+    wall = WallProcess(cfg, args=("--no-audio",)).start()
+    try:
+        started(obs, wall)
+        obs.event(
+            "network/br05-rtr", source="br05-rtr", type="node_down", severity="critical", category="network", id="r-1"
+        )
+        obs.wait(lambda o: (o.alarm("br05-rtr", "node_down") or {}).get("state") == "UNACK", 10, "event listed")
+        props = Properties(PacketTypes.PUBLISH)
+        props.ResponseTopic = "ops/replies/console-1"
+        props.CorrelationData = b"corr-42"
+        body = json.dumps({"action": "ack", "source": "br05-rtr", "type": "node_down", "request_id": "q1"})
+        req.publish("wallctl/rr/cmd", body, qos=1, properties=props).wait_for_publish(5)
+        deadline = time.monotonic() + 10
+        while not replies and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert replies, "no reply on the response topic"
+        topic, payload, correlation = replies[0]
+        assert topic == "ops/replies/console-1" and correlation == b"corr-42"
+        assert json.loads(payload) == {"request_id": "q1", "ok": True, "error": None}
+        obs.wait(lambda o: (o.alarm("br05-rtr", "node_down") or {}).get("state") == "ACKED", 10, "acknowledged")
+    finally:
+        wall.stop()
+        req.loop_stop()
+        req.disconnect()
+        obs.close()

@@ -30,11 +30,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
+from wallctl.adapters import paho_fast
 from wallctl.core.config import MqttConfig
 
 log = logging.getLogger("wallctl.mqtt")
 
-READ_BURST = 500  # packets read per readiness notification before the loop gets a turn
+READ_BURST = 500  # reads per readiness notification before the loop gets a turn ...
+READ_BUDGET_S = 0.025  # ... or this much time: a burst of costly events must not freeze the wall (it did for 2 s)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,8 @@ class MqttLink:
         self.on_message = on_message
         self.on_link = on_link
         self.v5 = cfg.protocol == "5"
+        if self.v5:
+            paho_fast.install()
         self.client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
@@ -222,8 +226,9 @@ class MqttLink:
         sock = self._sock
         if sock is None:
             return
+        deadline = time.perf_counter() + READ_BUDGET_S
         for i in range(READ_BURST):
-            if i > 0 and not _has_data(sock, wait):
+            if i > 0 and (time.perf_counter() > deadline or not _has_data(sock, wait)):
                 break
             rc = self.client.loop_read()
             if self.client.socket() is None:

@@ -1,0 +1,113 @@
+"""The MQTT link hands the main loop back after a bounded slice of work, however much is waiting on the socket:
+a backlog of costly events must not freeze the wall (it once did, for 2 s at a time, with 100,000 alarms)."""
+
+from __future__ import annotations
+
+import selectors
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from tests.support.mosquitto import Mosquitto
+from wallctl.adapters.mqtt import READ_BUDGET_S, Inbound, LinkEvent, MqttLink
+from wallctl.core.config import MqttConfig, Subscription
+
+
+class SelectorLoop:
+    """LoopHooks on a plain selector loop, timing every read callback (what the wall does with Qt)."""
+
+    def __init__(self) -> None:
+        self.sel = selectors.DefaultSelector()
+        self.main = threading.get_ident()
+        self.soon: list[Callable[[], None]] = []
+        self.later: list[tuple[float, Callable[[], None]]] = []
+        self.lock = threading.Lock()
+        self.read_times: list[float] = []
+
+    def watch(self, sock: Any, on_read: Callable[[], None], on_write: Callable[[], None]) -> None:
+        self.sel.register(sock, selectors.EVENT_READ, (on_read, on_write))
+
+    def want_write(self, sock: Any, want: bool) -> None:
+        key = self.sel.get_key(sock)
+        self.sel.modify(sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if want else 0), key.data)
+
+    def unwatch(self, sock: Any) -> None:
+        try:
+            self.sel.unregister(sock)
+        except (KeyError, ValueError):
+            pass
+
+    def call_soon(self, fn: Callable[[], None]) -> None:
+        with self.lock:
+            self.soon.append(fn)
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> None:
+        self.later.append((time.monotonic() + seconds, fn))
+
+    def is_main_thread(self) -> bool:
+        return threading.get_ident() == self.main
+
+    def run_until(self, done: Callable[[], bool], timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while not done() and time.monotonic() < deadline:
+            with self.lock:
+                soon, self.soon = self.soon, []
+            for fn in soon:
+                fn()
+            now = time.monotonic()
+            due = [f for t, f in self.later if t <= now]
+            self.later = [(t, f) for t, f in self.later if t > now]
+            for fn in due:
+                fn()
+            for key, events in self.sel.select(0.01) if self.sel.get_map() else []:
+                on_read, on_write = key.data
+                if events & selectors.EVENT_WRITE:
+                    on_write()
+                if events & selectors.EVENT_READ:
+                    t0 = time.perf_counter()
+                    on_read()
+                    self.read_times.append(time.perf_counter() - t0)
+
+
+def test_a_backlog_is_read_in_bounded_slices_and_nothing_is_lost(mosquitto: Mosquitto) -> None:
+    loop = SelectorLoop()
+    got: list[Inbound] = []
+    links: list[LinkEvent] = []
+    cost_s = 0.002  # each event costs the handler 2 ms, like a new alarm with its views on a busy wall
+
+    def on_message(msg: Inbound) -> None:
+        got.append(msg)
+        time.sleep(cost_s)
+
+    cfg = MqttConfig(port=mosquitto.port, subscriptions=(Subscription("budget/#", 1),), client_id="budget-wall")
+    link = MqttLink(
+        cfg,
+        client_id="budget-wall",
+        state_prefix="wallctl/budget",
+        hooks=loop,
+        on_message=on_message,
+        on_link=links.append,
+    )
+    link.start()
+    loop.run_until(lambda: link.connected and bool(link.client.socket()), 10)
+    loop.run_until(lambda: False, 0.5)  # subscribed
+    pub = paho.Client(CallbackAPIVersion.VERSION2, client_id="budget-pub")
+    pub.connect("127.0.0.1", mosquitto.port)
+    pub.loop_start()
+    n = 300  # 0.6 s of work queued on the socket
+    infos = [pub.publish(f"budget/{i}", b"{}", qos=0) for i in range(n)]
+    for info in infos:
+        info.wait_for_publish(5)
+    loop.read_times.clear()
+    loop.run_until(lambda: len(got) >= n, 20)
+    pub.loop_stop()
+    pub.disconnect()
+    link.stop()
+    assert len(got) == n
+    # each slice stops at the budget; the last read may overrun it by one packet's worth of work
+    assert max(loop.read_times) < READ_BUDGET_S + 10 * cost_s, max(loop.read_times)
+    assert len(loop.read_times) >= (n * cost_s) / (READ_BUDGET_S + 10 * cost_s)
