@@ -221,3 +221,53 @@ def test_a_real_alarm_interrupts_the_self_test(rig: Rig) -> None:
     assert plays[-1] == "network_high" and "network_high" in plays[2:]
     assert len(plays) <= 5  # two test sounds, the alarm, no more test sounds
     assert rig.ann.audible.self_test is None
+
+
+def test_the_horn_goes_to_the_worst_candidate_left_among_many(rig: Rig) -> None:
+    """The candidates are kept by rank (not scanned per tick): acknowledging the owner hands the horn to the worst
+    alarm still unacknowledged, however many there are and in whatever order they came."""
+    import random
+
+    rnd = random.Random(3)
+    sevs = [S.WARNING, S.MINOR, S.MAJOR]
+    for i in range(3000):
+        rig.ev(f"n{i}", rnd.choice(sevs), rnd.choice(["network", "system", "environment"]))
+    rig.ev("core", S.CRITICAL)
+    rig.ev("n7", S.CRITICAL)  # re-raised worse: its rank moves up
+    assert rig.ann.audible.alarm == ("core", "down")
+    rig.engine.ack(("core", "down"))
+    rig.step(0.5)
+    assert rig.ann.audible.alarm == ("n7", "down")
+    rig.engine.ack(("n7", "down"))
+    rig.step(0.5)
+    owner = rig.engine.get(rig.ann.audible.alarm)  # type: ignore[arg-type]
+    assert owner is not None and owner.peak is S.MAJOR
+    for a in list(rig.engine):
+        if a.state.value in ("UNACK", "RTNUN"):
+            rig.engine.ack(a.key)
+    rig.step(0.5)
+    assert rig.ann.audible.alarm is None and rig.sink.names()[-1] == "STOP"
+
+
+def test_ranked_candidates_match_a_plain_scan() -> None:
+    import random
+
+    from wallctl.core.annunciator import _Ranked
+
+    rnd = random.Random(5)
+    ranked, plain = _Ranked(), {}
+    for step in range(20_000):
+        key = (f"s{rnd.randrange(300)}", "t")
+        if rnd.random() < 0.3:
+            ranked.discard(key)
+            plain.pop(key, None)
+        else:
+            rank = (rnd.randrange(6), rnd.randrange(3))
+            ranked.put(key, rank)
+            plain[key] = rank
+        best = ranked.best()
+        assert len(ranked) == len(plain)
+        if not plain:
+            assert best is None
+        else:
+            assert best is not None and best[1] == max(plain.values()) and plain[best[0]] == best[1], step
