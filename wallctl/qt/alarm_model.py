@@ -6,6 +6,7 @@ QTableView on it. Consequences follow their cause, indented.
 
 from __future__ import annotations
 
+import heapq
 import time
 from typing import Any
 
@@ -39,6 +40,7 @@ def sort_key(sort: str) -> Any:
 
 class AlarmTableModel(QAbstractTableModel):
     REFRESH_MS = 400  # a list that changes faster than the eye can read only costs CPU
+    ROW_LIMIT = 2000  # rows kept: nobody pages past them on a wall; 100,000 alarms sorted whole took 90 ms
 
     def __init__(
         self,
@@ -58,7 +60,8 @@ class AlarmTableModel(QAbstractTableModel):
         self.sort = sort
         self.groups = groups
         self.group_consequences = group_consequences
-        self.rows: list[tuple[Alarm, int]] = []  # (alarm, depth)
+        self.rows: list[tuple[Alarm, int]] = []  # (alarm, depth), the first ROW_LIMIT in list order
+        self.total = 0  # alarms the list would show without the limit
         self.hidden = {"shelved": 0, "suppressed": 0}
         self._dirty = True
         self._timer = QTimer(self)
@@ -82,7 +85,8 @@ class AlarmTableModel(QAbstractTableModel):
             return
         self._dirty = True
         if self.active and not self._timer.isActive():
-            self._timer.start(self.REFRESH_MS)
+            # a refresh costs O(alarms): space them so they never take more than a tenth of the main loop
+            self._timer.start(max(self.REFRESH_MS, int(self.last_refresh_s * 10_000)))
 
     def set_active(self, active: bool) -> None:
         self.active = active
@@ -118,16 +122,17 @@ class AlarmTableModel(QAbstractTableModel):
                     children.setdefault(a.cause, []).append(a)
                 else:
                     tops.append(a)
-            tops.sort(key=key)
             rows: list[tuple[Alarm, int]] = []
-            for a in tops:
+            for a in heapq.nsmallest(self.ROW_LIMIT, tops, key=key):
                 rows.append((a, 0))
                 for c in sorted(children.get(a.key, ()), key=key):
                     rows.append((c, 1))
+            rows = rows[: self.ROW_LIMIT]
         else:
-            rows = [(a, 0) for a in sorted(selected, key=key)]
+            rows = [(a, 0) for a in heapq.nsmallest(self.ROW_LIMIT, selected, key=key)]
         self.beginResetModel()
         self.rows = rows
+        self.total = len(selected)
         self.hidden = {"shelved": shelved, "suppressed": suppressed}
         self.endResetModel()
         self.last_refresh_s = time.perf_counter() - t0

@@ -81,7 +81,8 @@ class AlarmListTile(Tile):
         row_h = fm.height() * 1.45
         rows = self.model.rows
         hidden = self.model.hidden
-        footer = f"{len(rows)} listed"
+        total = self.model.total
+        footer = f"{total} listed" if total <= len(rows) else f"first {len(rows)} of {total} listed"
         if hidden["shelved"] or hidden["suppressed"]:
             footer += f"   ·   {hidden['shelved']} shelved   ·   {hidden['suppressed']} suppressed"
         body = QRectF(rect.x(), rect.y(), rect.width(), rect.height() - row_h)
@@ -182,11 +183,15 @@ class AlarmSummaryTile(Tile):
         self.subs.add(changed if changed is not None else engine.changed, self._on_change)
         self._cells_key: tuple[object, ...] | None = None
         self._cells = QPixmap()
+        self._oldest: float | None = None
+        self._oldest_stale = True  # found again after a change, at most once a second: it scans every alarm
+        self._oldest_at = float("-inf")
         self._age_timer = QTimer()
         self._age_timer.timeout.connect(self.update)
         self._age_timer.start(1000)
 
     def _on_change(self, *_args: object) -> None:
+        self._oldest_stale = True
         if not self._pending:
             self._pending = True
             self._dirty_timer.start(400)
@@ -219,8 +224,11 @@ class AlarmSummaryTile(Tile):
         return pix
 
     def oldest_unacked_age(self) -> float | None:
-        oldest = min((a.first for a in self.engine if a.state is AlarmState.UNACK), default=None)
-        return None if oldest is None else max(0.0, self._now() - oldest)
+        t = time.monotonic()
+        if self._oldest_stale and t - self._oldest_at >= 1.0:
+            self._oldest = min((a.first for a in self.engine if a.state is AlarmState.UNACK), default=None)
+            self._oldest_stale, self._oldest_at = False, t
+        return None if self._oldest is None else max(0.0, self._now() - self._oldest)
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         counts = self.engine.counts()
