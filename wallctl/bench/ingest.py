@@ -56,7 +56,7 @@ def bench_ingest(wall: BenchWall, n: int, qos: int, baseline: tuple[float, float
     before = wall.events()
     cpu0 = process_cpu_s(wall.proc.pid)
     t0 = _publish(wall.port, n, qos, "wall")
-    t_done = wall.wait(lambda s: s.get("events", 0) >= before + n, 600)
+    t_done = wall.wait_events(before + n)
     ours = n / max(1e-9, t_done - t0)
     cpu_us = (process_cpu_s(wall.proc.pid) - cpu0) / n * 1e6
     return [

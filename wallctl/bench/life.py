@@ -66,14 +66,14 @@ def bench_memory(wall: BenchWall, idle_rss_mb: float, *, quick: bool) -> list[Re
     wall.settle()
     before = wall.events()
     _publish(wall.port, distinct, 1, "mem", sources=distinct)
-    wall.wait(lambda s: s.get("events", 0) >= before + distinct, 600)
+    wall.wait_events(before + distinct)
     after_alarms = wall.rss_mb()
     samples = []
     step = flood // 4
     for i in range(4):
         before = wall.events()
         _publish(wall.port, step, 1, f"mflood{i}", sources=1000)
-        wall.wait(lambda s, b=before: s.get("events", 0) >= b + step, 900)
+        wall.wait_events(before + step)
         samples.append(wall.rss_mb())
     growth = (samples[-1] - samples[-2]) / max(samples[-2], 1e-9)
     return [

@@ -117,7 +117,7 @@ def bench_modes(wall: BenchWall, *, quick: bool) -> list[Result]:
             "-m",
             "wallctl.bench.load",
             str(wall.port),
-            str(rate * 60),
+            str(rate * 40),
             "1",
             "flood",
             str(rate),

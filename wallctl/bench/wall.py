@@ -160,6 +160,22 @@ class BenchWall:
     def events(self) -> int:
         return int(self.latest().get("events", 0))
 
+    def wait_events(self, target: int, stall_s: float = 30) -> float:
+        """Wait until the wall has counted ``target`` events; give up only if the count stops moving for ``stall_s``
+        (a long flood may take minutes on a slow machine; a lost event must not hang the suite)."""
+        last, since = -1, time.time()
+        while True:
+            now = self.events()
+            if now >= target:
+                return self.wait(lambda s: s.get("events", 0) >= target, 1)
+            if now != last:
+                last, since = now, time.time()
+            elif time.time() - since > stall_s:
+                raise TimeoutError(f"the wall counted {now:,} of {target:,} events and stopped for {stall_s:g} s")
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"the wall exited ({self.proc.returncode}); log: {self.log()[-2000:]}")
+            time.sleep(0.02)
+
     def settle(self, quiet_s: float = 0.5, timeout: float = 120) -> None:
         """Wait until the wall has worked off what it was sent: its event count stops moving."""
         deadline = time.time() + timeout
