@@ -5,7 +5,11 @@ The wall must never look calm because it is deaf.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+T = TypeVar("T", bound=Hashable)
 
 
 def topic_matches(topic_filter: str, topic: str) -> bool:
@@ -19,6 +23,26 @@ def topic_matches(topic_filter: str, topic: str) -> bool:
         if f != "+" and f != t_levels[i]:
             return False
     return len(f_levels) == len(t_levels)
+
+
+class TopicRoutes(Generic[T]):
+    """Fixed topic filters to the values they route to, remembered per topic: every event asks (KPIs, heartbeats),
+    and matching each filter level by level cost three calls an event. Bounded: a flood of one-off topics only
+    restarts the memory."""
+
+    LIMIT = 20_000
+
+    def __init__(self, routes: Iterable[tuple[str, T]]) -> None:
+        self.routes = tuple(routes)
+        self._memo: dict[str, tuple[T, ...]] = {}
+
+    def __call__(self, topic: str) -> tuple[T, ...]:
+        hit = self._memo.get(topic)
+        if hit is None:
+            if len(self._memo) >= self.LIMIT:
+                self._memo.clear()
+            hit = self._memo[topic] = tuple(v for f, v in self.routes if topic_matches(f, topic))
+        return hit
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,15 +61,14 @@ class FeedWatch:
         self._last: dict[str, float] = {w.name: now for w in watches}  # a grace period from start
         self._stale: set[str] = set()
         self._by_source = {w.source: w.name for w in watches if w.source}
-        self._topics = [(w.topic, w.name) for w in watches if w.topic]
+        self._topics = TopicRoutes((w.topic, w.name) for w in watches if w.topic)
 
     def seen(self, source: str | None, topic: str | None, now: float) -> None:
         if source is not None and source in self._by_source:
             self._last[self._by_source[source]] = now
-        if topic is not None:
-            for f, name in self._topics:
-                if topic_matches(f, topic):
-                    self._last[name] = now
+        if topic is not None and self._topics.routes:
+            for name in self._topics(topic):
+                self._last[name] = now
 
     def check(self, now: float) -> list[tuple[Watch, bool]]:
         out: list[tuple[Watch, bool]] = []

@@ -8,7 +8,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from wallctl.core.feeds import topic_matches
+from wallctl.core.feeds import TopicRoutes
 from wallctl.core.severity import Severity
 from wallctl.core.spec import spec
 
@@ -94,9 +94,10 @@ class KpiBoard:
 
     def __init__(self, specs: tuple[KpiSpec, ...]) -> None:
         self.series = {s.name: KpiSeries(s) for s in specs}
+        self._routes = TopicRoutes((k.spec.topic, name) for name, k in self.series.items())
 
     def for_topic(self, topic: str) -> list[KpiSeries]:
-        return [k for k in self.series.values() if topic_matches(k.spec.topic, topic)]
+        return [self.series[name] for name in self._routes(topic)]
 
     @property
     def topics(self) -> list[str]:
