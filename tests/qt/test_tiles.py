@@ -236,3 +236,49 @@ def test_a_command_can_pin_a_mode_focused_on_a_site(make_wall, qtbot: QtBot) -> 
     for n in ("br07-rtr", "br07-srv"):
         x, y = tile.pos[tile.index[n]]
         assert tile.vb.viewRect().contains(float(x), float(y))
+
+
+def test_summary_numbers_of_any_width_stay_inside_their_cells(qapp) -> None:  # type: ignore[no-untyped-def]
+    """5,000 warnings must read as '5000', not lose digits at the cell's edges (it did in a flood screenshot)."""
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.engine import AlarmEngine
+    from wallctl.core.tiles import AlarmSummaryOptions
+    from wallctl.qt.tiles.alarms import AlarmSummaryTile
+
+    tile = AlarmSummaryTile("Summary", AlarmSummaryOptions(), AlarmEngine(ManualClock()), lambda: 0.0)
+    sevs = [S.CRITICAL, S.MAJOR, S.MINOR, S.WARNING]
+    width, big_h = 1000.0, 300.0
+    size = min(big_h * 0.62, width / len(sevs) * 0.5) / 1.333  # as the tile sizes them
+    img = tile._render_cells(sevs, (0, 0, 0, 5000), width, big_h, size).toImage()
+    cell_w = width / len(sevs)
+    left, right = int(3 * cell_w + 6), int(4 * cell_w - 6)  # the warning cell
+    dark = [  # the digits are dark on the warning colour
+        x
+        for x in range(left, right)
+        for y in range(12, int(big_h * 0.6), 3)
+        if QColor(img.pixel(x, y)).lightness() < 60
+    ]
+    assert dark, "the number is missing"
+    assert min(dark) > left + 2 and max(dark) < right - 2, (min(dark), max(dark), left, right)
+    assert max(dark) - min(dark) > (right - left) * 0.6, "four digits should fill most of the cell"
+    tile.shutdown()
+
+
+def test_alarm_list_footer_counts_every_alarm_not_only_the_rows_kept(qapp) -> None:  # type: ignore[no-untyped-def]
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.engine import AlarmEngine
+    from wallctl.core.tiles import AlarmListOptions
+    from wallctl.qt.tiles.alarms import AlarmListTile
+
+    engine = AlarmEngine(ManualClock())
+    for i in range(12):
+        engine.ingest(Event(f"n{i}", "t", S.MINOR, float(i)))
+    tile = AlarmListTile("Alarms", AlarmListOptions(), engine, lambda: None)
+    tile.model.refresh()
+    assert tile.footer(capacity=30) == "12 listed"
+    assert tile.footer(capacity=10) == "12 listed   ·   2 more below"
+    for i in range(12, 5000):
+        engine.ingest(Event(f"n{i}", "t", S.MINOR, float(i)))
+    tile.model.refresh()
+    assert tile.footer(capacity=36) == f"first {AlarmTableModel.ROW_LIMIT} of 5000 listed   ·   4964 more below"
+    tile.shutdown()

@@ -73,6 +73,17 @@ class AlarmListTile(Tile):
         if unacked and (fast or self._phase % 2 == 0):  # 1 Hz blink repaints twice a second; first-out 2 Hz
             self.update()
 
+    def footer(self, capacity: int) -> str:
+        """How many are listed, hidden and below the fold (counting the rows the list keeps no longer)."""
+        rows, hidden, total = self.model.rows, self.model.hidden, self.model.total
+        text = f"{total} listed" if total <= len(rows) else f"first {len(rows)} of {total} listed"
+        if hidden["shelved"] or hidden["suppressed"]:
+            text += f"   ·   {hidden['shelved']} shelved   ·   {hidden['suppressed']} suppressed"
+        more = total - self.first_row - min(capacity, len(rows) - self.first_row)
+        if more > 0:
+            text += f"   ·   {more} more below"
+        return text
+
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         o: AlarmListOptions = self.options
         f = theme.font(o.font_pt)
@@ -80,11 +91,6 @@ class AlarmListTile(Tile):
         fm = QFontMetricsF(f)
         row_h = fm.height() * 1.45
         rows = self.model.rows
-        hidden = self.model.hidden
-        total = self.model.total
-        footer = f"{total} listed" if total <= len(rows) else f"first {len(rows)} of {total} listed"
-        if hidden["shelved"] or hidden["suppressed"]:
-            footer += f"   ·   {hidden['shelved']} shelved   ·   {hidden['suppressed']} suppressed"
         body = QRectF(rect.x(), rect.y(), rect.width(), rect.height() - row_h)
         capacity = max(0, int(body.height() // row_h))
         sel = self._selected()
@@ -154,11 +160,10 @@ class AlarmListTile(Tile):
             )
         p.setPen(theme.MUTED)
         p.setFont(f)
-        more = len(rows) - self.first_row - capacity
-        if more > 0:
-            footer += f"   ·   {more} more below"
         p.drawText(
-            QRectF(rect.x() + 8, rect.bottom() - row_h, rect.width() - 16, row_h), Qt.AlignmentFlag.AlignVCenter, footer
+            QRectF(rect.x() + 8, rect.bottom() - row_h, rect.width() - 16, row_h),
+            Qt.AlignmentFlag.AlignVCenter,
+            self.footer(capacity),
         )
 
 
@@ -216,8 +221,13 @@ class AlarmSummaryTile(Tile):
             bg.setAlphaF(0.85 if n else 0.12)
             p.fillRect(cell, bg)
             p.setPen(theme.text_on(color) if n else theme.MUTED)
-            p.setFont(theme.font(size, bold=True))
-            p.drawText(cell.adjusted(0, 0, 0, -cell.height() * 0.22), Qt.AlignmentFlag.AlignCenter, str(n))
+            text = str(n)
+            big = theme.font(size, bold=True)
+            wide = QFontMetricsF(big).horizontalAdvance(text)
+            if wide > cell.width() * 0.92:  # 5,000 warnings must read as 5000, not lose its edges
+                big = theme.font(size * cell.width() * 0.92 / wide, bold=True)
+            p.setFont(big)
+            p.drawText(cell.adjusted(0, 0, 0, -cell.height() * 0.22), Qt.AlignmentFlag.AlignCenter, text)
             p.setFont(theme.font(size * 0.26, bold=True))
             p.drawText(cell.adjusted(0, cell.height() * 0.7, 0, 0), Qt.AlignmentFlag.AlignCenter, sev.label.upper())
         p.end()
