@@ -243,21 +243,11 @@ def test_tls_with_server_name_check(tmp_path: Path) -> None:
     def ossl(*args: str) -> None:
         subprocess.run(["openssl", *args], cwd=certs, check=True, capture_output=True)
 
-    ossl(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=wallctl test CA",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-    )
+    def self_signed_ca(name: str, stem: str) -> None:
+        ossl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={name}",
+             "-keyout", f"{stem}.key", "-out", f"{stem}.pem")  # fmt: skip
+
+    self_signed_ca("wallctl test CA", "ca")
     ossl(
         "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout", "server.key", "-out", "server.csr"
     )
@@ -301,21 +291,7 @@ def test_tls_with_server_name_check(tmp_path: Path) -> None:
         assert "broker link connected" in wall.output(), wall.output()[-2000:]
         wall.stop()
         # a broker whose certificate our CA did not sign is refused: the wall stays deaf and says so
-        ossl(
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=other CA",
-            "-keyout",
-            "other.key",
-            "-out",
-            "other.pem",
-        )
+        self_signed_ca("other CA", "other")
         (tmp_path / "other").mkdir()
         cfg2 = write_config(
             tmp_path / "other",
