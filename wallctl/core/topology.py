@@ -15,7 +15,7 @@ from typing import Any, Literal
 import networkx as nx
 
 from wallctl.core.spec import Builder, items, spec
-from wallctl.core.yamldoc import ConfigError, Problem, load_yaml
+from wallctl.core.yamldoc import TOPOLOGY_LIMITS, ConfigError, Problem, load_yaml
 
 NodeKind = Literal[
     "internet",
@@ -132,7 +132,7 @@ def build_topology(model: TopologySpec, path: Path | None = None) -> Topology:
 
 
 def load_topology_yaml(path: str | Path) -> Topology:
-    doc = load_yaml(path)
+    doc = load_yaml(path, TOPOLOGY_LIMITS)  # estates of thousands of nodes: larger than any layout file
     b = Builder(doc)
     model = b.build_model(TopologySpec, doc.data, ())
     problems = list(b.problems)
