@@ -1,66 +1,165 @@
-"""The status banner: a strip at the foot of each monitor saying what the wall is doing and why."""
+"""The status banner: a strip at the foot of each monitor saying what the wall is doing and why.
+
+Warnings come before decoration. When the strip is too narrow the banner drops the clock, then shortens labels, then
+leaves out what is not a warning, then uses a smaller type; a warning is shown whole or (last resort, least important
+first) not at all, never cut mid-word. Warnings are badges: text in black or white, whichever reads better on the
+warning's colour, so every pair meets WCAG AA (4.5:1) whatever colours the configuration chooses.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
 from wallctl.core.service import WallService
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Subscriptions
 from wallctl.qt import theme
+from wallctl.qt.tiles.alarms import duration_text
 from wallctl.qt.tiles.base import stop_timers
 
 BANNER_H = 64
+FONT_PT = 20
+CLOCK_PT = 22
+GAP = 22  # between fields
+PAD = 12  # inside a badge, left and right
+SCALES = (1.0, 0.85, 0.72)  # type sizes tried before a warning is left out
+RED, AMBER = QColor("#ff3b30"), QColor("#ff9f0a")
+CALM_BG, ALARM_BG = QColor("#0d1520"), QColor("#3a0d0d")
 
 
-def banner_fields(service: WallService, now: float) -> list[tuple[str, QColor]]:
-    """The banner's text, left to right, with a colour each (also used by tests and the preview)."""
+@dataclass(frozen=True)
+class Field:
+    """One piece of the banner. ``short`` replaces ``text`` when room is tight (None: a non-warning is then left
+    out); ``rank`` orders what goes last (higher stays longer)."""
+
+    text: str
+    color: QColor
+    warning: bool = False
+    short: str | None = None
+    rank: int = 0
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A field as drawn: its text, where, and the colours that text is drawn with (tests compute their contrast)."""
+
+    text: str
+    rect: QRectF
+    fg: QColor
+    bg: QColor
+    field: Field
+
+
+def countdown(seconds: float) -> str:
+    """``14:59`` under an hour; ``23 h 59 min`` beyond, where minutes:seconds (``1439:59``) reads as nonsense."""
+    s = max(0, int(seconds))
+    return f"{s // 60}:{s % 60:02d}" if s < 3600 else duration_text(s)
+
+
+def banner_items(
+    service: WallService, now: float, notice: str | None = None, notice_short: str | None = None
+) -> list[Field]:
+    """The banner's fields, left to right (also used by the banner tile, the preview and tests)."""
     d = service.decision
     mode = service.layouts.modes.get(d.mode)
     title = mode.title if mode and mode.title else d.mode
-    red, amber = QColor("#ff3b30"), QColor("#ff9f0a")
-    out: list[tuple[str, QColor]] = [(f"MODE {d.mode.upper()}: {title}", theme.TEXT)]
+    out = [Field(f"MODE {d.mode.upper()}: {title}", theme.TEXT, short=f"MODE {d.mode.upper()}", rank=5)]
     if d.pin is not None:
-        left = max(0, int(d.pin.until - now))
-        out.append((f"PINNED by {d.pin.origin} {left // 60}:{left % 60:02d} · rules: {d.rules_choice}", amber))
+        left = countdown(d.pin.until - now)
+        text = f"PINNED by {d.pin.origin} {left} · rules: {d.rules_choice}"
+        out.append(Field(text, AMBER, warning=True, short=f"PINNED {left}", rank=4))
     else:
-        out.append((f"by {'rule ' + d.reason if d.reason not in ('default',) else 'default'}", theme.MUTED))
+        out.append(Field(f"by {'rule ' + d.reason if d.reason != 'default' else 'default'}", theme.MUTED))
+    if notice:
+        out.append(Field(notice, AMBER, warning=True, short=notice_short, rank=9))
     link = service.link.state
-    out.append((f"BROKER {link.upper()}", theme.GOOD if link == "connected" else red))
+    if link == "connected":
+        out.append(Field("BROKER CONNECTED", theme.GOOD, short="BROKER OK", rank=3))
+    elif link == "none":  # the preview: no broker, not a lost one
+        out.append(Field("BROKER NONE", theme.MUTED, short="NO BROKER", rank=1))
+    else:
+        out.append(Field(f"BROKER {link.upper()}", RED, warning=True, rank=8))
     counts = service.engine.counts()
     sev = counts.highest
-    out.append((f"UNACK {counts.unacked}", theme.severity_color(sev) if sev else theme.TEXT))
+    if counts.unacked:
+        color = theme.severity_color(sev) if sev is not None else AMBER
+        out.append(Field(f"UNACK {counts.unacked}", color, warning=True, rank=7))
+    else:
+        out.append(Field("UNACK 0", theme.TEXT, rank=4))
     aud = service.annunciator.audible
     if aud.self_test is not None:
         sound = service.annunciator.soundmap.sounds.get(aud.self_test)
         what = f" - {sound.description}" if sound is not None and sound.description else ""
-        out.append((f"SOUND SELF-TEST ♪ {aud.self_test}{what}", amber))
+        text = f"SOUND SELF-TEST ♪ {aud.self_test}{what}"
+        out.append(Field(text, AMBER, warning=True, short=f"SELF-TEST ♪ {aud.self_test}", rank=2))
     if aud.silenced_until is not None:
-        left = max(0, int(aud.silenced_until - now))
-        out.append((f"SILENCED {left // 60}:{left % 60:02d}", amber))
+        out.append(Field(f"SILENCED {countdown(aud.silenced_until - now)}", AMBER, warning=True, rank=5))
     elif aud.sound:
-        out.append((f"♪ {aud.sound}", theme.TEXT))
+        out.append(Field(f"♪ {aud.sound}", theme.TEXT, short="♪", rank=2))
     if service.engine.flood.active:
-        out.append(("FLOOD", red))
+        out.append(Field("FLOOD", RED, warning=True, rank=6))
     rejected = service.diagnostics.rejected_total
     if rejected:
-        out.append((f"REJECTED {rejected}", amber))
+        out.append(Field(f"REJECTED {rejected}", AMBER, warning=True, short=f"REJ {rejected}", rank=3))
     if service.diagnostics.device_errors or service.diagnostics.config_errors:
-        out.append(("SEE DIAGNOSTICS (D)", red))
+        out.append(Field("SEE DIAGNOSTICS (D)", RED, warning=True, short="DIAG (D)", rank=4))
     return out
 
 
+def banner_fields(service: WallService, now: float) -> list[tuple[str, QColor]]:
+    """The banner's full texts with their colours, left to right."""
+    return [(f.text, f.color) for f in banner_items(service, now)]
+
+
+# what each step keeps: (clock shown, non-warnings shortened, warnings shortened, non-warnings but the mode dropped)
+_STEPS = ((True, False, False, False), (False, False, False, False), (False, True, False, False),
+          (False, True, True, False), (False, True, True, True))  # fmt: skip
+
+
+def fit(
+    fields: list[Field], width: float, measure: Callable[[str, float], float], clock_w: float
+) -> tuple[list[tuple[str, Field]], bool, float]:
+    """Which texts fit in ``width`` (with or without a clock ``clock_w`` wide), and at which type scale."""
+
+    def need(chosen: list[tuple[str, Field]], scale: float) -> float:
+        return sum(measure(t, scale) + ((2 * PAD if f.warning else 0) + GAP) * scale for t, f in chosen)
+
+    chosen: list[tuple[str, Field]] = []
+    for scale in SCALES:
+        for clock, short_info, short_warn, drop_info in _STEPS:
+            chosen = []
+            for f in fields:
+                shorten = short_warn if f.warning else short_info
+                if not f.warning and ((drop_info and f.rank < 5) or (shorten and f.short is None)):
+                    continue
+                chosen.append((f.short if shorten and f.short else f.text, f))
+            if need(chosen, scale) <= width - (clock_w * scale if clock else 0):
+                return chosen, clock, scale
+    scale = SCALES[-1]
+    while len(chosen) > 1 and need(chosen, scale) > width:  # last resort: leave out whole, least important first
+        chosen.remove(min(chosen, key=lambda c: (c[1].warning, c[1].rank)))
+    return chosen, False, scale
+
+
 class BannerItem(QGraphicsWidget):
-    def __init__(self, service: WallService, now: Callable[[], float], notice: Callable[[], str | None]) -> None:
+    def __init__(
+        self,
+        service: WallService,
+        now: Callable[[], float],
+        notice: Callable[[], str | None],
+        notice_short: Callable[[], str | None] = lambda: None,
+    ) -> None:
         super().__init__()
         self.service = service
         self._now = now
         self._notice = notice
+        self._notice_short = notice_short
         self.setZValue(100)
         self._timer = QTimer()
         self._timer.timeout.connect(self.update)
@@ -79,41 +178,61 @@ class BannerItem(QGraphicsWidget):
         if not self._soon_timer.isActive():
             self._soon_timer.start(250)
 
+    def background(self) -> QColor:
+        counts = self.service.engine.counts()
+        critical = counts.highest is not None and counts.highest >= Severity.CRITICAL
+        return ALARM_BG if critical and counts.unacked else CALM_BG
+
+    def layout(self, now: float) -> tuple[list[Placed], bool, float]:
+        """What is drawn where: the placed fields, whether the clock is shown, and the type scale."""
+        r = self.rect()
+        fields = banner_items(self.service, now, self._notice(), self._notice_short())
+
+        def measure(text: str, scale: float) -> float:
+            return QFontMetricsF(theme.font(FONT_PT * scale, bold=True)).horizontalAdvance(text)
+
+        clock_w = QFontMetricsF(theme.font(CLOCK_PT, bold=True, mono=True)).horizontalAdvance("00:00:00") + 2 * GAP
+        chosen, clock, scale = fit(fields, r.width() - 2 * GAP, measure, clock_w)
+        bg = self.background()
+        x = r.x() + GAP
+        placed = []
+        for text, f in chosen:
+            w = measure(text, scale) + (2 * PAD * scale if f.warning else 0)
+            rect = QRectF(x, r.y() + 10, w, r.height() - 18)
+            fg = theme.text_on(f.color) if f.warning else f.color
+            placed.append(Placed(text, rect, fg, f.color if f.warning else bg, f))
+            x += w + GAP * scale
+        return placed, clock, scale
+
     def paint(self, p: QPainter, _o: QStyleOptionGraphicsItem, _w: QWidget | None = None) -> None:
         r = self.rect()
-        counts = self.service.engine.counts()
-        bg = QColor("#0d1520")
-        if counts.highest is not None and counts.highest >= Severity.CRITICAL and counts.unacked:
-            bg = QColor("#3a0d0d")
-        p.fillRect(r, bg)
+        p.fillRect(r, self.background())
         p.setPen(QPen(theme.PANEL_EDGE, 2))
         p.drawLine(r.topLeft(), r.topRight())
         now = self._now()
-        x = r.x() + 18
-        p.setFont(theme.font(20, bold=True))
-        fm = p.fontMetrics()
-        for text, color in banner_fields(self.service, now):
-            p.setPen(color)
-            w = fm.horizontalAdvance(text) + 34
-            if x + w > r.right() - 180:
-                break
-            p.drawText(QRectF(x, r.y(), w, r.height()), Qt.AlignmentFlag.AlignVCenter, text)
-            x += w
-        notice = self._notice()
-        if notice:
-            p.setPen(QColor("#ff9f0a"))
-            p.drawText(QRectF(x, r.y(), r.right() - 200 - x, r.height()), Qt.AlignmentFlag.AlignVCenter, notice)
-        p.setPen(theme.TEXT)
-        p.setFont(theme.font(22, bold=True, mono=True))
-        p.drawText(
-            r.adjusted(0, 0, -18, 0),
-            Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-            time.strftime("%H:%M:%S", time.localtime(now)),
-        )
+        placed, clock, scale = self.layout(now)
+        p.setFont(theme.font(FONT_PT * scale, bold=True))
+        for item in placed:
+            if item.field.warning:
+                p.setRenderHint(QPainter.RenderHint.Antialiasing)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(item.bg)
+                p.drawRoundedRect(item.rect, 6, 6)
+            p.setPen(item.fg)
+            p.drawText(item.rect, Qt.AlignmentFlag.AlignCenter, item.text)
+        if clock:
+            p.setPen(theme.TEXT)
+            p.setFont(theme.font(CLOCK_PT, bold=True, mono=True))
+            p.drawText(
+                r.adjusted(0, 0, -GAP, 0),
+                Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                time.strftime("%H:%M:%S", time.localtime(now)),
+            )
 
 
 class BannerTile(QGraphicsWidget):
-    """The banner as a tile of its own (big, for a monitor given over to status)."""
+    """The banner as a tile of its own (big, for a monitor given over to status): one field a line, warnings as
+    badges as on the strip."""
 
     kind = "banner"
 
@@ -130,13 +249,24 @@ class BannerTile(QGraphicsWidget):
     def set_focused(self, focused: bool, target: str | None) -> None:
         pass
 
+    def shutdown(self) -> None:
+        stop_timers(self)
+
     def paint(self, p: QPainter, _o: QStyleOptionGraphicsItem, _w: QWidget | None = None) -> None:
         r = self.rect()
         p.fillRect(r, theme.PANEL)
-        p.setFont(theme.font(self.font_pt, bold=True))
+        font = theme.font(self.font_pt, bold=True)
+        p.setFont(font)
+        fm = QFontMetricsF(font)
         line_h = self.font_pt * 1.333 * 1.5
         y = r.y() + 12
-        for text, color in banner_fields(self.service, self._now()):
-            p.setPen(color)
-            p.drawText(QRectF(r.x() + 20, y, r.width() - 40, line_h), Qt.AlignmentFlag.AlignVCenter, text)
+        for f in banner_items(self.service, self._now()):
+            text = f.text if fm.horizontalAdvance(f.text) + 2 * PAD <= r.width() - 40 else (f.short or f.text)
+            box = QRectF(r.x() + 20, y + 3, min(fm.horizontalAdvance(text) + 2 * PAD, r.width() - 40), line_h - 6)
+            if f.warning:
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(f.color)
+                p.drawRoundedRect(box, 6, 6)
+            p.setPen(theme.text_on(f.color) if f.warning else f.color)
+            p.drawText(box.adjusted(PAD, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
             y += line_h

@@ -86,6 +86,7 @@ class WallScene(pg.GraphicsScene):
         self.placement: dict[str, dict[str, Tile]] = {}  # mode -> region -> tile
         self.banners: list[BannerItem] = []
         self.notice: str | None = None
+        self.notice_short: str | None = None
         self.mode: str | None = None
         self.last_switch_s = 0.0
         self.set_layouts(layouts)
@@ -134,7 +135,7 @@ class WallScene(pg.GraphicsScene):
             if where == "none" or (where == "bottom_row" and r != self.layouts.wall.rows - 1):
                 continue
             rect = self.geometry.monitor_rect(r, c)
-            banner = BannerItem(self.service, self.service.clock.now, lambda: self.notice)
+            banner = BannerItem(self.service, self.service.clock.now, lambda: self.notice, lambda: self.notice_short)
             banner.setGeometry(QRectF(rect.x, rect.bottom - BANNER_H, rect.w, BANNER_H))
             self.addItem(banner)
             self.banners.append(banner)

@@ -68,6 +68,22 @@ def severity_color(sev: Severity) -> QColor:
     return SEVERITY_COLORS[sev]
 
 
+def luminance(color: QColor) -> float:
+    """Relative luminance (WCAG 2): how bright a colour looks, 0 black to 1 white."""
+
+    def lin(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * lin(color.redF()) + 0.7152 * lin(color.greenF()) + 0.0722 * lin(color.blueF())
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2 contrast ratio, 1 to 21; text needs 4.5 (AA) to be read reliably."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
 def text_on(color: QColor) -> QColor:
-    """Black or white text, whichever reads better on ``color``."""
-    return QColor("#000000") if color.lightnessF() > 0.55 else QColor("#ffffff")
+    """Black or white text, whichever contrasts more with ``color`` (one of them always reaches 4.5:1)."""
+    black, white = QColor("#000000"), QColor("#ffffff")
+    return black if contrast_ratio(black, color) >= contrast_ratio(white, color) else white

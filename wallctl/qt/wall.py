@@ -90,6 +90,7 @@ class WallWindows:
         self.views: list[MonitorView] = []
         self.mapping: Mapping | None = None
         self.notice: str | None = None
+        self.notice_short: str | None = None  # the banner's form when room is tight
         self.painted_hook: Callable[[dict[str, object]], None] | None = None  # benchmarks: mode painted everywhere
         self._switch: dict[str, object] | None = None
         self._unpainted: set[int] = set()
@@ -111,22 +112,22 @@ class WallWindows:
         if mapping.complete and infos:
             for (r, c), info in sorted(mapping.cells.items()):
                 self._open(f"{r},{c}@{info.name}", qrect(geo.monitor_rect(r, c)), info)
-            self.notice = None
+            self.notice = self.notice_short = None
         else:
             missing = len(mapping.missing)
             total = self.scene.layouts.wall.rows * self.scene.layouts.wall.columns
-            self.notice = (
-                f"WALL SCALED: {total - missing} of {total} monitors present"
-                if infos
-                else "NO SCREEN: wall rendered off-screen only"
-            )
+            if infos:
+                self.notice = f"WALL SCALED: {total - missing} of {total} monitors present"
+                self.notice_short = f"SCALED: {total - missing}/{total} MONITORS"
+            else:
+                self.notice = self.notice_short = "NO SCREEN: wall rendered off-screen only"
             log.warning("%s (missing cells %s)", self.notice, mapping.missing)
             present = list(mapping.cells.values()) + mapping.spare
             if present:
                 span = _bounding(present)
                 w, h = geo.size
                 self._open("scaled", QRectF(0, 0, w, h), span)
-        self.scene.notice = self.notice
+        self.scene.notice, self.scene.notice_short = self.notice, self.notice_short
         for b in self.scene.banners:
             b.update()
         self.service.state_changed.emit()

@@ -253,7 +253,7 @@ class AlarmSummaryTile(Tile):
         p.drawPixmap(QPointF(rect.x(), rect.y()), self._cells)
         lines = QRectF(rect.x() + 12, rect.y() + big_h + 8, rect.width() - 24, rect.height() - big_h - 8)
         age = self.oldest_unacked_age()
-        age_txt = "—" if age is None else _age(age)
+        age_txt = "—" if age is None else duration_text(age)
         flood = "  ·  FLOOD" if self.engine.flood.active else ""
         text = (
             f"Unacknowledged {counts.unacked}   ·   Shelved {counts.shelved}   ·   Suppressed {counts.suppressed}"
@@ -264,7 +264,8 @@ class AlarmSummaryTile(Tile):
         p.drawText(lines, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, text)
 
 
-def _age(seconds: float) -> str:
+def duration_text(seconds: float) -> str:
+    """``42 s``, ``3 min 05 s``, ``23 h 59 min``: a duration read from across the room."""
     s = int(seconds)
     if s < 60:
         return f"{s} s"
