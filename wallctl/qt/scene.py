@@ -60,7 +60,7 @@ class TileFactory:
             case "alarm_summary":
                 return AlarmSummaryTile(title, options, s.engine, now, s.state_changed)
             case "alarm_rate":
-                return AlarmRateTile(title, options, s.engine.flood, now)
+                return AlarmRateTile(title, options, s.engine.flood, now, s.engine.changed)
             case "kpi":
                 return KpiTile(title, options, s.kpis, now)
             case "clock":

@@ -8,9 +8,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
 
+from wallctl.core.engine import AlarmChange
 from wallctl.core.flood import FloodDetector
 from wallctl.core.kpi import KpiBoard
 from wallctl.core.severity import Severity
+from wallctl.core.signal import Signal
 from wallctl.core.tiles import AlarmRateOptions, KpiOptions
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
@@ -27,7 +29,12 @@ class AlarmRateTile(Tile):
     kind = "alarm_rate"
 
     def __init__(
-        self, title: str | None, options: AlarmRateOptions, flood: FloodDetector, now: Callable[[], float]
+        self,
+        title: str | None,
+        options: AlarmRateOptions,
+        flood: FloodDetector,
+        now: Callable[[], float],
+        changed: Signal[[AlarmChange]] | None = None,
     ) -> None:
         super().__init__(title, options)
         self.flood = flood
@@ -68,7 +75,17 @@ class AlarmRateTile(Tile):
         self._timer = QTimer()
         self._timer.timeout.connect(self.refresh)
         self._timer.start(5000)
+        # a new alarm reaches the chart within a second, not at the next 5 s tick; a burst costs one redraw
+        self._soon = QTimer()
+        self._soon.setSingleShot(True)
+        self._soon.timeout.connect(self.refresh)
+        if changed is not None:
+            self.subs.add(changed, self._on_change)
         self.refresh()
+
+    def _on_change(self, _change: AlarmChange) -> None:
+        if not self._soon.isActive():
+            self._soon.start(1000)
 
     def refresh(self) -> None:
         xs, ys = self.flood.rate_series(self._now(), self.options.hours)
