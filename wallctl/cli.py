@@ -70,9 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser(
         "validate",
         help="check config, layouts, rules, topology and sound map files",
-        description="Check files; prints one 'path:line:col: message' line per problem. Exit 0 when "
-        "valid, 1 when not, 2 on usage errors. Without PATH: the configuration and "
-        "every file it names.",
+        description="Check files; prints one 'path:line:col: message' line per problem, every independent "
+        "problem in one run, paths as given. Exit 0 when valid, 1 when not, 2 on usage errors. Lines "
+        "'path:line:col: warning: ...' flag valid configuration that would leave the wall blind or deaf (no rule "
+        "for a lost broker link, no sound for critical alarms); they do not change the exit code. Without PATH: "
+        "the configuration and every file it names.",
     )
     val.add_argument("paths", nargs="*", metavar="PATH", help="files or a layouts directory")
     val.add_argument("--config", help="configuration file (when no PATH is given)")
@@ -85,10 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
         "it renders every mode to PNG files and exits.",
     )
     prev.add_argument("--layouts", type=Path, help="layouts directory (default: the configured one)")
-    prev.add_argument("--mode", help="mode to show first")
+    prev.add_argument("--mode", help="mode to show first (an unknown one is refused, listing the known modes)")
     prev.add_argument("--config", help="configuration file")
-    prev.add_argument("--png", type=Path, metavar="DIR", help="render each mode to DIR/<mode>.png and exit")
-    prev.add_argument("--sample-alarms", action="store_true", help="fill the tiles with a sample alarm picture")
+    prev.add_argument(
+        "--png", type=Path, metavar="DIR", help="render each mode, with the sample alarms, to DIR/<mode>.png and exit"
+    )
+    prev.add_argument("--sample-alarms", action="store_true", help="fill the tiles with a made-up sample alarm picture")
 
     snd = sub.add_parser(
         "sounds",

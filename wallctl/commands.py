@@ -123,22 +123,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Exit 1 when any problem is an error; warnings are printed but leave the exit code at 0."""
     from wallctl.validate import validate_paths
 
-    paths = [Path(p) for p in args.paths]
-    if not paths:
-        paths = [_config(args)]
-    for p in paths:
-        if not p.exists():
-            print(f"{p}:1:1: no such file or directory", file=sys.stderr)
-            return 1 if len(paths) > 0 else 2
+    paths = [Path(p) for p in args.paths] or [_config(args)]
     problems, checked = validate_paths(paths)
     for prob in problems:
         print(prob)
-    if problems:
-        print(f"{len(problems)} problem(s) in {checked} file(s)", file=sys.stderr)
+    errors = sum(p.level == "error" for p in problems)
+    warnings = len(problems) - errors
+    also = f", {warnings} warning(s)" if warnings else ""
+    if errors:
+        print(f"{errors} error(s){also} in {checked} file(s)", file=sys.stderr)
         return 1
-    print(f"ok: {checked} file(s) valid", file=sys.stderr)
+    print(f"ok: {checked} file(s) valid{also}", file=sys.stderr)
     return 0
 
 

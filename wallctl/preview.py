@@ -1,7 +1,8 @@
 """``wallctl preview``: the whole wall scaled into one window for layout designers, reloading on save.
 
 Monitor outlines and bezels are drawn over the real renderer's output, so what the designer sees is what the wall
-shows. ``--png DIR`` renders every mode to a PNG file (for review, and for the README's screenshots).
+shows. ``--png DIR`` renders every mode to a PNG file (for review, and for the README's screenshots), with the
+sample alarms in it (and says so). An unknown ``--mode`` is a usage error (exit 2), found before any window opens.
 """
 
 from __future__ import annotations
@@ -51,18 +52,29 @@ def run_preview(
     cfg = load_config(config)
     if layouts is not None:
         object.__setattr__(cfg.model, "layouts", str(layouts.resolve()))
+    journal = Path(tempfile.mkdtemp(prefix="wallctl-preview-")) / "journal.sqlite3"
+    core = build_core(cfg, clock=SystemClock(), journal_path=str(journal))  # no Qt yet: a bad --mode exits at once
+    if mode is not None and mode not in core.layouts.modes:
+        print(
+            f"wallctl preview: error: unknown mode {mode!r}; known modes: {', '.join(core.layouts.modes)}",
+            file=sys.stderr,
+        )
+        return 2
     prepare_qt_environment()
     if png_dir is not None:
         import os
 
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    journal = Path(tempfile.mkdtemp(prefix="wallctl-preview-")) / "journal.sqlite3"
-    core = build_core(cfg, clock=SystemClock(), journal_path=str(journal))
     service = core.service
     service.set_link("none")  # no broker in a preview: not 'down' either
     if sample_alarms or png_dir is not None:
         feed_sample(service)
+        print(
+            f"preview: showing {len(SAMPLE)} made-up sample alarms (not real ones) so that every tile has something "
+            "to draw",
+            file=sys.stderr,
+        )
     scene = build_scene(core)
     service.decision_changed.connect(scene.apply)
 

@@ -1,10 +1,24 @@
-"""``wallctl validate``: find out what each path is and check it strictly, collecting every problem."""
+"""``wallctl validate``: find out what each path is and check it strictly, collecting every problem.
+
+Every independent problem is reported in one run, and none that only follows from another: a configuration with
+one broken section still has the files its other sections name checked; a section that is itself broken does not
+have its files checked against a default it does not mean. Warnings (``path:line:col: warning: ...``) point at
+configuration that is valid but would leave the wall blind or deaf; they never make a file invalid. Paths are
+printed as they were given on the command line.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from wallctl.core.yamldoc import ConfigError, Problem, load_yaml
+from wallctl.core.yamldoc import TOPOLOGY_LIMITS, ConfigError, Problem, load_yaml
+
+if TYPE_CHECKING:
+    from wallctl.core.config import LoadedConfig
 
 
 def kind_of(path: Path) -> str:
@@ -16,7 +30,7 @@ def kind_of(path: Path) -> str:
     if path.name == "wall.yaml" or path.name == "rules.yaml" or path.parent.name == "modes":
         return "layouts"
     try:
-        data = load_yaml(path).data
+        data = load_yaml(path, TOPOLOGY_LIMITS).data  # the largest limits: the file's own loader applies its own
     except ConfigError:
         return "yaml"
     if not isinstance(data, dict):
@@ -40,30 +54,29 @@ def _layouts_dir(path: Path) -> Path:
 
 
 def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
-    from wallctl.core.config import load_config
-
+    """Every problem (errors and warnings) in the given files and what they name, and how many files were read."""
     problems: list[Problem] = []
     checked: set[Path] = set()
     layout_dirs: set[Path] = set()
 
-    def run(fn: object, path: Path) -> None:
+    def run(fn: Callable[[Path], object], path: Path) -> None:
         checked.add(path.resolve())
         try:
-            fn(path)  # type: ignore[operator]
+            fn(path)
         except ConfigError as exc:
             problems.extend(exc.problems)
 
     for path in paths:
+        if not path.exists():
+            problems.append(Problem(str(path), 1, 1, "no such file or directory"))
+            continue
         kind = kind_of(path)
         if kind == "config":
-            try:
-                cfg = load_config(path)
-            except ConfigError as exc:
-                problems.extend(exc.problems)
-                checked.add(path.resolve())
-                continue
             checked.add(path.resolve())
-            problems.extend(_config_references(cfg, checked))
+            cfg, errors, broken = load_config_leniently(path)
+            problems.extend(errors)
+            if cfg is not None:
+                problems.extend(_config_references(cfg, checked, broken))
         elif kind == "layouts":
             layout_dirs.add(_layouts_dir(path).resolve())
         elif kind == "topology":
@@ -73,7 +86,7 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
         elif kind == "soundmap":
             from wallctl.core.soundmap import load_soundmap
 
-            run(load_soundmap, path)
+            run(lambda p: load_soundmap(p, warnings=problems), path)
         elif kind == "scenario":
             from wallctl.adapters.simulator import load_scenario
 
@@ -86,43 +99,90 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
         from wallctl.core.presets import layout_files, load_layouts
 
         checked.update(p.resolve() for p in layout_files(d) if p.exists())
-        try:
-            load_layouts(d)
-        except ConfigError as exc:
-            problems.extend(exc.problems)
-    return sorted(set(problems)), len(checked)
+        run(lambda p: load_layouts(p, warnings=problems), d)
+    shown = _AsGiven(paths)
+    return sorted({dataclasses.replace(p, file=shown(p.file)) for p in problems}), len(checked)
 
 
-def _config_references(cfg: object, checked: set[Path]) -> list[Problem]:
-    from wallctl.app import load_config_layouts
-    from wallctl.core.config import LoadedConfig
-    from wallctl.core.presets import layout_files
+def load_config_leniently(path: Path) -> tuple[LoadedConfig | None, list[Problem], set[str]]:
+    """The configuration built from its valid top-level sections, its problems, and the sections left out.
+
+    ``wallctl run`` needs all of it; ``validate`` goes on with what is valid so that, say, a mistyped port does
+    not hide a broken layout.
+    """
+    from wallctl.core.config import LoadedConfig, WallctlConfig, load_config
+    from wallctl.core.spec import Builder
+
+    try:
+        return load_config(path), [], set()
+    except ConfigError as exc:
+        problems = exc.problems
+    try:
+        doc = load_yaml(path)
+    except ConfigError:
+        return None, problems, set()  # not even YAML: nothing to go on with
+    if not isinstance(doc.data, dict):
+        return None, problems, set()
+    broken = set()
+    for key, value in doc.data.items():
+        b = Builder(doc)
+        if b.build_model(WallctlConfig, {key: value}, ()) is None or b.problems:
+            broken.add(key)
+    model = Builder(doc).build_model(WallctlConfig, {k: v for k, v in doc.data.items() if k not in broken}, ())
+    return (LoadedConfig(model, path.resolve()) if model is not None else None), problems, broken
+
+
+def _config_references(cfg: LoadedConfig, checked: set[Path], broken: set[str]) -> list[Problem]:
+    """The files the configuration names, checked as ``run`` loads them (skipping those of broken sections)."""
+    from wallctl.app import reserved_hotkeys
+    from wallctl.core.presets import layout_files, load_layouts
     from wallctl.core.soundmap import load_soundmap
     from wallctl.core.topology import load_topology
 
-    assert isinstance(cfg, LoadedConfig)
     m = cfg.model
     out: list[Problem] = []
-    layouts_dir = cfg.resolve(m.layouts)
-    checked.update(p.resolve() for p in layout_files(layouts_dir) if p.exists())
-    groups = None
-    for fn, what in (
-        (lambda: load_config_layouts(cfg), "layouts"),
-        (lambda: load_topology(cfg.resolve(m.topology)) if m.topology else None, "topology"),
-    ):
+
+    def check(fn: Callable[[], Any]) -> Any:
         try:
-            result = fn()
-            if what == "topology" and result is not None:
-                groups = result.groups()  # type: ignore[union-attr]
-                checked.add(cfg.resolve(m.topology or "").resolve())
+            return fn()
         except ConfigError as exc:
             out.extend(exc.problems)
-    try:
+            return None
+
+    if "layouts" not in broken:
+        layouts_dir = cfg.resolve(m.layouts)
+        checked.update(p.resolve() for p in layout_files(layouts_dir) if p.exists())
+        hotkeys = reserved_hotkeys(cfg) if "operator" not in broken else {}
+        kpis = [k.name for k in m.kpis] if "kpis" not in broken else None
+        check(lambda: load_layouts(layouts_dir, reserved_hotkeys=hotkeys, kpi_series=kpis, warnings=out))
+    groups = None
+    if m.topology and "topology" not in broken:
+        checked.add(cfg.resolve(m.topology))
+        topology = check(lambda: load_topology(cfg.resolve(m.topology or "")))
+        groups = topology.groups() if topology is not None else None
+    if "sounds" not in broken:
         checked.add(cfg.resolve(m.sounds))
-        load_soundmap(cfg.resolve(m.sounds), groups)
-    except ConfigError as exc:
-        out.extend(exc.problems)
+        check(lambda: load_soundmap(cfg.resolve(m.sounds), groups, warnings=out))
     root = m.engine.suppression_root
     if root and groups is not None and not any(root in members for members in groups.values()):
         out.append(Problem(str(cfg.path), 1, 1, f"engine.suppression_root {root!r} is not a node of the topology"))
     return out
+
+
+class _AsGiven:
+    """Shows a file as the user named it: a path given on the command line as typed, a file inside a given
+    directory under that directory's spelling, any other file (what a configuration names) relative to the
+    current directory when the user typed relative paths, else absolute."""
+
+    def __init__(self, given: list[Path]) -> None:
+        self.given = sorted(((os.path.realpath(p), p) for p in given), key=lambda g: -len(g[0]))
+        self.relative = any(not p.is_absolute() for p in given)
+
+    def __call__(self, file: str) -> str:
+        real = os.path.realpath(file)
+        for prefix, as_typed in self.given:
+            if real == prefix:
+                return str(as_typed)
+            if real.startswith(prefix + os.sep):
+                return str(as_typed / os.path.relpath(real, prefix))
+        return os.path.relpath(real) if self.relative else real

@@ -1,7 +1,8 @@
 """Every YAML load (run, live reload, validate, preview) is bounded: file size, alias expansion, values, depth.
 
 A 534-byte alias bomb once took a validating process past 3 GB and a 5 MB layout froze the wall for 13 s; both
-are now refused at once with a location, while real files (a 5,000-node estate included) still load.
+are now refused at once with a location, while real files (a 5,000-node estate included) still load. The same
+loaders refuse layouts that would leave the wall blind (no rules) and log what would leave it blind or deaf.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from wallctl.core.config import load_config
 from wallctl.core.presets import load_layouts
 from wallctl.core.soundmap import load_soundmap
 from wallctl.core.topology import load_topology
-from wallctl.core.yamldoc import LIMITS, TOPOLOGY_LIMITS, ConfigError, load_yaml, parse_yaml
+from wallctl.core.yamldoc import LIMITS, TOPOLOGY_LIMITS, ConfigError, Problem, load_yaml, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -127,3 +128,49 @@ def test_topology_files_have_their_own_size_limit(tmp_path: Path) -> None:
         assert problems(load_topology, path) == [
             f"{path}:1:1: file is 32.0 MiB (33,554,433 bytes); topology files may be at most 32 MiB"
         ]
+
+
+# ---------------------------------------------------------------------------- configuration that leaves the wall blind
+def test_rules_that_leave_the_wall_blind_are_refused_at_load(layouts: Path) -> None:
+    rules = layouts / "rules.yaml"
+    for text, where in (("", "1:1: rules.yaml is empty"), ("rules: []\n", "1:8: no rules")):
+        rules.write_text(text)
+        got = problems(load_layouts, layouts)
+        assert len(got) == 1 and got[0].startswith(f"{rules}:{where}: without rules the wall never leaves"), got
+
+
+def test_no_rule_for_a_lost_broker_link_is_logged_at_load(layouts: Path, caplog: pytest.LogCaptureFixture) -> None:
+    rules = layouts / "rules.yaml"
+    rules.write_text(rules.read_text().replace("link_down: true, ", ""))
+    with caplog.at_level("WARNING", logger="wallctl.config"):
+        load_layouts(layouts)  # valid: the wall runs, and the log says what it will not show
+    assert [r.getMessage() for r in caplog.records] == [
+        f"{rules}:5:1: warning: no rule for a lost broker link (when: {{link_down: true, count_at_least: 0}}): while "
+        "no events arrive the wall would look calm instead of saying it is blind"
+    ]
+    collected: list[Problem] = []
+    caplog.clear()
+    load_layouts(layouts, warnings=collected)
+    assert len(collected) == 1 and not caplog.records  # a caller that collects (validate) gets them instead
+
+
+def test_a_sound_map_without_a_sound_for_critical_is_logged_at_load(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    sounds = tmp_path / "sounds"
+    shutil.copytree(ROOT / "sounds", sounds)
+    f = sounds / "soundmap.yaml"
+    f.write_text(f.read_text().replace("critical: {sound: network_high, repeat_s: 15}", "critical: null"))
+    with caplog.at_level("WARNING", logger="wallctl.config"):
+        load_soundmap(f)
+    assert len(caplog.records) == 1
+    assert "critical alarms that no 'map' entry matches make no sound: 'defaults' silences critical (null)" in (
+        caplog.records[0].getMessage()
+    )
+    f.write_text(
+        f.read_text().replace("\nmap:\n", "\nmap:\n  - {match: {severity_at_least: critical}, sound: network_high}\n")
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="wallctl.config"):
+        load_soundmap(f)  # a catch-all entry for critical: nothing to warn about
+    assert not caplog.records

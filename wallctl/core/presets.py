@@ -4,21 +4,32 @@
 a ``modes:`` list; ``layouts/rules.yaml`` holds the rules. Every problem in every file is reported at once with
 its ``file:line:col``; the caller decides whether that is fatal (``wallctl validate``) or whether the last good
 layout stays on the wall (live reload).
+
+Only independent problems are reported: a rule naming a mode whose file could not be read, or whose definition
+is itself broken, is not also reported as naming an unknown mode. Layouts that would leave the wall blind are
+refused (no rules at all) or warned about (no rule for a lost broker link).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import difflib
+import re
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from wallctl.core.hotkeys import normalize_hotkey
-from wallctl.core.layout import Mode, WallSpec
+from wallctl.core.layout import Mode, Region, WallSpec
 from wallctl.core.rules import RuleSet
 from wallctl.core.spec import Builder, items
-from wallctl.core.tiles import TILE_OPTIONS
-from wallctl.core.yamldoc import ConfigError, Doc, PathKey, Problem, load_yaml
+from wallctl.core.tiles import TILE_OPTIONS, KpiOptions
+from wallctl.core.yamldoc import ConfigError, Doc, PathKey, Problem, load_yaml, settle
+
+NO_RULES = (
+    "without rules the wall never leaves its default mode: no incident mode on a critical alarm, nothing on a "
+    "lost broker link"
+)
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,33 @@ def layout_files(directory: Path) -> list[Path]:
     return files
 
 
-def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | None = None) -> LayoutSet:
-    """Load and cross-check a layouts directory; raises :class:`ConfigError` listing every problem."""
+class _Unknowns:
+    """Mode names that may exist although no valid mode carries them: modes that failed to build, and whatever
+    a file that could not be read may define. A reference to one of them is not an independent problem."""
+
+    def __init__(self) -> None:
+        self.broken: set[str] = set()
+        self.unread: list[str | None] = []  # text of each unreadable file (None: not even its text)
+
+    def may_define(self, name: str) -> bool:
+        if name in self.broken:
+            return True
+        word = re.compile(rf"(?<![\w-]){re.escape(name)}(?![\w-])")
+        return any(text is None or word.search(text) for text in self.unread)
+
+
+def load_layouts(
+    directory: str | Path,
+    *,
+    reserved_hotkeys: dict[str, str] | None = None,
+    kpi_series: Collection[str] | None = None,
+    warnings: list[Problem] | None = None,
+) -> LayoutSet:
+    """Load and cross-check a layouts directory; raises :class:`ConfigError` listing every problem.
+
+    ``kpi_series``: the configuration's KPI names, to check KPI tiles against (``None``: not checked).
+    ``warnings``: where warnings go when the layouts are valid; logged when not given.
+    """
     directory = Path(directory)
     problems: list[Problem] = []
     wall: WallSpec | None = None
@@ -56,12 +92,18 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
     files = layout_files(directory)
     tile_options: dict[tuple[str, str], Any] = {}
     attempted: list[PathKey] = []
+    broken_modes: list[tuple[Doc, Any, PathKey]] = []  # modes that failed to build: their regions still checked
+    unknowns = _Unknowns()
 
     def parse(path: Path) -> Doc | None:
         try:
             return load_yaml(path)
         except ConfigError as exc:
             problems.extend(exc.problems)
+            try:
+                unknowns.unread.append(path.read_text(encoding="utf-8", errors="replace")[: 1 << 20])
+            except OSError:
+                unknowns.unread.append(None)
             return None
 
     def add_modes(doc: Doc, items: Any, base: PathKey) -> None:
@@ -77,7 +119,11 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
         attempted.append(path)
         mode = b.build_model(Mode, item, path)
         if mode is None:
-            _check_options_of_broken_mode(b, doc, item, path)
+            name = item.get("name") if isinstance(item, dict) else None
+            if isinstance(name, str):
+                unknowns.broken.add(name)
+            _check_options_of_broken_mode(b, doc, item, path, kpi_series)
+            broken_modes.append((doc, item, path))
             return
         if mode.name in modes:
             _, other_doc, other_path = modes[mode.name]
@@ -92,6 +138,7 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
             opts: Any = b.build_model(cls, region.tile.options, (*path, "regions", i, "tile", "options"))
             if opts is not None:
                 tile_options[(mode.name, region.name)] = opts
+                _check_kpi_series(b, opts, (*path, "regions", i, "tile", "options"), kpi_series)
 
     # ---- the wall
     wall_path = directory / "wall.yaml"
@@ -130,43 +177,45 @@ def load_layouts(directory: str | Path, *, reserved_hotkeys: dict[str, str] | No
             problems.append(doc.problem((), "a mode file holds one mode (a mapping) or a 'modes:' list"))
     # ---- rules
     rules_path = directory / "rules.yaml"
-    if rules_path.exists():
+    if not rules_path.exists():
+        problems.append(Problem(str(rules_path), 1, 1, f"file not found: {NO_RULES}"))
+    else:
         rules_doc = parse(rules_path)
         if rules_doc is not None:
             b = Builder(rules_doc)
             rules = b.build_model(RuleSet, rules_doc.data, ())
             problems.extend(b.problems)
+            problems += _check_blind_rules(rules_doc)
     # ---- cross checks
-    if wall is not None and wall_doc is not None:
+    if wall_doc is not None and wall is not None:
         problems += _check_wall(wall, wall_doc)
-        for mode, mdoc, mpath in modes.values():
-            problems += _check_mode(wall, mode, mdoc, mpath)
-        if wall.default_mode is not None and modes and wall.default_mode not in modes:
-            problems.append(
-                wall_doc.problem(
-                    ("wall", "default_mode"),
-                    f"default_mode {wall.default_mode!r} is not a mode; known: {', '.join(modes)}",
-                )
+    for mode, mdoc, mpath in modes.values():
+        problems += _check_mode(wall, mode, mdoc, mpath)
+    for doc, item, mpath in broken_modes:  # what can be checked of a mode that failed to build
+        name = str(item.get("name", "?")) if isinstance(item, dict) else "?"
+        problems += _check_regions(wall, name, _salvage_regions(doc, item, mpath), doc, mpath)
+    default_name = wall.default_mode if wall is not None else None
+    if wall_doc and default_name and modes and default_name not in modes and not unknowns.may_define(default_name):
+        problems.append(
+            wall_doc.problem(
+                ("wall", "default_mode"), f"default_mode {default_name!r} is not a mode; known: {', '.join(modes)}"
             )
-    if not attempted and wall_doc is not None:
+        )
+    if not attempted and wall_doc is not None and not unknowns.unread:
         problems.append(wall_doc.problem((), "no display modes: add layouts/modes/*.yaml or a 'modes:' list"))
     problems += _check_hotkeys(modes, reserved_hotkeys or {})
-    if rules is not None and rules_doc is not None:
-        problems += _check_rules(rules, rules_doc, {n: m for n, (m, _, _) in modes.items()})
-    elif rules_doc is not None and isinstance(rules_doc.data, dict) and isinstance(rules_doc.data.get("rules"), list):
-        for i, raw in enumerate(rules_doc.data["rules"]):  # rules that failed to build: still check their modes
-            name = raw.get("mode") if isinstance(raw, dict) else None
-            if isinstance(name, str) and modes and name not in modes:
-                problems.append(
-                    rules_doc.problem(("rules", i, "mode"), f"unknown mode {name!r}; known modes: {', '.join(modes)}")
-                )
-    if problems or wall is None or rules is None:
-        raise ConfigError(problems or [Problem(str(wall_path), 1, 1, "invalid layouts")])
+    if rules_doc is not None:
+        problems += _check_rules(rules, rules_doc, {n: m for n, (m, _, _) in modes.items()}, unknowns)
+    settle(problems, warnings)  # raises when any problem is an error
+    if wall is None or rules is None:  # only ever after an error above; never return half a layout
+        raise ConfigError([Problem(str(wall_path), 1, 1, "invalid layouts")])
     default = wall.default_mode or next(iter(modes))
     return LayoutSet(wall, {n: m for n, (m, _, _) in modes.items()}, rules, default, tuple(files), tile_options)
 
 
-def _check_options_of_broken_mode(b: Builder, doc: Doc, item: Any, path: PathKey) -> None:
+def _check_options_of_broken_mode(
+    b: Builder, doc: Doc, item: Any, path: PathKey, kpi_series: Collection[str] | None
+) -> None:
     """A mode that failed to build still gets its tiles' options checked, so one run reports everything."""
     regions = item.get("regions") if isinstance(item, dict) else None
     if not isinstance(regions, list):
@@ -175,7 +224,57 @@ def _check_options_of_broken_mode(b: Builder, doc: Doc, item: Any, path: PathKey
         tile = raw.get("tile") if isinstance(raw, dict) else None
         if not isinstance(tile, dict) or tile.get("type") not in TILE_OPTIONS:
             continue
-        b.build_model(TILE_OPTIONS[tile["type"]], tile.get("options"), (*path, "regions", i, "tile", "options"))
+        opts_path = (*path, "regions", i, "tile", "options")
+        opts = b.build_model(TILE_OPTIONS[tile["type"]], tile.get("options"), opts_path)
+        _check_kpi_series(b, opts, opts_path, kpi_series)
+
+
+def _check_kpi_series(b: Builder, opts: Any, path: PathKey, kpi_series: Collection[str] | None) -> None:
+    """A KPI tile naming a series the configuration does not define would silently draw only the others."""
+    if kpi_series is None or not isinstance(opts, KpiOptions):
+        return
+    known = sorted(kpi_series)
+    for j, name in enumerate(opts.series):
+        if name not in kpi_series:
+            close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            b.error(
+                (*path, "series", j),
+                f"series: {name!r} is not one of the configuration's kpis ({', '.join(known) or 'none'}){hint}",
+            )
+
+
+def _salvage_regions(doc: Doc, item: Any, path: PathKey) -> list[tuple[int, Region]]:
+    """The regions of a broken mode that are valid on their own (their own errors are already reported)."""
+    raw = item.get("regions") if isinstance(item, dict) else None
+    if not isinstance(raw, list):
+        return []
+    quiet = Builder(doc)
+    built = ((i, quiet.build_model(Region, r, (*path, "regions", i))) for i, r in enumerate(raw))
+    return [(i, r) for i, r in built if r is not None]
+
+
+def _check_blind_rules(doc: Doc) -> list[Problem]:
+    """Rules that would leave the wall blind: none at all (an error), none for a lost broker link (a warning)."""
+    data = doc.data
+    if data is None:
+        return [doc.problem((), f"rules.yaml is empty: {NO_RULES}")]
+    rules = data.get("rules") if isinstance(data, dict) else None
+    if not isinstance(rules, list):
+        return [] if isinstance(data, dict) and "rules" in data else [doc.problem((), f"no 'rules:' list: {NO_RULES}")]
+    if not rules:
+        return [doc.problem(("rules",), f"no rules: {NO_RULES}")]
+    if not any(isinstance(r, dict) and isinstance(r.get("when"), dict) and r["when"].get("link_down") for r in rules):
+        return [
+            doc.problem(
+                ("rules",),
+                "no rule for a lost broker link (when: {link_down: true, count_at_least: 0}): while no events "
+                "arrive the wall would look calm instead of saying it is blind",
+                key=True,
+                level="warning",
+            )
+        ]
+    return []
 
 
 def _check_wall(wall: WallSpec, doc: Doc) -> list[Problem]:
@@ -211,18 +310,35 @@ def _check_wall(wall: WallSpec, doc: Doc) -> list[Problem]:
     return out
 
 
-def _check_mode(wall: WallSpec, mode: Mode, doc: Doc, path: PathKey) -> list[Problem]:
+def _check_mode(wall: WallSpec | None, mode: Mode, doc: Doc, path: PathKey) -> list[Problem]:
+    out = _check_regions(wall, mode.name, list(items(mode.regions)), doc, path)
+    if not mode.regions:
+        out.append(doc.problem((*path, "regions"), f"mode {mode.name!r} has no regions"))
+    names = [r.name for _, r in items(mode.regions)]
+    if mode.focus is not None and mode.focus not in names:
+        out.append(
+            doc.problem(
+                (*path, "focus"),
+                f"focus region {mode.focus!r} is not a region of mode {mode.name!r}; regions: {', '.join(names)}",
+            )
+        )
+    return out
+
+
+def _check_regions(
+    wall: WallSpec | None, mode: str, regions: list[tuple[int, Region]], doc: Doc, path: PathKey
+) -> list[Problem]:
+    """Names and overlaps always; the grid only when the wall itself is valid (else every region would be off
+    a grid nobody can see)."""
     out: list[Problem] = []
     names: dict[str, int] = {}
     taken: dict[tuple[int, int], str] = {}
-    if not mode.regions:
-        out.append(doc.problem((*path, "regions"), f"mode {mode.name!r} has no regions"))
-    for i, r in items(mode.regions):
+    for i, r in regions:
         rp = (*path, "regions", i)
         if r.name in names:
-            out.append(doc.problem((*rp, "name"), f"region name {r.name!r} is used twice in mode {mode.name!r}"))
+            out.append(doc.problem((*rp, "name"), f"region name {r.name!r} is used twice in mode {mode!r}"))
         names[r.name] = i
-        if r.row + r.rows > wall.rows or r.column + r.columns > wall.columns:
+        if wall is not None and (r.row + r.rows > wall.rows or r.column + r.columns > wall.columns):
             out.append(
                 doc.problem(
                     rp,
@@ -241,13 +357,6 @@ def _check_mode(wall: WallSpec, mode: Mode, doc: Doc, path: PathKey) -> list[Pro
                 break
         for cell in r.cells.cells():
             taken.setdefault(cell, r.name)
-    if mode.focus is not None and mode.focus not in names:
-        out.append(
-            doc.problem(
-                (*path, "focus"),
-                f"focus region {mode.focus!r} is not a region of mode {mode.name!r}; regions: {', '.join(names)}",
-            )
-        )
     return out
 
 
@@ -276,8 +385,18 @@ def _check_hotkeys(modes: dict[str, tuple[Mode, Doc, PathKey]], reserved: dict[s
     return out
 
 
-def _check_rules(rules: RuleSet, doc: Doc, modes: dict[str, Mode]) -> list[Problem]:
-    out: list[Problem] = []
+def _check_rules(rules: RuleSet | None, doc: Doc, modes: dict[str, Mode], unknowns: _Unknowns) -> list[Problem]:
+    """Rules against the modes; a mode that may be defined where it could not be read is not 'unknown'."""
+    known = ", ".join(modes) or "(none)"
+    if rules is None:  # rules that failed to build: still check the modes they name
+        raw = doc.data.get("rules") if isinstance(doc.data, dict) else None
+        out = []
+        for i, r in enumerate(raw if isinstance(raw, list) else []):
+            name = r.get("mode") if isinstance(r, dict) else None
+            if isinstance(name, str) and name not in modes and not unknowns.may_define(name):
+                out.append(doc.problem(("rules", i, "mode"), f"unknown mode {name!r}; known modes: {known}"))
+        return out
+    out = []
     names: set[str] = set()
     for i, rule in items(rules.rules):
         rp: PathKey = ("rules", i)
@@ -286,12 +405,12 @@ def _check_rules(rules: RuleSet, doc: Doc, modes: dict[str, Mode]) -> list[Probl
         names.add(rule.name)
         mode = modes.get(rule.mode)
         if mode is None:
-            out.append(
-                doc.problem(
-                    (*rp, "mode"),
-                    f"rule {rule.name!r} names unknown mode {rule.mode!r}; known modes: {', '.join(modes) or '(none)'}",
+            if not unknowns.may_define(rule.mode):
+                out.append(
+                    doc.problem(
+                        (*rp, "mode"), f"rule {rule.name!r} names unknown mode {rule.mode!r}; known modes: {known}"
+                    )
                 )
-            )
             continue
         if rule.focus_region is not None and mode.region(rule.focus_region) is None:
             out.append(

@@ -1,4 +1,8 @@
-"""Which sound an alarm makes: a YAML sound map, first match wins, a default per severity."""
+"""Which sound an alarm makes: a YAML sound map, first match wins, a default per severity.
+
+A map under which some critical alarms would make no sound is valid but warned about: the wall would show them
+and stay silent.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from wallctl.core.alarm import Alarm
 from wallctl.core.match import AlarmMatch, Groups
 from wallctl.core.severity import Severity
 from wallctl.core.spec import Builder, items, spec
-from wallctl.core.yamldoc import ConfigError, Problem, load_yaml
+from wallctl.core.yamldoc import ConfigError, Doc, PathKey, Problem, load_yaml, settle
 
 Priority = Literal["high", "medium", "low", "cue"]
 PRIORITY_RANK: dict[str, int] = {"cue": 0, "low": 1, "medium": 2, "high": 3}
@@ -104,7 +108,11 @@ class SoundMap:
         return self.sounds.get(sound_name) if sound_name else None
 
 
-def load_soundmap(path: str | Path, groups: Groups | None = None, *, check_files: bool = True) -> SoundMap:
+def load_soundmap(
+    path: str | Path, groups: Groups | None = None, *, check_files: bool = True, warnings: list[Problem] | None = None
+) -> SoundMap:
+    """Load and check a sound map; raises :class:`ConfigError` listing every problem. ``warnings``: where
+    warnings go when the map is valid; logged when not given."""
     doc = load_yaml(path)
     b = Builder(doc)
     model = b.build_model(SoundMapSpec, doc.data, ())
@@ -138,9 +146,33 @@ def load_soundmap(path: str | Path, groups: Groups | None = None, *, check_files
         if check_files:
             for name, d in model.sounds.items():
                 problems += _check_wav(base / d.file, doc.file, doc.loc(("sounds", name, "file")))
-    if problems or model is None:
-        raise ConfigError(problems or [Problem(str(path), 1, 1, "invalid sound map")])
+        problems += _check_critical_sounds(model, doc)
+    settle(problems, warnings)  # raises when any problem is an error
+    if model is None:
+        raise ConfigError([Problem(str(path), 1, 1, "invalid sound map")])
     return SoundMap(model, base, groups)
+
+
+def _check_critical_sounds(model: SoundMapSpec, doc: Doc) -> list[Problem]:
+    """A critical alarm that no entry matches falls to ``defaults.critical``: without one it is silent."""
+    if model.defaults.get("critical") is not None:
+        return []
+    for entry in model.map:
+        m = entry.match
+        catch_all = not (m.categories or m.types or m.sources or m.groups)
+        if catch_all and (Severity.CRITICAL in m.severities or not m.severities):
+            return []  # severity_at_least cannot exclude critical, the worst
+    where: PathKey = ()
+    what = "there are no 'defaults'"
+    if "critical" in model.defaults:
+        where, what = ("defaults", "critical"), "'defaults' silences critical (null)"
+    elif isinstance(doc.data, dict) and "defaults" in doc.data:
+        where, what = ("defaults",), "'defaults' has no 'critical' entry"
+    message = (
+        f"critical alarms that no 'map' entry matches make no sound: {what}; give critical a high-priority sound, "
+        "e.g. 'critical: {sound: NAME, repeat_s: 15}' under 'defaults'"
+    )
+    return [doc.problem(where, message, key=bool(where), level="warning")]
 
 
 def _check_wav(path: Path, file: str, loc: tuple[int, int]) -> list[Problem]:
