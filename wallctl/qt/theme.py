@@ -43,6 +43,7 @@ SEVERITY_TAGS: dict[Severity, str] = {
     Severity.INDETERMINATE: "IND",
     Severity.CLEARED: "CLR",
 }
+FIRST_OUT_TAG = "1ST"  # the alarm list's mark for the first alarm of a flood (explained in the map's legend)
 FONT_FAMILY = "DejaVu Sans"
 
 

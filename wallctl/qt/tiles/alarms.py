@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap
 
 from wallctl.core.alarm import AlarmState, Flag
-from wallctl.core.engine import AlarmEngine
+from wallctl.core.engine import AlarmEngine, Counts
 from wallctl.core.event import AlarmKey
 from wallctl.core.severity import ACTIVE_SEVERITIES, Severity
 from wallctl.core.signal import Signal
@@ -19,6 +20,7 @@ from wallctl.qt.alarm_model import AlarmTableModel
 from wallctl.qt.tiles.base import Tile
 
 FLASH_MS = 500  # unacknowledged rows: 1 Hz; first-out: 2 Hz
+SET_ASIDE = frozenset({AlarmState.SHLVD, AlarmState.DSUPR, AlarmState.OOSRV})  # not annunciated: shelved, suppressed
 
 
 class AlarmListTile(Tile):
@@ -82,6 +84,9 @@ class AlarmListTile(Tile):
         more = total - self.first_row - min(capacity, len(rows) - self.first_row)
         if more > 0:
             text += f"   ·   {more} more below"
+        shown = rows[self.first_row : self.first_row + capacity]
+        if any(Flag.FIRST_OUT in a.flags and not depth for a, depth in shown):
+            text += f"   ·   {theme.FIRST_OUT_TAG} = first out: the alarm that began the flood"
         return text
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
@@ -134,7 +139,7 @@ class AlarmListTile(Tile):
             p.setFont(f)
             p.drawText(QRectF(x, y, state_w, row_h), Qt.AlignmentFlag.AlignVCenter, alarm.state.value)
             x += state_w
-            prefix = "↳ " if depth else ("1ST " if first_out else "")
+            prefix = "↳ " if depth else (f"{theme.FIRST_OUT_TAG} " if first_out else "")
             p.setFont(fb)
             p.drawText(
                 QRectF(x, y, src_w, row_h),
@@ -191,12 +196,14 @@ class AlarmSummaryTile(Tile):
         self._oldest: float | None = None
         self._oldest_stale = True  # found again after a change, at most once a second: it scans every alarm
         self._oldest_at = float("-inf")
+        self._set_aside: Counter[Severity] | None = None  # by severity, found again after a change
         self._age_timer = QTimer()
         self._age_timer.timeout.connect(self.update)
         self._age_timer.start(1000)
 
     def _on_change(self, *_args: object) -> None:
         self._oldest_stale = True
+        self._set_aside = None
         if not self._pending:
             self._pending = True
             self._dirty_timer.start(400)
@@ -240,25 +247,38 @@ class AlarmSummaryTile(Tile):
             self._oldest_stale, self._oldest_at = False, t
         return None if self._oldest is None else max(0.0, self._now() - self._oldest)
 
+    def standing(self, counts: Counts, sevs: list[Severity]) -> tuple[int, ...]:
+        """The big numbers: active alarms by severity less the shelved and suppressed ones, which the small line
+        counts apart (a shelved major beside 'No active alarms' made a calm wall look alarmed)."""
+        if not counts.shelved and not counts.suppressed:
+            self._set_aside = Counter()
+        elif self._set_aside is None:  # a scan of every alarm, once per change, only while some are set aside
+            self._set_aside = Counter(a.severity for a in self.engine if a.state in SET_ASIDE)
+        return tuple(max(0, counts.by_severity.get(s.label, 0) - self._set_aside[s]) for s in sevs)
+
+    def small_line(self, counts: Counts) -> str:
+        """Under the big numbers: what they leave out (shelved, suppressed) and how old the oldest is."""
+        age = self.oldest_unacked_age()
+        age_txt = "—" if age is None else duration_text(age)
+        flood = "  ·  FLOOD" if self.engine.flood.active else ""
+        return (
+            f"Unacknowledged {counts.unacked}   ·   Shelved {counts.shelved}   ·   Suppressed {counts.suppressed}"
+            f"{flood}\nOldest unacknowledged: {age_txt}"
+        )
+
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         counts = self.engine.counts()
         sevs = [s for s in ACTIVE_SEVERITIES if s is not Severity.INDETERMINATE]
         big_h = rect.height() * 0.55
         size = min(big_h * 0.62, rect.width() / len(sevs) * 0.5) / 1.333
-        numbers = tuple(counts.by_severity.get(s.label, 0) for s in sevs)
+        numbers = self.standing(counts, sevs)
         key = (numbers, round(rect.width()), round(big_h))
         if self._cells_key != key:  # big glyphs are drawn as paths: render them once per change, not per paint
             self._cells = self._render_cells(sevs, numbers, rect.width(), big_h, size)
             self._cells_key = key
         p.drawPixmap(QPointF(rect.x(), rect.y()), self._cells)
         lines = QRectF(rect.x() + 12, rect.y() + big_h + 8, rect.width() - 24, rect.height() - big_h - 8)
-        age = self.oldest_unacked_age()
-        age_txt = "—" if age is None else duration_text(age)
-        flood = "  ·  FLOOD" if self.engine.flood.active else ""
-        text = (
-            f"Unacknowledged {counts.unacked}   ·   Shelved {counts.shelved}   ·   Suppressed {counts.suppressed}"
-            f"{flood}\nOldest unacknowledged: {age_txt}"
-        )
+        text = self.small_line(counts)
         p.setPen(theme.TEXT)
         p.setFont(theme.font(max(14.0, size * 0.3)))
         p.drawText(lines, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, text)
