@@ -90,11 +90,14 @@ def test_the_alarm_list_says_what_1st_means_when_it_shows_one(qapp: Any) -> None
     engine.ingest(Event("quiet", "t", S.MINOR, clock.now()))
     tile = AlarmListTile("Alarms", AlarmListOptions(), engine, lambda: None)
     tile.model.refresh()
-    assert "first out" not in tile.footer(capacity=30)
+    assert tile.first_out_note(capacity=30) is None
     flood(engine, clock)
     tile.model.refresh()
     assert any(Flag.FIRST_OUT in a.flags for a, _ in tile.model.rows)
-    assert tile.footer(capacity=30).endswith(f"{theme.FIRST_OUT_TAG} = first out: the alarm that began the flood")
+    assert tile.first_out_note(capacity=30) == f"{theme.FIRST_OUT_TAG} = first out: the alarm that began the flood"
+    marked = next(i for i, (a, _) in enumerate(tile.model.rows) if Flag.FIRST_OUT in a.flags)
+    tile.first_row = marked + 1
+    assert tile.first_out_note(capacity=3) is None, "the marked row is scrolled away"
     tile.shutdown()
 
 

@@ -84,10 +84,14 @@ class AlarmListTile(Tile):
         more = total - self.first_row - min(capacity, len(rows) - self.first_row)
         if more > 0:
             text += f"   ·   {more} more below"
-        shown = rows[self.first_row : self.first_row + capacity]
-        if any(Flag.FIRST_OUT in a.flags and not depth for a, depth in shown):
-            text += f"   ·   {theme.FIRST_OUT_TAG} = first out: the alarm that began the flood"
         return text
+
+    def first_out_note(self, capacity: int) -> str | None:
+        """What the '1ST' mark means, while a row on screen carries it."""
+        shown = self.model.rows[self.first_row : self.first_row + capacity]
+        if any(Flag.FIRST_OUT in a.flags and not depth for a, depth in shown):
+            return f"{theme.FIRST_OUT_TAG} = first out: the alarm that began the flood"
+        return None
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         o: AlarmListOptions = self.options
@@ -168,7 +172,7 @@ class AlarmListTile(Tile):
         p.drawText(
             QRectF(rect.x() + 8, rect.bottom() - row_h, rect.width() - 16, row_h),
             Qt.AlignmentFlag.AlignVCenter,
-            self.footer(capacity),
+            "   ·   ".join(t for t in (self.footer(capacity), self.first_out_note(capacity)) if t),
         )
 
 
