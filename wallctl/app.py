@@ -22,13 +22,12 @@ from wallctl.core.clock import Clock, SystemClock
 from wallctl.core.config import LoadedConfig, load_config
 from wallctl.core.dominance import DominatorIndex
 from wallctl.core.engine import MaintenanceWindow
-from wallctl.core.event import TopicTemplate
+from wallctl.core.event import TimeWindow, TopicTemplate
 from wallctl.core.feeds import Watch
 from wallctl.core.hotkeys import normalize_hotkey
 from wallctl.core.journal import Journal
 from wallctl.core.presets import LayoutSet, load_layouts
 from wallctl.core.service import ServiceParts, WallService
-from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
 from wallctl.core.soundmap import SoundMap, load_soundmap
 from wallctl.core.topology import Topology, load_topology
@@ -54,7 +53,12 @@ def reserved_hotkeys(config: LoadedConfig) -> dict[str, str]:
 
 
 def load_config_layouts(config: LoadedConfig) -> LayoutSet:
-    return load_layouts(config.resolve(config.model.layouts), reserved_hotkeys=reserved_hotkeys(config))
+    """The one loading pipeline for layouts (run, live reload): the same checks as ``wallctl validate``."""
+    return load_layouts(
+        config.resolve(config.model.layouts),
+        reserved_hotkeys=reserved_hotkeys(config),
+        kpi_series=[k.name for k in config.model.kpis],
+    )
 
 
 def _parse_time(text: str, file: str) -> float:
@@ -124,6 +128,8 @@ def build_core(
         groups=groups,
     )
     journal = Journal(journal_path or config.resolve(m.journal), retention_days=m.journal_retention_days)
+    for notice in journal.notices:
+        log.warning("%s", notice)
     journal.prune(clock.now())
     if sink is None:
         from wallctl.adapters.audio import NullSink
@@ -277,30 +283,53 @@ class WallApp:
             object.__setattr__(mq, "port", int(port))
         if opts.protocol:
             object.__setattr__(self.config.model.mqtt, "protocol", opts.protocol)
+        self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
+        self._early: list[Callable[[], None]] = []
         from wallctl.adapters.audio import NullSink, SimpleAudioSink
 
+        audio = self.config.model.audio
         self.sink: AudioSink
-        if opts.audio and self.config.model.audio.enabled:
+        if opts.audio and audio.enabled:
+            if audio.card:
+                os.environ["ALSA_CARD"] = audio.card  # ALSA's default device follows it
             self.sink = SimpleAudioSink(
-                retry_s=self.config.model.audio.retry_s, on_error=self._audio_failed, on_recovered=self._audio_recovered
+                retry_s=audio.retry_s,
+                open_timeout_s=audio.open_timeout_s,
+                on_error=self._audio_failed,
+                on_recovered=self._audio_recovered,
             )
         else:
             self.sink = NullSink()
         self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
         self.service = self.core.service
         self._stopping = False
+        if self.token is None:
+            warning = (
+                "commands are accepted WITHOUT a token (the config says command_token: none): anyone on the broker "
+                "can acknowledge, silence or shelve alarms"
+            )
+            log.warning("%s", warning)
+            self.service.report_device_error(warning)
 
-    # ---------------------------------------------------------------- audio device health
+    # ---------------------------------------------------------------- audio device health (any thread)
     def _audio_failed(self, message: str) -> None:
-        self.service.report_device_error(message)
-        self.service.raise_internal(
-            self.service.link_source, "audio_device_failed", Severity.MAJOR, f"Alarm sound is not working: {message}"
-        )
+        self._on_main(lambda: self.service.set_audio_device(False, message))
 
     def _audio_recovered(self) -> None:
-        self.service.raise_internal(
-            self.service.link_source, "audio_device_failed", Severity.CLEARED, "audio device recovered"
-        )
+        self._on_main(lambda: self.service.set_audio_device(True))
+
+    def _on_main(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the main thread (the sink reports from its device thread)."""
+        runtime = getattr(self, "runtime", None)
+        if runtime is not None:
+            if runtime.loop.is_main_thread():
+                fn()
+            else:
+                runtime.loop.call_soon(fn)
+        elif threading.current_thread() is threading.main_thread():
+            fn()
+        else:
+            self._early.append(fn)  # before the main loop exists: run when it starts
 
     # ---------------------------------------------------------------- run
     def run(self) -> int:
@@ -349,14 +378,16 @@ class WallApp:
                         f"{cfg.state_prefix}/bench/sounded", json.dumps({"sound": name, "at": at}), qos=0
                     )
 
-            if isinstance(self.sink, SimpleAudioSink):
-                self.sink.on_played = sounded
+            if isinstance(self.sink, SimpleAudioSink):  # called on the device thread: publish from the main one
+                self.sink.on_played = lambda name, at: self._on_main(lambda: sounded(name, at))
         runtime = Runtime(
             service,
             templates=tuple(TopicTemplate(t) for t in cfg.model.mqtt.topic_templates),
             max_bytes=cfg.model.mqtt.max_payload_bytes,
             state_prefix=cfg.state_prefix,
-            token=cfg.command_token(),
+            token=self.token,
+            time_window=TimeWindow(cfg.model.engine.max_event_age_s, cfg.model.engine.max_event_future_s),
+            command_max_age_s=cfg.model.operator.command_max_age_s,
         )
         link = MqttLink(
             cfg.model.mqtt,
@@ -370,6 +401,8 @@ class WallApp:
         )
         runtime.attach(link)
         self.runtime = runtime
+        for fn in self._early:
+            runtime.loop.call_soon(fn)
         watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service)
         self.watcher = watcher
         runtime.start()
@@ -468,4 +501,6 @@ class WallApp:
         self.scene.dispose()
         if self.core.journal is not None:
             self.core.journal.close()
-        self.sink.stop()
+        close = getattr(self.sink, "close", None)
+        if close is not None:
+            close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -24,6 +26,8 @@ def _print_problems(exc: ConfigError) -> None:
 # --------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
     from wallctl.app import RunOptions, WallApp
+    from wallctl.core.config import TokenMissing
+    from wallctl.core.journal_files import JournalLocked
 
     try:
         app = WallApp(
@@ -41,6 +45,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         _print_problems(exc)
         print("wallctl: not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
+        return 1
+    except TokenMissing as exc:
+        print(f"wallctl: not started: {exc}", file=sys.stderr)
+        return 2
+    except JournalLocked as exc:
+        print(f"wallctl: not started: {exc}", file=sys.stderr)
         return 1
     return app.run()
 
@@ -77,8 +87,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     if cfg.model.topology:
         topo = load_topology(cfg.resolve(cfg.model.topology))
         nodes = {n: str(d.get("kind")) for n, d in topo.graph.nodes(data=True)}
+    token_env = cfg.model.mqtt.command_token_env
+    if token_env and not os.environ.get(token_env) and not cfg.model.mqtt.command_token:
+        os.environ[token_env] = secrets.token_urlsafe(12)  # the demo's own: commands still need a token
+        print(f"wallctl demo: commands need the token in ${token_env} (set for this demo only)", file=sys.stderr)
     sim = Simulator(
-        scenario, broker.host, broker.port, cmd_topic=f"{cfg.state_prefix}/cmd", nodes=nodes, speed=args.speed
+        scenario,
+        broker.host,
+        broker.port,
+        cmd_topic=f"{cfg.state_prefix}/cmd",
+        nodes=nodes,
+        speed=args.speed,
+        token=cfg.command_token(),
     )
     hint = None
     if offscreen:
@@ -166,7 +186,9 @@ def cmd_sounds(args: argparse.Namespace) -> int:
         _print_problems(exc)
         return 1
     errors: list[str] = []
-    sink = SimpleAudioSink(retry_s=0, on_error=errors.append)
+    if cfg.model.audio.card:
+        os.environ["ALSA_CARD"] = cfg.model.audio.card
+    sink = SimpleAudioSink(retry_s=0, open_timeout_s=cfg.model.audio.open_timeout_s, on_error=errors.append)
     problems = sink.preload(list(sm.sounds.values()))
     for p in problems:
         print(f"sound file problem: {p}", file=sys.stderr)
@@ -183,12 +205,14 @@ def cmd_sounds(args: argparse.Namespace) -> int:
     for name, sound in sm.sounds.items():
         print(f"playing {name:24s} {sound.description}", flush=True)
         sink.play(sound, 1.0)
+        sink.wait_idle(sink.open_timeout_s + 0.5)
         if errors:
             print(f"audio device: FAILED: {errors[0]}", file=sys.stderr)
             return 1
         while sink.is_playing():
             time.sleep(0.05)
         time.sleep(0.3)
+    sink.close()
     return 1 if problems else 0
 
 

@@ -71,7 +71,7 @@ def test_state_payload_follows_the_contract(tmp_path: Path) -> None:
         "suppressed": 0,
         "by_severity": {"critical": 1, "minor": 1},
     }
-    assert st["audible"] == {"sound": "network_high", "silenced_until": None}
+    assert st["audible"] == {"sound": "network_high", "silenced_until": None, "device": "ok"}
     assert st["broker"] == "connected" and st["rejected_events"] == 0
     json.dumps(st)
     alarms = s.alarms_payload(3)
@@ -128,7 +128,7 @@ def test_commands_are_obeyed_and_audited(tmp_path: Path) -> None:
     [
         ('{"action": "ack"}', "action 'ack' needs field 'source'"),
         ('{"action": "fly"}', "unknown action 'fly'"),
-        ('{"action": "silence", "seconds": -1}', "must be positive"),
+        ('{"action": "silence", "seconds": -1}', "must be a finite number above 0"),
         ('{"action": "silence", "seconds": "ten"}', "must be a number"),
         ('{"action": "release", "extra": 1}', "does not take extra"),
         ("not json", "command is not JSON"),

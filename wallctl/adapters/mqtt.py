@@ -20,6 +20,7 @@ import select
 import ssl
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -51,6 +52,7 @@ class Inbound:
     received: float
     response_topic: str | None = None
     correlation: bytes | None = None
+    queued: bool = False  # delivered on (re)connect from what the broker held while we were away
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,11 @@ class MqttLink:
         self.client.on_socket_register_write = self._register_write
         self.client.on_socket_unregister_write = self._unregister_write
         self.subscriptions = [(s.filter, s.qos) for s in cfg.subscriptions] + list(extra_subscriptions)
+        # A nonce sent to ourselves after subscribing arrives behind whatever the broker queued for us while we
+        # were away: messages before it are marked ``queued`` (a command queued for minutes must not run now).
+        self._sync_topic = f"{state_prefix}/sync"
+        self._sync: bytes | None = None
+        self.subscriptions.append((self._sync_topic, 1))
         self.connected = False
         self.connected_once = False
         self._running = False
@@ -317,6 +324,9 @@ class MqttLink:
         else:
             subs = list(self.subscriptions)
         client.subscribe(subs)
+        # after the subscription, so it reaches us behind whatever the broker queued for us while we were away
+        self._sync = uuid.uuid4().hex.encode()
+        client.publish(self._sync_topic, self._sync, qos=1)
         self.on_link(LinkEvent("connected", f"{self.cfg.host}:{self.cfg.port}", session_present))
 
     def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any) -> None:
@@ -331,8 +341,22 @@ class MqttLink:
             response_topic = getattr(props, "ResponseTopic", None)
             correlation = getattr(props, "CorrelationData", None)
         self.messages += 1
+        if self._sync is not None and msg.topic == self._sync_topic:
+            if msg.payload == self._sync:
+                self._sync = None
+            if msg.qos > 0:
+                self.ack([(msg.mid, msg.qos)])
+            return
         inbound = Inbound(
-            msg.topic, msg.payload, bool(msg.retain), msg.qos, msg.mid, time.time(), response_topic, correlation
+            msg.topic,
+            msg.payload,
+            bool(msg.retain),
+            msg.qos,
+            msg.mid,
+            time.time(),
+            response_topic,
+            correlation,
+            self._sync is not None,
         )
         try:
             self.on_message(inbound)

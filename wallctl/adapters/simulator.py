@@ -84,9 +84,11 @@ class Simulator:
         nodes: dict[str, str] | None = None,
         seed: int = 1,
         speed: float = 1.0,
+        token: str | None = None,
     ) -> None:
         self.scenario = scenario
         self.cmd_topic = cmd_topic
+        self.token = token
         self.nodes = nodes or {}  # node id -> kind, for background noise
         self.rnd = random.Random(seed)
         self.speed = speed
@@ -138,7 +140,10 @@ class Simulator:
                 if step.event is not None:
                     self.publish_event(step.event)
                 if step.command is not None and self.cmd_topic:
-                    self.client.publish(self.cmd_topic, json.dumps({**step.command, "actor": "simulator"}), qos=1)
+                    cmd = {**step.command, "actor": "simulator", "time": time.time()}
+                    if self.token:
+                        cmd["token"] = self.token
+                    self.client.publish(self.cmd_topic, json.dumps(cmd), qos=1)
             end = start + sc.cycle_s / self.speed
             while not self._stop.is_set() and time.monotonic() < end:
                 noise_due, pending_clears = self._noise(time.monotonic(), noise_due, pending_clears)

@@ -112,6 +112,22 @@ class EngineConfig:
         default=("node_down", "host_down", "device_down", "unreachable", "ping_lost"),
     )
     maintenance: tuple[MaintenanceSpec, ...] = spec("planned windows that suppress alarms by design", default=())
+    clock_skew_s: float = spec(
+        "tolerance between sources' clocks: a clear stamped more than this before the raise it would clear does "
+        "not clear it, and a raise stamped more than this before the last clear does not raise again",
+        default=60.0,
+        minimum=0,
+    )
+    max_event_age_s: float = spec(
+        "a live event stamped longer ago than this is rejected (bad_time); retained ones are the current picture",
+        default=7 * 86400.0,
+        minimum=60,
+    )
+    max_event_future_s: float = spec(
+        "an event stamped further ahead of the wall's clock than this is rejected (bad_time)",
+        default=3600.0,
+        minimum=1,
+    )
 
     def policy(self) -> EnginePolicy:
         return EnginePolicy(
@@ -126,6 +142,7 @@ class EngineConfig:
             ),
             latching=self.latching,
             down_types=frozenset(self.down_types),
+            clock_skew_s=self.clock_skew_s,
         )
 
 
@@ -150,12 +167,27 @@ class OperatorConfig:
     silence_s: float = spec("how long the silence key mutes the horn", default=120.0, minimum=5)
     shelve_s: float = spec("how long the shelve key shelves an alarm", default=3600.0, minimum=60)
     hotkeys: HotkeyConfig = spec("key bindings", default_factory=HotkeyConfig)
+    command_max_age_s: float = spec(
+        "a command older than this (its 'time' field), or queued while the wall was offline, is refused as stale",
+        default=30.0,
+        minimum=1,
+    )
 
 
 @dataclass(frozen=True)
 class AudioConfig:
     enabled: bool = spec("play sounds at all (the wall still shows what would sound)", default=True)
     retry_s: float = spec("retry the audio device this often after an error", default=10.0, minimum=1)
+    card: str | None = spec(
+        "ALSA sound card (name or number, as 'aplay -l' lists them) the alarm sounds go to; sets ALSA_CARD for "
+        "ALSA's default device. Default: the system's default card",
+        default=None,
+    )
+    open_timeout_s: float = spec(
+        "an audio device that takes longer than this to open or accept a sound is failed (shown, retried)",
+        default=0.5,
+        minimum=0.05,
+    )
 
 
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -216,14 +248,32 @@ class LoadedConfig:
         return self.model.mqtt.client_id or f"wallctl-{self.model.wall_id}"
 
     def command_token(self) -> str | None:
+        """The token commands must carry; None only when the config says so (``command_token: none``).
+
+        A config that names ``command_token_env`` looks protected: with that variable unset the wall would take
+        commands from anyone, so that is refused (:class:`TokenMissing`) instead of silently accepted."""
         m = self.model.mqtt
-        if m.command_token_env:
-            return os.environ.get(m.command_token_env) or m.command_token
-        return m.command_token
+        value = os.environ.get(m.command_token_env) if m.command_token_env else None
+        if value:
+            return value
+        if m.command_token and m.command_token.lower() != "none":
+            return m.command_token
+        if m.command_token_env and not m.command_token:
+            raise TokenMissing(
+                f"{self.path}: mqtt.command_token_env names {m.command_token_env}, but that variable is not set, "
+                "so anyone on the broker could acknowledge, silence or shelve alarms. Set it (export "
+                f"{m.command_token_env}=...), or write 'command_token: none' under mqtt to run without a token "
+                "on purpose"
+            )
+        return None
 
     def password(self) -> str | None:
         env = self.model.mqtt.password_env
         return os.environ.get(env) if env else None
+
+
+class TokenMissing(RuntimeError):
+    """The config names a command-token variable that is not set (a usage error: exit 2)."""
 
 
 def config_path(explicit: str | None) -> Path:

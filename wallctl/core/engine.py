@@ -72,6 +72,7 @@ class EnginePolicy:
     latching: tuple[AlarmMatch, ...] = ()
     down_types: frozenset[str] = DEFAULT_DOWN_TYPES
     remembered_ids: int = 100_000  # event ids kept to drop redeliveries
+    clock_skew_s: float = 60.0  # an event stamped older than the alarm's last transition by more is out of order
 
 
 class ChangeKind(StrEnum):
@@ -132,7 +133,7 @@ class AlarmEngine:
         self._flood_was = False
         self._alarms: dict[AlarmKey, Alarm] = {}
         self._by_source: dict[str, set[AlarmKey]] = {}
-        self._seen_ids: OrderedDict[str, None] = OrderedDict()
+        self._seen_ids: OrderedDict[str, int | None] = OrderedDict()
         self._transitions: dict[AlarmKey, list[float]] = {}
         self._chattering: set[AlarmKey] = set()
         self._shelf_heap: list[tuple[float, AlarmKey]] = []
@@ -148,8 +149,12 @@ class AlarmEngine:
                 self._type_of[t] = (group.alarm_type, True)
         self._next_stale_scan = 0.0
         self._maint_edges_seen: float = clock.now()
+        self._last_clear: OrderedDict[AlarmKey, float] = OrderedDict()  # event time of clears that left the table
         self.events_applied = 0
-        self.duplicates_dropped = 0
+        self.duplicates_dropped = 0  # redeliveries: a known id with the same payload, ignored
+        self.duplicates_differing = 0  # a known id with another payload: applied, and said on diagnostics
+        self.out_of_order = 0  # events older than the alarm's last transition: not applied
+        self.anomaly: Signal[[str, str]] = Signal("event anomaly")  # (kind, detail) for diagnostics
 
     # ------------------------------------------------------------------ queries
     def __len__(self) -> int:
@@ -183,24 +188,69 @@ class AlarmEngine:
     def seen_ids(self) -> list[str]:
         return list(self._seen_ids)
 
+    @property
+    def duplicates(self) -> int:
+        return self.duplicates_dropped + self.duplicates_differing
+
     # ------------------------------------------------------------------ events
     def ingest(self, event: Event) -> AlarmChange | None:
         """Fold one event into the alarm picture; returns the change it made, if any."""
-        if event.id is not None:
-            if event.id in self._seen_ids:
-                self.duplicates_dropped += 1
-                return None
-            self._seen_ids[event.id] = None
-            if len(self._seen_ids) > self.policy.remembered_ids:
-                self._seen_ids.popitem(last=False)
+        if event.id is not None and not self._first_sight(event):
+            return None
         self.events_applied += 1
         alarm_type, is_clear = self._type_of.get(event.type, (event.type, False))
         is_clear = is_clear or event.is_clear
         key = (event.source, alarm_type)
+        if self._out_of_order(key, event, is_clear):
+            return None
         now = self.clock.now()
         if is_clear:
             return self._clear(key, event, now)
         return self._raise(key, alarm_type, event, now)
+
+    def _first_sight(self, event: Event) -> bool:
+        """False for a redelivery (known id, same payload). A known id with another payload is a source reusing
+        ids: dropping it could hide a critical, so it is applied and reported."""
+        assert event.id is not None
+        fp = event.fingerprint
+        seen = self._seen_ids
+        if event.id in seen:
+            known = seen[event.id]
+            if known is None or fp is None or known == fp:
+                self.duplicates_dropped += 1
+                return False
+            self.duplicates_differing += 1
+            self.anomaly.emit(
+                "duplicate_id",
+                f"event id {event.id!r:.80} reused with a different payload ({event.source}/{event.type} "
+                f"{event.severity.label}): applied",
+            )
+            seen.move_to_end(event.id)
+        seen[event.id] = fp
+        if len(seen) > self.policy.remembered_ids:
+            seen.popitem(last=False)
+        return True
+
+    def _out_of_order(self, key: AlarmKey, event: Event, is_clear: bool) -> bool:
+        """An event stamped before the alarm's last transition (beyond the clock skew) must not undo it."""
+        if not event.stamped:
+            return False  # no source time: it happened when it arrived, after everything before it
+        alarm = self._alarms.get(key)
+        limit = self.policy.clock_skew_s
+        if alarm is not None:
+            stale = event.time < alarm.last - limit if (is_clear or not alarm.in_alarm) else False
+        else:
+            cleared = self._last_clear.get(key)
+            stale = not is_clear and cleared is not None and event.time < cleared - limit
+        if stale:
+            self.out_of_order += 1
+            what = "clear" if is_clear else "raise"
+            self.anomaly.emit(
+                "out_of_order",
+                f"{what} of {key[0]}/{key[1]} stamped {event.time:.0f} is older than the alarm's last change "
+                f"({(alarm.last if alarm else self._last_clear[key]):.0f}) by more than {limit:g} s: not applied",
+            )
+        return stale
 
     def _raise(self, key: AlarmKey, alarm_type: str, event: Event, now: float) -> AlarmChange | None:
         live = not event.retained
@@ -393,7 +443,7 @@ class AlarmEngine:
         return min(deadlines) if deadlines else None
 
     # ------------------------------------------------------------------ journal support
-    def restore(self, alarms: Iterable[Alarm], seen_ids: Iterable[str] = ()) -> None:
+    def restore(self, alarms: Iterable[Alarm], seen_ids: Iterable[tuple[str, int | None]] = ()) -> None:
         """Rebuild the picture from the journal (at start, before any event)."""
         for alarm in alarms:
             self._alarms[alarm.key] = alarm
@@ -405,8 +455,13 @@ class AlarmEngine:
                 self._down[alarm.source] = alarm.key
             if Flag.CHATTERING in alarm.flags:
                 self._chattering.add(alarm.key)
-        for i in seen_ids:
-            self._seen_ids[i] = None
+        for i, fp in seen_ids:
+            self._seen_ids[i] = fp
+
+    def restore_flood(self, active: bool, started_at: float | None, per_minute: dict[int, int]) -> None:
+        """The flood state and the rate history of the last window, as the journal kept them."""
+        self.flood.restore(active, started_at, per_minute, self.clock.now())
+        self._flood_was = self.flood.active
 
     # ------------------------------------------------------------------ internals
     def _signature(self, alarm: Alarm) -> tuple[AlarmState, Severity]:
@@ -457,6 +512,10 @@ class AlarmEngine:
     def _drop(self, alarm: Alarm) -> None:
         if self._alarms.get(alarm.key) is not alarm:
             return
+        self._last_clear[alarm.key] = alarm.last
+        self._last_clear.move_to_end(alarm.key)
+        if len(self._last_clear) > self.policy.remembered_ids:
+            self._last_clear.popitem(last=False)
         self._count((alarm.state, alarm.severity), -1)
         del self._alarms[alarm.key]
         keys = self._by_source.get(alarm.source)

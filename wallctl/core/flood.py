@@ -70,6 +70,28 @@ class FloodDetector:
         while times and times[0] <= horizon:
             times.popleft()
 
+    def restore(self, active: bool, started_at: float | None, per_minute: dict[int, int], now: float) -> None:
+        """Back from the journal after a restart: the window's new alarms (to the minute) and the flood state.
+
+        A flood in progress stays a flood; it ends as usual once the rate falls below ``end_below``."""
+        self.per_minute.update(per_minute)
+        horizon = now - self.policy.window_s
+        for minute, n in sorted(per_minute.items()):
+            t = min(now, minute * 60.0 + 59.0)
+            if t > horizon:
+                self._times.extend([t] * n)
+        self.active, self.started_at = active, started_at if active else None
+        self.update(now)
+
+    def snapshot(self, now: float) -> dict[str, object]:
+        """What :meth:`restore` needs: small (one entry per minute of the window)."""
+        first = int((now - self.policy.window_s) // 60)
+        return {
+            "active": self.active,
+            "started_at": self.started_at,
+            "per_minute": {str(m): n for m, n in self.per_minute.items() if m >= first},
+        }
+
     def history(self) -> list[float]:
         return list(self._times)
 

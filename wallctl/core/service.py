@@ -22,7 +22,7 @@ from wallctl.core.dominance import DominatorIndex
 from wallctl.core.engine import AlarmChange, AlarmEngine, EnginePolicy, MaintenanceWindow, OperatorError
 from wallctl.core.event import AlarmKey, Event
 from wallctl.core.feeds import FeedWatch, LinkWatch, Watch
-from wallctl.core.journal import AuditEntry, Journal
+from wallctl.core.journal import AuditEntry, Journal, JournalStatus
 from wallctl.core.kpi import KpiBoard, KpiError, KpiSpec, extract_value
 from wallctl.core.match import AlarmMatch, Groups
 from wallctl.core.presets import LayoutSet
@@ -111,7 +111,15 @@ class WallService:
         self.selected: AlarmKey | None = None
         self._changed = False
         self._reporting = False
+        self.audio_device_ok = True
+        self.started = clock.now()  # the state's ``epoch``: a consumer tells a restart from a replay by it
+        self._flood_saved: dict[str, Any] | None = None
+        self.engine.anomaly.connect(self._on_anomaly)
         self._restore()
+        if journal is not None:
+            journal.status_changed.connect(self._on_journal_status)
+            if journal.status is not JournalStatus.OK:
+                self._on_journal_status()
 
     def _make_rules(self, layouts: LayoutSet) -> RuleEngine:
         focus = {name: (m.focus_region.name if m.focus_region else None) for name, m in layouts.modes.items()}
@@ -130,6 +138,13 @@ class WallService:
             return
         alarms = self.journal.load_alarms()
         self.engine.restore(alarms, self.journal.load_seen_ids())
+        flood = self.journal.get_meta("flood")
+        if isinstance(flood, dict):
+            per_minute = {int(m): int(n) for m, n in dict(flood.get("per_minute") or {}).items()}
+            self.engine.restore_flood(bool(flood.get("active")), flood.get("started_at"), per_minute)
+        for notice in self.journal.notices:  # a corrupt file moved aside, unreadable rows: said once, acked
+            self.diagnostics.device_errors.append(notice)
+            self.raise_internal(self.link_source, "journal_recovered", Severity.MAJOR, notice)
         self.rules.rebuild(alarms)
         self.annunciator.rebuild(alarms)
         pin = self.journal.get_meta("pin")
@@ -147,16 +162,52 @@ class WallService:
         dropped = self.engine.duplicates_dropped
         change = self.engine.ingest(event)
         if event.id is not None and self.journal is not None and self.engine.duplicates_dropped == dropped:
-            self.journal.seen(event.id)
+            self.journal.seen(event.id, event.fingerprint)
         return change
 
-    def reject(self, topic: str, reason: str, detail: str, payload: bytes = b"") -> None:
+    def reject(self, topic: str, reason: str, detail: str, payload: bytes = b"", *, counted: bool = True) -> None:
         d = self.diagnostics
-        d.rejected_by_reason[reason] += 1
+        if counted:
+            d.rejected_by_reason[reason] += 1
         preview = payload[:120].decode("utf-8", "replace")
         d.recent_rejected.append(Rejected(self.clock.now(), topic, reason, detail, preview))
         log.warning("rejected event on %r: %s: %s", topic, reason, detail)
         self.diagnostics_changed.emit()
+        self.state_changed.emit()
+
+    def _on_anomaly(self, kind: str, detail: str) -> None:
+        """The engine met an event that contradicts what it knows: shown on diagnostics, counted in state."""
+        # out of order: not applied, so it counts as rejected; a reused id is applied, so it is only shown
+        self.reject("", kind, detail, counted=kind == "out_of_order")
+
+    def _on_journal_status(self) -> None:
+        j = self.journal
+        assert j is not None
+        if j.status is JournalStatus.OK:
+            self.raise_internal(self.link_source, "journal_failing", Severity.CLEARED, "journal writing again")
+        else:
+            what = "nothing is kept across a restart" if j.status is JournalStatus.OFF else "changes are held"
+            self.raise_internal(
+                self.link_source, "journal_failing", Severity.CRITICAL, f"journal {j.status.value}: {j.reason}; {what}"
+            )
+            self.report_device_error(f"journal {j.status.value}: {j.reason}")
+        self.state_changed.emit()
+
+    def set_audio_device(self, ok: bool, message: str | None = None) -> None:
+        """The sink's health, as the adapter reports it: state then says nothing is heard while it fails."""
+        if ok == self.audio_device_ok:
+            return
+        self.audio_device_ok = ok
+        if ok:
+            self.raise_internal(self.link_source, "audio_device_failed", Severity.CLEARED, "audio device recovered")
+        else:
+            self.report_device_error(message or "audio device failed")
+            self.raise_internal(
+                self.link_source,
+                "audio_device_failed",
+                Severity.MAJOR,
+                f"Alarm sound is not working: {message}",
+            )
         self.state_changed.emit()
 
     def kpi_message(self, topic: str, payload: bytes) -> bool:
@@ -363,6 +414,12 @@ class WallService:
         except OperatorError as exc:
             self.audit(origin, actor, cmd.action, cmd.args, False, str(exc))
             return str(exc)
+        except Exception as exc:  # a bug must cost this command only: it still gets its reply and audit entry
+            log.exception("command %s failed", cmd.action)
+            self.report_exception(f"command {cmd.action}", exc)
+            error = f"internal error: {type(exc).__name__}: {exc}"
+            self.audit(origin, actor, cmd.action, cmd.args, False, error)
+            return error
         self.audit(origin, actor, cmd.action, cmd.args, True)
         self._changed = True
         self.notify()
@@ -456,12 +513,25 @@ class WallService:
             },
             "highest": counts.highest.label if counts.highest is not None else None,
             "flood": self.engine.flood.active,
-            "audible": {"sound": audible.sound, "silenced_until": audible.silenced_until},
+            "audible": {
+                "sound": audible.sound if self.audio_device_ok else None,
+                "silenced_until": audible.silenced_until,
+                "device": "ok" if self.audio_device_ok else "failed",
+            },
             "broker": self.link.state,
             "rejected_events": self.diagnostics.rejected_total,
             "rejected_by_reason": dict(self.diagnostics.rejected_by_reason),
+            "duplicate_events": self.engine.duplicates,
             "events": self.engine.events_applied,
+            "journal": self.journal_state(),
+            "epoch": round(self.started, 3),
         }
+
+    def journal_state(self) -> dict[str, Any]:
+        j = self.journal
+        if j is None:
+            return {"status": "off", "reason": "no journal configured"}
+        return {"status": j.status.value, "reason": j.reason}
 
     def alarms_payload(self, seq: int, limit: int = 5000) -> dict[str, Any]:
         alarms = heapq.nsmallest(limit, self.engine, key=list_order)  # a quarter of a full sort at 100,000 alarms
@@ -472,8 +542,29 @@ class WallService:
             "total": len(self.engine),
         }
 
-    def flush_journal(self) -> int:
-        return self.journal.flush() if self.journal is not None else 0
+    def flush_journal(self) -> bool:
+        """Commit what is pending; True when everything so far is durable (messages may then be acknowledged).
+
+        With the journal off (an unwritable folder) nothing can become durable: the wall acknowledges anyway and
+        says so (banner, state, alarm), since holding acknowledgements would soon stop the broker sending it."""
+        j = self.journal
+        if j is None:
+            return True
+        flood = self.engine.flood.snapshot(self.clock.now())
+        if flood != self._flood_saved:
+            self._flood_saved = flood
+            j.set_meta("flood", flood)
+        j.flush()
+        return j.pending == 0 or j.status is JournalStatus.OFF
+
+    def reserved_seq(self, name: str) -> int:
+        """The first ``seq`` this run may use for ``name``: above any a previous run can have published."""
+        value = self.journal.get_meta(f"{name}_seq_reserved") if self.journal is not None else None
+        return int(value) if isinstance(value, int) else 0
+
+    def reserve_seq(self, name: str, upto: int) -> None:
+        if self.journal is not None:
+            self.journal.set_meta(f"{name}_seq_reserved", upto)
 
     def on_error(self) -> Callable[[str, BaseException], None]:
         return self.report_exception

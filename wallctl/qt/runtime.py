@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -23,14 +22,16 @@ from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
 
 from wallctl.adapters.mqtt import Inbound, LinkEvent, MqttLink
 from wallctl.core.commands import CommandError, parse_command
-from wallctl.core.event import EventRejected, TopicTemplate, parse_event
+from wallctl.core.event import EventRejected, RejectReason, TimeWindow, TopicTemplate, parse_event
 from wallctl.core.service import WallService
+from wallctl.core.wire import dumps_strict
 
 log = logging.getLogger("wallctl.runtime")
 
 TICK_MS = 50
 STATE_MIN_INTERVAL_S = 0.05
 ALARMS_MIN_INTERVAL_S = 0.5
+SEQ_BLOCK = 1000  # seq numbers reserved in the journal ahead of use: never reused after a kill -9
 
 
 class QtLoop(QObject):
@@ -87,9 +88,13 @@ class Runtime(QObject):
         max_bytes: int,
         state_prefix: str,
         token: str | None,
+        time_window: TimeWindow | None = None,
+        command_max_age_s: float = 30.0,
     ) -> None:
         super().__init__()
         self.service = service
+        self.time_window = time_window or TimeWindow()
+        self.command_max_age_s = command_max_age_s
         self.link: MqttLink | None = None
         self.loop = QtLoop()
         self.templates = templates
@@ -99,8 +104,9 @@ class Runtime(QObject):
         self.token = token
         self._pending_acks: list[tuple[int, int]] = []
         self._acks_after_flush: list[tuple[int, int]] = []
-        self.state_seq = 0
-        self.alarms_seq = 0
+        self.state_seq = service.reserved_seq("state")
+        self.alarms_seq = service.reserved_seq("alarms")
+        self._reserved = {"state": self.state_seq, "alarms": self.alarms_seq}
         self._last_state = 0.0
         self._last_alarms = 0.0
         self._state_timer = QTimer(self)
@@ -128,6 +134,9 @@ class Runtime(QObject):
         self.link = link
 
     def start(self) -> None:
+        self._reserve("state", self.state_seq)
+        self._reserve("alarms", self.alarms_seq)
+        self.service.flush_journal()  # the reservation is durable before the first publication
         self._tick.start(TICK_MS)
         if self.link is not None:
             self.link.start()
@@ -141,9 +150,16 @@ class Runtime(QObject):
         self.service.set_link(item.state)
 
     def on_message(self, msg: Inbound) -> None:
-        self._handle(msg)
-        if msg.qos > 0:
+        if msg.qos > 0:  # acknowledged after the next durable flush, whatever its handling did
             self._pending_acks.append((msg.mid, msg.qos))
+        try:
+            self._handle(msg)
+        except Exception as exc:  # one poisoned message costs itself only: rejected, counted, acknowledged
+            log.exception("Exception when handling a message on %r", msg.topic)
+            self.service.report_exception(f"message on {msg.topic!r}", exc)
+            self.service.reject(
+                msg.topic, RejectReason.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300], msg.payload
+            )
         if not self._burst.isActive():
             self._burst.start(0)  # runs when this burst of reads is over
 
@@ -166,6 +182,7 @@ class Runtime(QObject):
                 retained=msg.retained,
                 templates=self.templates,
                 max_bytes=self.max_bytes,
+                window=self.time_window,
             )
         except EventRejected as exc:
             self.service.reject(msg.topic, exc.reason.value, exc.detail, msg.payload)
@@ -174,11 +191,19 @@ class Runtime(QObject):
         self.ingested += 1
 
     def _command(self, msg: Inbound) -> None:
+        """Exactly one reply and one audit entry per command, whatever it holds."""
         if msg.retained:
             return  # a retained command is history, not a request
         rid = None
         try:
-            cmd = parse_command(msg.payload, token=self.token)
+            if msg.queued:
+                raise CommandError(
+                    "stale: the command was queued while the wall was offline and is not executed; "
+                    "send it again if it still applies"
+                )
+            cmd = parse_command(
+                msg.payload, token=self.token, now=self.service.clock.now(), max_age_s=self.command_max_age_s
+            )
             rid = cmd.request_id
             error = self.service.execute(cmd, "mqtt", cmd.actor)
         except CommandError as exc:
@@ -187,7 +212,7 @@ class Runtime(QObject):
             self.service.audit(
                 "mqtt", None, "refused", {"payload": msg.payload[:200].decode("utf-8", "replace")}, False, error
             )
-        reply = json.dumps({"request_id": rid, "ok": error is None, "error": error})
+        reply = dumps_strict({"request_id": rid, "ok": error is None, "error": error})
         if self.link is not None:
             self.link.publish(f"{self.cmd_topic}/result", reply, qos=1)
             if msg.response_topic:
@@ -207,15 +232,10 @@ class Runtime(QObject):
             self.flush()
 
     def flush(self) -> None:
-        """Commit the journal, then acknowledge what the commit made durable."""
+        """Commit the journal, then acknowledge what the commit made durable (nothing while it fails)."""
+        if not self.service.flush_journal():
+            return  # held: acknowledged after the flush that finally commits them
         acks, self._pending_acks = self._pending_acks, []
-        try:
-            self.service.flush_journal()
-        except Exception as exc:  # a failing disk must show on the wall, not stop it
-            log.exception("journal flush failed")
-            self.service.report_exception("journal", exc)
-            self._pending_acks = acks + self._pending_acks  # not durable: do not acknowledge yet
-            return
         if self.link is not None and acks:
             self.link.ack(acks)
 
@@ -235,21 +255,28 @@ class Runtime(QObject):
         wait = max(0.0, self._last_alarms + interval - time.monotonic())
         self._alarms_timer.start(int(wait * 1000))
 
+    def _reserve(self, name: str, seq: int) -> None:
+        if seq >= self._reserved[name]:
+            self._reserved[name] = seq + SEQ_BLOCK
+            self.service.reserve_seq(name, self._reserved[name])
+
     def publish_state(self) -> None:
         self._last_state = time.monotonic()
         self.state_seq += 1
+        self._reserve("state", self.state_seq)
         payload = self.service.state_payload(self.state_seq)
         if self.link is not None:
-            self.link.publish(f"{self.prefix}/state", json.dumps(payload), qos=1, retain=True)
+            self.link.publish(f"{self.prefix}/state", dumps_strict(payload), qos=1, retain=True)
 
     def publish_alarms(self) -> None:
         self._last_alarms = time.monotonic()
         self._alarms_dirty = False
         self.alarms_seq += 1
+        self._reserve("alarms", self.alarms_seq)
         if self.link is not None:
             t0 = time.perf_counter()
             payload = self.service.alarms_payload(self.alarms_seq)
-            self.link.publish(f"{self.prefix}/alarms", json.dumps(payload), qos=1, retain=True)
+            self.link.publish(f"{self.prefix}/alarms", dumps_strict(payload), qos=1, retain=True)
             self._alarms_cost_s = time.perf_counter() - t0
 
     def stop(self) -> None:
