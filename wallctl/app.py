@@ -175,6 +175,7 @@ def build_scene(core: Core) -> Any:
     """The wall scene (every tile of every mode, built once) over a built core; follows layout reloads."""
     from wallctl.core.topostate import TopologyState
     from wallctl.qt import theme
+    from wallctl.qt.keys_overlay import key_bindings
     from wallctl.qt.scene import TileFactory, WallScene
 
     theme.apply_colors(core.config.model.theme.severity_colors)
@@ -185,6 +186,8 @@ def build_scene(core: Core) -> Any:
     for name, topo in core.extra_topologies.items():
         topologies[name] = (topo, TopologyState(topo, service.engine))
     scene = WallScene(service, TileFactory(service, topologies, cfg.resolve(cfg.model.layouts)), core.layouts)
+    keys = mode_hotkeys(core.layouts, reserved_hotkeys(cfg))  # as hotkey_actions binds them
+    scene.factory.bindings = key_bindings(cfg.model.operator.hotkeys, keys, core.layouts)
     service.layouts_changed.connect(scene.set_layouts)
     return scene
 

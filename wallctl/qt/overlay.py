@@ -1,30 +1,26 @@
-"""The diagnostics overlay the diagnostics hotkey toggles over the wall's focus zone."""
+"""The overlays hotkeys toggle over the wall's focus zone: diagnostics (``D``) and the list of keys (``?``)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRectF
-
-from wallctl.core.layout import Cells
 from wallctl.core.service import WallService
 from wallctl.core.tiles import DiagnosticsOptions
-from wallctl.qt.scene import WallScene, qrect
+from wallctl.qt.keys_overlay import HELP_KEY, KeysTile
+from wallctl.qt.scene import WallScene
 from wallctl.qt.tiles.diagnostics import DiagnosticsTile
-
-_OVERLAYS: dict[int, DiagnosticsTile] = {}
 
 
 def toggle_diagnostics(scene: WallScene, service: WallService) -> bool:
-    """Show or hide the overlay; returns whether it is now shown."""
-    tile = _OVERLAYS.get(id(scene))
-    if tile is None:
-        tile = DiagnosticsTile("Diagnostics (press D to close)", DiagnosticsOptions(font_pt=18), service)
-        tile.setZValue(50)
-        scene.addItem(tile)
-        _OVERLAYS[id(scene)] = tile
-        tile.hide()
-    wall = scene.layouts.wall
-    zone = wall.focus_zone or Cells(0, 0, wall.rows, wall.columns)
-    rect: QRectF = qrect(scene.geometry.cells_rect(zone)).adjusted(40, 40, -40, -120)
-    tile.setGeometry(rect)
-    tile.setVisible(not tile.isVisible())
-    return tile.isVisible()
+    """Show or hide the diagnostics overlay; returns whether it is now shown."""
+    return scene.toggle_overlay(
+        "diagnostics",
+        lambda: DiagnosticsTile(
+            "Diagnostics (press D to close)", DiagnosticsOptions(font_pt=18), service, lambda: scene.factory.bindings
+        ),
+    )
+
+
+def toggle_keys(scene: WallScene) -> bool:
+    """Show or hide the list of every key binding; returns whether it is now shown."""
+    return scene.toggle_overlay(
+        "keys", lambda: KeysTile(f"Keys of this wall (press {HELP_KEY} to close)", lambda: scene.factory.bindings)
+    )

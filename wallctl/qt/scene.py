@@ -8,6 +8,7 @@ only moves, resizes, shows and hides items.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
-from wallctl.core.layout import Mode, Rect, WallGeometry
+from wallctl.core.layout import Cells, Mode, Rect, WallGeometry
 from wallctl.core.presets import LayoutSet
 from wallctl.core.rules import Decision
 from wallctl.core.service import WallService
@@ -23,6 +24,7 @@ from wallctl.core.topology import Topology
 from wallctl.core.topostate import TopologyState
 from wallctl.qt import theme
 from wallctl.qt.banner import BANNER_H, BannerItem, BannerTile
+from wallctl.qt.keys_overlay import Binding
 from wallctl.qt.tiles.alarms import AlarmListTile, AlarmSummaryTile
 from wallctl.qt.tiles.base import Tile
 from wallctl.qt.tiles.charts import AlarmRateTile, KpiTile
@@ -43,6 +45,7 @@ class TileFactory:
         self.topologies = topologies
         self.layouts_dir = layouts_dir
         self.built = 0
+        self.bindings: list[Binding] = []  # the wall's keys (the composition root knows them), for diagnostics
 
     def key(self, region_type: str, options: Any, occurrence: int) -> tuple[Any, ...]:
         return (region_type, repr(options), occurrence)
@@ -70,7 +73,7 @@ class TileFactory:
             case "image":
                 return ImageTile(title, options, self.layouts_dir)
             case "diagnostics":
-                return DiagnosticsTile(title, options, s)
+                return DiagnosticsTile(title, options, s, lambda: self.bindings)
             case "banner":
                 return BannerTile(s, now, options.font_pt)  # type: ignore[return-value]
         raise ValueError(f"unknown tile type {tile_type!r}")  # validation makes this unreachable
@@ -85,6 +88,7 @@ class WallScene(pg.GraphicsScene):
         self.tiles: dict[tuple[Any, ...], Tile] = {}
         self.placement: dict[str, dict[str, Tile]] = {}  # mode -> region -> tile
         self.banners: list[BannerItem] = []
+        self.overlays: dict[str, Tile] = {}  # shown over the focus zone by a key: diagnostics, keys
         self.notice: str | None = None
         self.notice_short: str | None = None
         self.mode: str | None = None
@@ -175,13 +179,33 @@ class WallScene(pg.GraphicsScene):
         where = self.layouts.wall.banner
         return where == "every_monitor" or (where == "bottom_row" and row == self.layouts.wall.rows - 1)
 
+    # ---------------------------------------------------------------- overlays
+    def toggle_overlay(self, name: str, build: Callable[[], Tile]) -> bool:
+        """Show or hide the overlay ``name`` over the focus zone (built on first use), one at a time; returns
+        whether it is now shown."""
+        tile = self.overlays.get(name)
+        if tile is None:
+            tile = self.overlays[name] = build()
+            tile.setZValue(50)
+            tile.hide()
+            self.addItem(tile)
+        wall = self.layouts.wall
+        zone = wall.focus_zone or Cells(0, 0, wall.rows, wall.columns)
+        tile.setGeometry(qrect(self.geometry.cells_rect(zone)).adjusted(40, 40, -40, -120))
+        show = not tile.isVisible()
+        for other in self.overlays.values():
+            other.hide()
+        tile.setVisible(show)
+        return show
+
     def dispose(self) -> None:
         """Tear everything down while Qt is still alive (Python's shutdown order is no place for Qt objects)."""
-        for item in [*self.tiles.values(), *self.banners]:
+        for item in [*self.tiles.values(), *self.banners, *self.overlays.values()]:
             item.shutdown()
         self.clear()
         self.tiles = {}
         self.banners = []
+        self.overlays = {}
         self.placement = {}
 
     def region_rect(self, mode: str, region: str) -> QRectF:

@@ -8,13 +8,15 @@ import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QRectF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QShortcut
+from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QGraphicsView
 
 from wallctl.core.layout import Rect
 from wallctl.core.rules import Decision
 from wallctl.core.service import WallService
 from wallctl.core.signal import Subscriptions
+from wallctl.qt.keys_overlay import HELP_KEY
+from wallctl.qt.overlay import toggle_keys
 from wallctl.qt.scene import WallScene, qrect
 from wallctl.qt.screens import Mapping, ScreenInfo, ScreenProvider, map_monitors
 from wallctl.qt.views import SceneView
@@ -26,6 +28,7 @@ class MonitorView(SceneView):
     """One monitor: a view onto its rectangle of the wall scene."""
 
     painted = Signal(float)
+    help_requested = Signal()  # '?' typed, however the keyboard layout makes it
 
     def __init__(self, scene: WallScene, name: str) -> None:
         super().__init__(scene)
@@ -62,6 +65,14 @@ class MonitorView(SceneView):
         super().resizeEvent(event)  # type: ignore[arg-type]
         if not self.area.isNull():
             self.show_area(self.area)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """``?`` by the character it types: a shortcut for it would miss ``Shift+/`` on some platforms and layouts."""
+        held = event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier)
+        if event.text() == HELP_KEY and held == Qt.KeyboardModifier.NoModifier:
+            self.help_requested.emit()
+            return
+        super().keyPressEvent(event)
 
     def paintEvent(self, event: object) -> None:
         super().paintEvent(event)  # type: ignore[arg-type]
@@ -142,6 +153,8 @@ class WallWindows:
             if qscreen is not None:
                 view.setScreen(qscreen)
             view.setGeometry(info.x, info.y, info.width, info.height)
+        if HELP_KEY not in self.hotkeys:  # the wall lists its own keys, unless the config gave '?' another job
+            view.help_requested.connect(lambda: toggle_keys(self.scene))
         for key, action in self.hotkeys.items():
             sc = QShortcut(QKeySequence(key), view)
             sc.setContext(Qt.ShortcutContext.WindowShortcut)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter
@@ -10,10 +11,11 @@ from PySide6.QtGui import QColor, QPainter
 from wallctl.core.service import WallService
 from wallctl.core.tiles import DiagnosticsOptions
 from wallctl.qt import theme
+from wallctl.qt.keys_overlay import HELP_KEY, Binding
 from wallctl.qt.tiles.base import Tile
 
 
-def diagnostics_lines(service: WallService) -> list[tuple[str, QColor]]:
+def diagnostics_lines(service: WallService, bindings: Sequence[Binding] = ()) -> list[tuple[str, QColor]]:
     d = service.diagnostics
     red, amber = QColor("#ff3b30"), QColor("#ff9f0a")
     out: list[tuple[str, QColor]] = []
@@ -33,15 +35,26 @@ def diagnostics_lines(service: WallService) -> list[tuple[str, QColor]]:
         out.append((f"  {stamp} {r.topic}: {r.reason}: {r.detail}", theme.TEXT))
     if len(out) == 1:
         out.append(("No rejected events, configuration errors or device errors.", theme.GOOD))
+    if bindings:
+        out.append((f"Keys ({HELP_KEY} shows them on the wall):", theme.MUTED))
+        width = max(len(b.key) for b in bindings)
+        out += [(f"  {b.key:<{width}}  {b.what}", theme.TEXT) for b in bindings]
     return out
 
 
 class DiagnosticsTile(Tile):
     kind = "diagnostics"
 
-    def __init__(self, title: str | None, options: DiagnosticsOptions, service: WallService) -> None:
+    def __init__(
+        self,
+        title: str | None,
+        options: DiagnosticsOptions,
+        service: WallService,
+        bindings: Callable[[], Sequence[Binding]] = tuple,
+    ) -> None:
         super().__init__(title, options)
         self.service = service
+        self.bindings = bindings
         self._timer = QTimer()
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.update)
@@ -56,7 +69,7 @@ class DiagnosticsTile(Tile):
         p.setFont(f)
         line_h = self.options.font_pt * 1.333 * 1.4
         y = rect.y()
-        for text, color in diagnostics_lines(self.service):
+        for text, color in diagnostics_lines(self.service, self.bindings()):
             if y + line_h > rect.bottom():
                 break
             p.setPen(color)
