@@ -25,6 +25,7 @@ from wallctl.core.engine import MaintenanceWindow
 from wallctl.core.event import TimeWindow, TopicTemplate
 from wallctl.core.feeds import Watch
 from wallctl.core.hotkeys import normalize_hotkey
+from wallctl.core.inbox import InboxPolicy
 from wallctl.core.journal import Journal
 from wallctl.core.presets import LayoutSet, load_layouts
 from wallctl.core.service import ServiceParts, WallService
@@ -137,6 +138,19 @@ def build_core(
         sink = NullSink()
     service = WallService(parts, clock=clock, sink=sink, journal=journal)
     return Core(config, layouts, soundmap, topology, service, journal, extra)
+
+
+def inbox_policy(config: LoadedConfig, token: str | None) -> InboxPolicy:
+    """How inbound messages are checked, from the config (the wall and the fuzz tests build it the same way)."""
+    m = config.model
+    return InboxPolicy(
+        cmd_topic=f"{config.state_prefix}/cmd",
+        templates=tuple(TopicTemplate(t) for t in m.mqtt.topic_templates),
+        max_bytes=m.mqtt.max_payload_bytes,
+        window=TimeWindow(m.engine.max_event_age_s, m.engine.max_event_future_s),
+        token=token,
+        command_max_age_s=m.operator.command_max_age_s,
+    )
 
 
 def mode_hotkeys(layouts: LayoutSet, reserved: dict[str, str]) -> dict[str, str]:
@@ -383,15 +397,7 @@ class WallApp:
 
             if isinstance(self.sink, SimpleAudioSink):  # called on the device thread: publish from the main one
                 self.sink.on_played = lambda name, at: self._on_main(lambda: sounded(name, at))
-        runtime = Runtime(
-            service,
-            templates=tuple(TopicTemplate(t) for t in cfg.model.mqtt.topic_templates),
-            max_bytes=cfg.model.mqtt.max_payload_bytes,
-            state_prefix=cfg.state_prefix,
-            token=self.token,
-            time_window=TimeWindow(cfg.model.engine.max_event_age_s, cfg.model.engine.max_event_future_s),
-            command_max_age_s=cfg.model.operator.command_max_age_s,
-        )
+        runtime = Runtime(service, inbox_policy(cfg, self.token), state_prefix=cfg.state_prefix)
         link = MqttLink(
             cfg.model.mqtt,
             client_id=cfg.client_id,

@@ -43,10 +43,10 @@ def test_levels_change_only_when_a_threshold_is_crossed() -> None:
 
 def test_threshold_alarms_go_through_the_engine(tmp_path: Path) -> None:
     extra = (
-        "kpis:\n  - {name: tps, topic: noc/kpi/tps, field: value, warning_below: 200, critical_below: 50,"
+        "  - {name: tps, topic: noc/kpi/tps, field: value, warning_below: 200, critical_below: 50,"
         " source: payments, category: application}\n"
     )
-    core = build_core(load_config(write_config(tmp_path, extra=extra)), clock=ManualClock())
+    core = build_core(load_config(write_config(tmp_path, kpis=extra)), clock=ManualClock())
     s = core.service
     assert s.kpi_message("noc/kpi/tps", b'{"value": 400}') and s.engine.get(("payments", "kpi_threshold")) is None
     s.kpi_message("noc/kpi/tps", b'{"value": 30}')

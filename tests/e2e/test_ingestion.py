@@ -384,10 +384,10 @@ def test_state_is_published_promptly_and_coalesced(tmp_path: Path, mosquitto: Mo
 
 def test_kpi_values_over_mqtt_raise_threshold_alarms(tmp_path: Path, mosquitto: Mosquitto) -> None:
     extra = (
-        "kpis:\n  - {name: aisle, topic: noc/kpi/aisle, unit: ' C', warning_above: 27, critical_above: 30,"
+        "  - {name: aisle, topic: noc/kpi/aisle, unit: ' C', warning_above: 27, critical_above: 30,"
         " source: dc1-temp-1, category: environment}\n"
     )
-    cfg = write_config(tmp_path, wall_id="kpi", port=mosquitto.port, extra=extra)
+    cfg = write_config(tmp_path, wall_id="kpi", port=mosquitto.port, kpis=extra)
     obs = Observer(mosquitto.port, "wallctl/kpi")
     wall = WallProcess(cfg, args=("--no-audio",)).start()
     try:

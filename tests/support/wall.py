@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -27,6 +28,7 @@ def write_config(
     extra: str = "",
     mqtt_extra: str = "",
     layouts: Path | None = None,
+    kpis: str = "",
 ) -> Path:
     """A config in ``directory`` that uses the repository's layouts, topology and sounds, and a private journal."""
     path = directory / "wallctl.yaml"
@@ -49,6 +51,10 @@ engine:
     - {{alarm_type: link_down, raise: [link_down], clear: [link_up]}}
 {extra}
 """)
+    # the shipped modes chart the shipped KPIs (a layout naming an unknown series is refused); ``kpis`` adds more
+    shipped = re.search(r"^kpis:\n(?:[ #].*\n)*", (ROOT / "config" / "wallctl.yaml").read_text(), re.M)
+    assert shipped is not None, "config/wallctl.yaml lost its kpis section"
+    path.write_text(path.read_text() + shipped.group() + kpis)
     return path
 
 

@@ -21,8 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
 
 from wallctl.adapters.mqtt import Inbound, LinkEvent, MqttLink
-from wallctl.core.commands import CommandError, parse_command
-from wallctl.core.event import EventRejected, RejectReason, TimeWindow, TopicTemplate, parse_event
+from wallctl.core.inbox import Inbox, InboxPolicy
 from wallctl.core.service import WallService
 from wallctl.core.wire import dumps_strict
 
@@ -83,25 +82,17 @@ class Runtime(QObject):
     def __init__(
         self,
         service: WallService,
+        inbox: InboxPolicy,
         *,
-        templates: tuple[TopicTemplate, ...],
-        max_bytes: int,
         state_prefix: str,
-        token: str | None,
-        time_window: TimeWindow | None = None,
-        command_max_age_s: float = 30.0,
     ) -> None:
         super().__init__()
         self.service = service
-        self.time_window = time_window or TimeWindow()
-        self.command_max_age_s = command_max_age_s
+        self.inbox = Inbox(service, inbox)
         self.link: MqttLink | None = None
         self.loop = QtLoop()
-        self.templates = templates
-        self.max_bytes = max_bytes
         self.prefix = state_prefix
-        self.cmd_topic = f"{state_prefix}/cmd"
-        self.token = token
+        self.cmd_topic = inbox.cmd_topic
         self._pending_acks: list[tuple[int, int]] = []
         self._acks_after_flush: list[tuple[int, int]] = []
         self.state_seq = service.reserved_seq("state")
@@ -117,7 +108,6 @@ class Runtime(QObject):
         self._alarms_timer.timeout.connect(self.publish_alarms)
         self._alarms_dirty = True
         self._alarms_cost_s = 0.0
-        self.ingested = 0
         self.stalls = 0
         self._last_tick = time.monotonic()
         self._ticks = 0
@@ -152,14 +142,7 @@ class Runtime(QObject):
     def on_message(self, msg: Inbound) -> None:
         if msg.qos > 0:  # acknowledged after the next durable flush, whatever its handling did
             self._pending_acks.append((msg.mid, msg.qos))
-        try:
-            self._handle(msg)
-        except Exception as exc:  # one poisoned message costs itself only: rejected, counted, acknowledged
-            log.exception("Exception when handling a message on %r", msg.topic)
-            self.service.report_exception(f"message on {msg.topic!r}", exc)
-            self.service.reject(
-                msg.topic, RejectReason.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300], msg.payload
-            )
+        self._handle(msg)
         if not self._burst.isActive():
             self._burst.start(0)  # runs when this burst of reads is over
 
@@ -169,51 +152,10 @@ class Runtime(QObject):
         self.service.notify()
 
     def _handle(self, msg: Inbound) -> None:
-        if msg.topic == self.cmd_topic:
-            self._command(msg)
-            return
-        if self.service.kpis.series and self.service.kpi_message(msg.topic, msg.payload):
-            return
-        try:
-            event = parse_event(
-                msg.topic,
-                msg.payload,
-                received=msg.received,
-                retained=msg.retained,
-                templates=self.templates,
-                max_bytes=self.max_bytes,
-                window=self.time_window,
-            )
-        except EventRejected as exc:
-            self.service.reject(msg.topic, exc.reason.value, exc.detail, msg.payload)
-            return
-        self.service.ingest(event)
-        self.ingested += 1
-
-    def _command(self, msg: Inbound) -> None:
-        """Exactly one reply and one audit entry per command, whatever it holds."""
-        if msg.retained:
-            return  # a retained command is history, not a request
-        rid = None
-        try:
-            if msg.queued:
-                raise CommandError(
-                    "stale: the command was queued while the wall was offline and is not executed; "
-                    "send it again if it still applies"
-                )
-            cmd = parse_command(
-                msg.payload, token=self.token, now=self.service.clock.now(), max_age_s=self.command_max_age_s
-            )
-            rid = cmd.request_id
-            error = self.service.execute(cmd, "mqtt", cmd.actor)
-        except CommandError as exc:
-            rid = exc.request_id
-            error = str(exc)
-            self.service.audit(
-                "mqtt", None, "refused", {"payload": msg.payload[:200].decode("utf-8", "replace")}, False, error
-            )
-        reply = dumps_strict({"request_id": rid, "ok": error is None, "error": error})
-        if self.link is not None:
+        reply = self.inbox.handle(
+            msg.topic, msg.payload, received=msg.received, retained=msg.retained, queued=msg.queued
+        )
+        if reply is not None and self.link is not None:
             self.link.publish(f"{self.cmd_topic}/result", reply, qos=1)
             if msg.response_topic:
                 self.link.reply(msg.response_topic, msg.correlation, reply)
