@@ -322,8 +322,8 @@ class WallApp:
         self._stopping = False
         if self.token is None:
             warning = (
-                "commands are accepted WITHOUT a token (the config says command_token: none): anyone on the broker "
-                "can acknowledge, silence or shelve alarms"
+                "commands are accepted WITHOUT a token (no mqtt.command_token_env or command_token in the config, or "
+                "command_token: none): anyone on the broker can acknowledge, silence or shelve alarms"
             )
             log.warning("%s", warning)
             self.service.report_device_error(warning)

@@ -205,7 +205,7 @@ def cmd_sounds(args: argparse.Namespace) -> int:
     for name, sound in sm.sounds.items():
         print(f"playing {name:24s} {sound.description}", flush=True)
         sink.play(sound, 1.0)
-        sink.wait_idle(sink.open_timeout_s + 0.5)
+        sink.wait_idle(sink.STARTUP_S + sink.open_timeout_s)
         if errors:
             print(f"audio device: FAILED: {errors[0]}", file=sys.stderr)
             return 1

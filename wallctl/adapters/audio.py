@@ -6,8 +6,12 @@ reported (the wall shows it in red and raises an alarm), and playback is retried
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 import wave
@@ -26,7 +30,7 @@ class AudioDeviceError(RuntimeError):
     pass
 
 
-def _device_errors() -> tuple[type[BaseException], ...]:
+def device_errors() -> tuple[type[BaseException], ...]:
     """What a failing ALSA device raises through simpleaudio (its C extension's own error type)."""
     from simpleaudio._simpleaudio import SimpleaudioError
 
@@ -52,15 +56,16 @@ class Clip:
 
 
 class SimpleAudioSink:
-    """One channel on ALSA's default device, driven from a device thread with a deadline.
+    """One channel on ALSA's default device, played by a worker process with a deadline.
 
-    ``play`` and ``stop`` only hand the request over (the latest wins: one channel), so the main loop never waits
-    for ALSA: an output that blocks (a pipe nobody reads, a hung USB speaker) once froze the whole wall for 20 s.
-    A device call that outlasts ``open_timeout_s`` fails the device (reported once, retried after ``retry_s`` on
-    a fresh thread, at most ``MAX_STUCK`` threads left behind); errors are logged once with a repeat count.
+    ``play`` and ``stop`` write one line to the worker and return: the main loop never waits for ALSA. simpleaudio
+    holds the GIL while ALSA opens the device, so a thread was not enough: an output that blocks (a pipe nobody
+    reads, a hung USB speaker) froze the whole wall for 20 s. A request not answered within ``open_timeout_s``
+    fails the device (reported once, with a repeat count after that) and the worker is killed; the next sound
+    after ``retry_s`` starts a fresh one.
     """
 
-    MAX_STUCK = 3
+    STARTUP_S = 10.0  # a fresh worker imports numpy and simpleaudio before it answers
 
     def __init__(
         self,
@@ -77,15 +82,18 @@ class SimpleAudioSink:
         self.on_recovered = on_recovered
         self.enabled = enabled
         self._clips: dict[tuple[Path, float], tuple[bytes, Clip]] = {}
-        self._playing: Any = None
         self.failed_at: float | None = None
         self.last_error: str | None = None
         self.repeats = 0  # failures since the last one logged
         self.played: list[tuple[float, str]] = []  # (monotonic time handed to the device, sound name)
         self.on_played: Callable[[str, float], None] | None = None  # benchmarks: (sound, epoch time handed over)
-        self._lock = threading.Lock()
-        self._worker: _DeviceThread | None = None
-        self._stuck = 0
+        self._cv = threading.Condition()
+        self._worker: _Worker | None = None
+        self._seq = 0
+        self._waiting: dict[int, tuple[str, float]] = {}  # seq -> (sound name, clip duration)
+        self._playing_until = 0.0
+        if enabled:
+            self._start_worker()  # now, so the first alarm does not wait for its imports
 
     def preload(self, sounds: list[Sound]) -> list[str]:
         problems = []
@@ -112,77 +120,96 @@ class SimpleAudioSink:
         if self.failed_at is not None and time.monotonic() - self.failed_at < self.retry_s:
             return  # still failing: retried after retry_s, the warning stays on the wall meanwhile
         try:
-            data, clip = self._buffer(sound.path, volume)
+            _, clip = self._buffer(sound.path, 1.0)  # checked here: a bad file is a config problem, not the device
         except (OSError, wave.Error, EOFError, AudioDeviceError) as exc:
             self._fail(f"{sound.path.name} is not a playable WAV file: {exc}")
             return
-        self._submit(("play", sound.name, data, clip))
-
-    def stop(self) -> None:
-        if self._worker is not None:
-            self._submit(("stop", "", b"", None))
-
-    def is_playing(self) -> bool:
-        w = self._worker
-        if w is not None and w.busy():
-            return True
-        return self._playing is not None and bool(self._playing.is_playing())
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Until the device thread has handed over what it was given (tools and tests); False on timeout."""
-        w = self._worker
-        return w is None or w.wait_idle(timeout)
-
-    def close(self, timeout: float = 0.5) -> None:
-        self.stop()
-        self.wait_idle(timeout)
-        w, self._worker = self._worker, None
-        if w is not None:
-            w.quit()
-
-    def _submit(self, request: _Request) -> None:
-        w = self._worker
-        if w is not None and w.stuck_for() > self.open_timeout_s:
-            if self._stuck >= self.MAX_STUCK:
-                return  # the device has swallowed enough threads: stays failed (shown) until the wall restarts
-            self._stuck += 1
-            w.abandon()
-            w = None
-        if w is None:
-            quiet_alsa_messages()
-            w = self._worker = _DeviceThread(self)
-        w.submit(request)
-
-    # ---------------------------------------------------------------- device thread
-    def _run(self, request: _Request) -> None:
-        kind, name, data, clip = request
-        try:
-            import simpleaudio
-
-            p, self._playing = self._playing, None
-            if p is not None:
-                p.stop()
-            if kind == "play":
-                assert clip is not None
-                self._playing = simpleaudio.play_buffer(data, clip.channels, clip.width, clip.rate)
-                self.played.append((time.monotonic(), name))
-                if self.on_played is not None:
-                    self.on_played(name, time.time())
-                del self.played[:-1000]
-        except _device_errors() as exc:
-            self._fail(f"audio device error playing {name!r}: {exc}" if name else f"audio device error: {exc}")
-            return
-        if kind == "play":
-            self._recovered()
-
-    def _timed_out(self, name: str) -> None:
-        self._fail(
-            f"audio device did not answer within {self.open_timeout_s:g} s playing {name!r}: it may be blocked or "
-            f"held by another program; retried every {self.retry_s:g} s"
+        self._request(
+            {"op": "play", "path": str(sound.path), "volume": volume, "name": sound.name}, sound.name, clip.duration
         )
 
+    def stop(self) -> None:
+        self._playing_until = 0.0
+        if self._worker is not None and self._worker.alive():
+            self._request({"op": "stop"}, "", 0.0)
+
+    def is_playing(self) -> bool:
+        with self._cv:
+            return bool(self._waiting) or time.time() < self._playing_until
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Until the worker has answered everything it was given (tools and tests); False on timeout."""
+        with self._cv:
+            return self._cv.wait_for(lambda: not self._waiting, timeout)
+
+    def close(self, timeout: float = 0.5) -> None:
+        w, self._worker = self._worker, None
+        if w is not None:
+            w.quit(timeout)
+
+    def _request(self, body: dict[str, Any], name: str, duration: float) -> None:
+        w = self._worker
+        if w is None or not w.alive():
+            w = self._start_worker()
+        with self._cv:
+            self._seq += 1
+            seq = self._seq
+            self._waiting[seq] = (name, duration)
+        deadline = self.open_timeout_s + (0.0 if w.ready.is_set() else self.STARTUP_S)
+        if not w.send({**body, "seq": seq}):
+            self._give_up(w, seq, f"the audio worker does not take requests (playing {name!r})")
+            return
+        timer = threading.Timer(deadline, self._check_answered, (w, seq, name))
+        timer.daemon = True
+        timer.start()
+
+    def _start_worker(self) -> _Worker:
+        self._worker = _Worker(self._answer)
+        return self._worker
+
+    # ---------------------------------------------------------------- worker replies and deadlines (other threads)
+    def _answer(self, reply: dict[str, Any]) -> None:
+        seq = reply.get("seq")
+        with self._cv:
+            entry = self._waiting.pop(seq, None) if isinstance(seq, int) else None
+            self._cv.notify_all()
+        if entry is None:
+            return
+        name, duration = entry
+        if "error" in reply:
+            self._fail(f"audio device error playing {name!r}: {reply['error']}" if name else str(reply["error"]))
+            return
+        if name:
+            at = float(reply.get("at", time.time()))
+            self._playing_until = at + duration
+            self.played.append((time.monotonic(), name))
+            del self.played[:-1000]
+            if self.on_played is not None:
+                self.on_played(name, at)
+            self._recovered()
+
+    def _check_answered(self, worker: _Worker, seq: int, name: str) -> None:
+        with self._cv:
+            late = seq in self._waiting
+        if late:
+            self._give_up(
+                worker,
+                seq,
+                f"audio device did not answer within {self.open_timeout_s:g} s playing {name or 'stop'!r}: it may "
+                f"be blocked or held by another program; retried every {self.retry_s:g} s",
+            )
+
+    def _give_up(self, worker: _Worker, seq: int, message: str) -> None:
+        worker.kill()
+        with self._cv:
+            self._waiting.clear()
+            self._cv.notify_all()
+        if self._worker is worker:
+            self._worker = None
+        self._fail(message)
+
     def _recovered(self) -> None:
-        with self._lock:
+        with self._cv:
             if self.failed_at is None:
                 return
             self.failed_at, self.last_error, self.repeats = None, None, 0
@@ -191,7 +218,7 @@ class SimpleAudioSink:
             self.on_recovered()
 
     def _fail(self, message: str) -> None:
-        with self._lock:
+        with self._cv:
             first = self.failed_at is None
             self.failed_at = time.monotonic()
             self.last_error = message
@@ -204,66 +231,112 @@ class SimpleAudioSink:
             log.error("audio device still failing (%d more times): %s", self.repeats, message)
 
 
-_Request = tuple[str, str, bytes, "Clip | None"]
+def _die_with_parent() -> None:
+    """In the worker, before exec: the kernel kills it when the wall dies (even by kill -9), also when it is stuck
+    inside ALSA where no Python code of its own could notice."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the worker still ends when its stdin closes
 
 
-class _DeviceThread:
-    """One daemon thread that talks to ALSA; a watchdog timer fails the device when a call overruns."""
+class _Worker:
+    """The worker process and the thread that reads its answers."""
 
-    def __init__(self, sink: SimpleAudioSink) -> None:
-        self.sink = sink
-        self._cv = threading.Condition()
-        self._request: _Request | None = None
-        self._busy_since: float | None = None
-        self._alive = True
-        self._thread = threading.Thread(target=self._loop, name="wallctl-audio", daemon=True)
-        self._thread.start()
+    def __init__(self, on_reply: Callable[[dict[str, Any]], None]) -> None:
+        self.on_reply = on_reply
+        self.ready = threading.Event()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "wallctl.adapters.audio_worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,  # ALSA's own lines; the sink reports failures itself
+            text=True,
+            bufsize=1,
+            preexec_fn=_die_with_parent,
+        )
+        assert self.proc.stdin is not None
+        os.set_blocking(self.proc.stdin.fileno(), False)  # a stuck worker must never block the main loop
+        self._reader = threading.Thread(target=self._read, name="wallctl-audio-replies", daemon=True)
+        self._reader.start()
 
-    def submit(self, request: _Request) -> None:
-        with self._cv:
-            self._request = request  # one channel: a newer request replaces one not yet started
-            self._cv.notify_all()
+    def alive(self) -> bool:
+        return self.proc.poll() is None
 
-    def busy(self) -> bool:
-        with self._cv:
-            return self._request is not None or self._busy_since is not None
+    def send(self, body: dict[str, Any]) -> bool:
+        stdin = self.proc.stdin
+        if stdin is None or not self.alive():
+            return False
+        try:
+            stdin.write(json.dumps(body) + "\n")
+            stdin.flush()
+        except (BlockingIOError, BrokenPipeError, OSError, ValueError):
+            return False
+        return True
 
-    def stuck_for(self) -> float:
-        since = self._busy_since
-        return 0.0 if since is None else time.monotonic() - since
-
-    def wait_idle(self, timeout: float) -> bool:
-        with self._cv:
-            return self._cv.wait_for(lambda: self._request is None and self._busy_since is None, timeout)
-
-    def abandon(self) -> None:
-        """Left to its blocked call; it exits if that ever returns."""
-        with self._cv:
-            self._alive = False
-            self._request = None
-            self._cv.notify_all()
-
-    quit = abandon
-
-    def _loop(self) -> None:
-        while True:
-            with self._cv:
-                self._cv.wait_for(lambda: self._request is not None or not self._alive)
-                if not self._alive:
-                    return
-                request, self._request = self._request, None
-                self._busy_since = time.monotonic()
-            assert request is not None
-            watchdog = threading.Timer(self.sink.open_timeout_s, self.sink._timed_out, (request[1] or "stop",))
-            watchdog.daemon = True
-            watchdog.start()
+    def _read(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        for line in stdout:
             try:
-                self.sink._run(request)
-            finally:
-                watchdog.cancel()
-                with self._cv:
-                    self._busy_since = None
-                    self._cv.notify_all()
+                reply = json.loads(line)
+            except ValueError:
+                continue
+            if reply.get("ready"):
+                self.ready.set()
+                continue
+            self.on_reply(reply)
+
+    def kill(self) -> None:
+        if self.alive():
+            self.proc.kill()
+        self._reap()
+
+    def quit(self, timeout: float) -> None:
+        self.send({"op": "quit"})
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._reap()
+
+    def _reap(self) -> None:
+        threading.Thread(target=self.proc.wait, name="wallctl-audio-reap", daemon=True).start()
+
+
+class NullSink:
+    """For ``--no-audio`` and tools: remembers what it was asked to play."""
+
+    def __init__(self) -> None:
+        self.played: list[tuple[float, str]] = []
+
+    def play(self, sound: Sound, volume: float) -> None:
+        self.played.append((time.monotonic(), sound.name))
+
+    def stop(self) -> None:
+        pass
+
+
+def probe_device(timeout_s: float = 3.0) -> str | None:
+    """Open the default ALSA device with a few ms of silence, in a process of its own (a blocked device cannot
+    hang the caller); the error with what to do, or None when it works."""
+    code = (
+        "import sys, simpleaudio\n"
+        "try:\n"
+        "    simpleaudio.play_buffer(bytes(882), 1, 2, 44100).wait_done()\n"
+        "except Exception as exc:\n"
+        "    print(exc, file=sys.stderr); sys.exit(1)\n"
+    )
+    try:
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        return f"the device did not answer within {timeout_s:g} s (blocked or held by another program){_hint()}"
+    if run.returncode == 0:
+        return None
+    lines = [ln for ln in run.stderr.strip().splitlines() if not ln.startswith("ALSA lib")]
+    return f"{lines[-1] if lines else 'exit ' + str(run.returncode)}{_hint()}"
 
 
 _ALSA_QUIET: list[Any] = []
@@ -296,39 +369,3 @@ def _hint() -> str:
         f" (ALSA default device{f' on card {card!r}' if card else ''}; list devices with 'aplay -l' and choose one "
         "with audio.card in the config; 'wallctl sounds --check' tests it)"
     )
-
-
-class NullSink:
-    """For ``--no-audio`` and tools: remembers what it was asked to play."""
-
-    def __init__(self) -> None:
-        self.played: list[tuple[float, str]] = []
-
-    def play(self, sound: Sound, volume: float) -> None:
-        self.played.append((time.monotonic(), sound.name))
-
-    def stop(self) -> None:
-        pass
-
-
-def probe_device(timeout_s: float = 2.0) -> str | None:
-    """Open the default ALSA device with a few ms of silence; the error with what to do, or None when it works."""
-    result: list[str | None] = []
-
-    def probe() -> None:
-        try:
-            import simpleaudio
-
-            simpleaudio.play_buffer(b"\x00\x00" * 441, 1, 2, 44100).wait_done()
-        except _device_errors() as exc:
-            result.append(str(exc))
-            return
-        result.append(None)
-
-    t = threading.Thread(target=probe, name="wallctl-audio-probe", daemon=True)
-    t.start()
-    t.join(timeout_s)
-    if not result:
-        return f"the device did not answer within {timeout_s:g} s (blocked or held by another program){_hint()}"
-    error = result[0]
-    return None if error is None else f"{error}{_hint()}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,7 @@ def parse_command(
     try:
         obj = orjson.loads(payload)
     except orjson.JSONDecodeError as exc:
-        raise CommandError(f"command is not JSON: {exc}") from None
+        raise CommandError(f"command is not JSON: {exc}", request_id_of(payload)) from None
     if not isinstance(obj, dict):
         raise CommandError("command must be a JSON object")
     rid = obj.get("request_id")
@@ -99,6 +100,16 @@ def parse_command(
     if isinstance(actor, str) and len(actor) > MAX_STRING:
         actor = actor[:MAX_STRING]
     return Command(action, args, rid, actor if isinstance(actor, str) else None)
+
+
+def request_id_of(payload: bytes | str) -> Any:
+    """The request id of a command refused before parsing, or not strict JSON (a bare NaN), for its reply."""
+    try:
+        obj = json.loads(payload, parse_constant=lambda _c: None)
+    except (ValueError, RecursionError, UnicodeDecodeError):
+        return None
+    rid = obj.get("request_id") if isinstance(obj, dict) else None
+    return rid if isinstance(rid, str) and len(rid) <= MAX_STRING else None
 
 
 def _check_age(value: Any, now: float, max_age_s: float, rid: Any) -> None:

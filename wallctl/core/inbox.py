@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from wallctl.core.commands import CommandError, parse_command
+from wallctl.core.commands import CommandError, parse_command, request_id_of
 from wallctl.core.event import EventRejected, RejectReason, TimeWindow, TopicTemplate, parse_event
 from wallctl.core.service import WallService
 from wallctl.core.wire import dumps_strict
@@ -76,7 +76,8 @@ class Inbox:
             if queued:
                 raise CommandError(
                     "stale: the command was queued while the wall was offline and is not executed; "
-                    "send it again if it still applies"
+                    "send it again if it still applies",
+                    request_id_of(payload),
                 )
             cmd = parse_command(payload, token=p.token, now=service.clock.now(), max_age_s=p.command_max_age_s)
             rid = cmd.request_id
