@@ -5,8 +5,8 @@ surrogates), otherwise valid events with random unicode in any field, random top
 Invariants: nothing escapes ``handle`` and nothing fails inside it (no ``internal_error``); every event message is
 counted exactly once as applied, duplicate or rejected, every KPI message as a sample or a rejection; every live
 command gets exactly one strict-JSON reply and one audit entry; the journal stays writable; a second core on the same
-journal file holds exactly the first one's picture. Inputs that still break an invariant are ``xfail`` tests at the
-end, each with the exact input.
+journal file holds exactly the first one's picture. Inputs the properties found breaking an invariant are tests of
+their own at the end, each with the exact input.
 """
 
 from __future__ import annotations
@@ -403,7 +403,8 @@ def test_a_retained_command_is_never_executed(built: Built, payload: bytes) -> N
     with walls(built) as make:
         wall = make()
         before = wall.picture()
-        assert wall.handle(wall.cmd_topic, payload, retained=True) is None
+        reply = wall.handle(wall.cmd_topic, payload, retained=True)
+        assert reply is not None and not strict_json(reply)["ok"]  # refused, with its one reply
         assert wall.picture() == before
 
 
@@ -430,12 +431,7 @@ def test_the_invariants_see_real_work(built: Built) -> None:
         restart_matches(wall, make)
 
 
-# ---------------------------------------------------------------------------------------------- what is still broken
-@pytest.mark.xfail(
-    strict=True,
-    reason="inbox.py drops a retained command as history: no reply, no audit entry; docs/interfaces.md says every "
-    "command gets a reply and is written to the audit log (refusing it as stale would do)",
-)
+# ------------------------------------------------------------------------ found by the properties above, now fixed
 def test_a_retained_command_gets_a_reply_and_an_audit_entry(built: Built) -> None:
     with walls(built) as make:
         wall = make()
@@ -458,11 +454,6 @@ def test_a_retained_command_gets_a_reply_and_an_audit_entry(built: Built) -> Non
         pytest.param(KPI_TOPICS[0], b"9" * 400, id="bare-400-digits-is-inf"),
     ],
 )
-@pytest.mark.xfail(
-    strict=True,
-    reason="kpi.extract_value parses with the standard library (json.loads, float()): deep nesting and huge "
-    "integers raise inside (internal_error), NaN and infinities are recorded as samples",
-)
 def test_a_kpi_message_is_a_finite_sample_or_a_bad_kpi_rejection(built: Built, topic: str, payload: bytes) -> None:
     with walls(built) as make:
         wall = make()
@@ -473,8 +464,6 @@ def test_a_kpi_message_is_a_finite_sample_or_a_bad_kpi_rejection(built: Built, t
         assert len(samples) + wall.service.diagnostics.rejected_by_reason["bad_kpi"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="journal.py: close() on a closed journal reopens it with _wipe set and commits "
-                   "DELETE FROM alarms: every stored alarm is lost")  # fmt: skip
 def test_closing_a_journal_twice_keeps_its_alarms(built: Built) -> None:
     down = b'{"source": "br01-rtr", "type": "node_down", "severity": "critical", "category": "network"}'
     with walls(built) as make:

@@ -40,7 +40,7 @@ class Inbox:
         """Apply or reject one message; returns the reply to publish for a command, else None. Never raises."""
         try:
             if topic == self.policy.cmd_topic:
-                return None if retained else self._command(payload, queued)  # a retained command is history
+                return self._command(payload, queued, retained)
             self._event(topic, payload, received, retained)
         except Exception as exc:  # one poisoned message costs itself only: rejected, counted, acknowledged
             log.exception("Exception when handling a message on %r", topic)
@@ -68,11 +68,17 @@ class Inbox:
         service.ingest(event)
         self.ingested += 1
 
-    def _command(self, payload: bytes, queued: bool) -> str:
+    def _command(self, payload: bytes, queued: bool, retained: bool) -> str:
         """Exactly one reply and one audit entry per command, whatever it holds."""
         service, p = self.service, self.policy
         rid = None
         try:
+            if retained:
+                raise CommandError(
+                    "stale: a retained command is history, not a request (publish commands without the retain flag, "
+                    "and clear this one with an empty retained message)",
+                    request_id_of(payload),
+                )
             if queued:
                 raise CommandError(
                     "stale: the command was queued while the wall was offline and is not executed; "

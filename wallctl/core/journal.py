@@ -186,6 +186,7 @@ class Journal:
         self._failures = 0
         self._skip = 0
         self._seq = 0
+        self._closed = False
         self._open(first=True)
 
     # ---------------------------------------------------------------- opening
@@ -285,7 +286,7 @@ class Journal:
         Never raises: a failure keeps the batch pending, marks the journal failing and backs off; the caller
         acknowledges its messages only when ``status`` is ok after the call.
         """
-        if not self.pending and not self._wipe and self._db is not None:
+        if self._closed or (not self.pending and not self._wipe and self._db is not None):
             return 0
         if self._skip > 0:
             self._skip -= 1
@@ -438,8 +439,11 @@ class Journal:
             yield from self._db.execute("SELECT source, type FROM alarms")
 
     def close(self) -> None:
+        if self._closed:
+            return  # a second close must not reopen the file (that reopening wiped the alarm table)
         self._skip = 0
         self.flush()
+        self._closed = True
         if self._db is not None:
             self._db.close()
             self._db = None
