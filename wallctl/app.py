@@ -122,6 +122,7 @@ def build_core(
         silence_s=m.operator.silence_s,
         shelve_s=m.operator.shelve_s,
         link_grace_s=m.mqtt.link_grace_s,
+        alarms_topic_max=m.mqtt.alarms_topic_max,
         kpis=m.kpis,
         watches=watches,
         maintenance=maintenance,

@@ -21,6 +21,14 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
+
+def host_port(text: str) -> str:
+    """argparse type for --broker: a usage error (exit 2) names the expected form, before anything starts."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:1883)")
+    return text
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="wallctl",
@@ -39,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on every configured monitor, sound the alarms.",
     )
     run.add_argument("--config", help="configuration file")
-    run.add_argument("--broker", metavar="HOST:PORT", help="override the configured broker")
+    run.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
     run.add_argument("--windowed", action="store_true", help="ordinary windows instead of full-screen (for a desk)")
     run.add_argument("--no-audio", action="store_true", help="do not play sounds (the wall still shows them)")
     run.add_argument("--screenshot", type=Path, metavar="PNG", help="write a picture of the whole wall here")

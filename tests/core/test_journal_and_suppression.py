@@ -158,3 +158,18 @@ def test_rate_series_counts_new_alarms_per_window() -> None:
     clock.advance(60)
     xs, ys = e.flood.rate_series(clock.now(), 0.5)
     assert ys[-1] == 4 and ys[0] == 0 and len(xs) == 31
+
+
+def test_a_non_down_alarm_on_a_node_says_why_it_groups_nothing(estate_index: DominatorIndex) -> None:
+    e = AlarmEngine(ManualClock(), dominators=estate_index)
+    e.ingest(Event("br03-rtr", "link_down", S.CRITICAL, 0))
+    e.ingest(Event("br03-fw", "unreachable", S.MAJOR, 0))
+    fw, rtr = e.get(("br03-fw", "unreachable")), e.get(("br03-rtr", "link_down"))
+    assert fw is not None and rtr is not None and fw.cause is None
+    note = rtr.to_contract()["note"]
+    assert note is not None and note.startswith("not grouped: link_down is not a down type")
+    assert "engine.down_types" in note
+    e.ingest(Event("br03-sw", "node_down", S.CRITICAL, 0))  # a down type: it leads, no note needed
+    assert e.get(("br03-sw", "node_down")).to_contract()["note"] is None  # type: ignore[union-attr]
+    e.ingest(Event("br03-srv", "cpu_high", S.CRITICAL, 0))  # a leaf: nothing behind it to group
+    assert e.get(("br03-srv", "cpu_high")).to_contract()["note"] is None  # type: ignore[union-attr]

@@ -235,3 +235,22 @@ def test_a_change_at_rest_is_decided_at_once_and_a_stream_is_throttled(tmp_path:
     clock.advance(s.EVAL_INTERVAL_S)
     s.tick()  # what the throttle held back is decided by the next tick
     assert s.evaluate() is s.decision and not s._eval_due
+
+
+def test_the_alarms_payload_is_bounded_most_important_first(tmp_path: Path) -> None:
+    clock = ManualClock()
+    core = build_core(
+        load_config(write_config(tmp_path, mqtt_extra="  alarms_topic_max: 5")), clock=clock, sink=Sink()
+    )
+    s = core.service
+    for i in range(11):
+        s.ingest(Event(f"n{i:02d}", "t", S.MINOR, clock.now()))
+        clock.advance(1)
+    s.ingest(Event("core", "t", S.CRITICAL, clock.now()))
+    s.engine.ack(("n10", "t"))
+    payload = s.alarms_payload(1)
+    assert payload["total"] == 12 and payload["truncated"] is True
+    assert len(payload["alarms"]) == 5
+    assert payload["alarms"][0]["source"] == "core"  # unacknowledged and critical first
+    assert "n10" not in [a["source"] for a in payload["alarms"]]  # acknowledged: after every unacknowledged one
+    assert [a["source"] for a in payload["alarms"][1:]] == ["n09", "n08", "n07", "n06"]  # then newest

@@ -103,4 +103,5 @@ class Alarm:
             "flags": flags,
             "cause": list(self.cause) if self.cause else None,
             "shelved_until": self.shelved_until,
+            "note": self.attributes.get("wallctl.note"),
         }

@@ -66,6 +66,12 @@ class MqttConfig:
     command_token_env: str | None = spec("environment variable holding the command token", default=None)
     command_token: str | None = spec("command token (prefer command_token_env)", default=None)
     link_grace_s: float = spec("broker link down longer than this raises an alarm", default=10.0, minimum=0)
+    alarms_topic_max: int = spec(
+        "most alarms listed on <prefix>/alarms (the most important first, with the total)",
+        default=1000,
+        minimum=1,
+        maximum=100_000,
+    )
 
 
 @dataclass(frozen=True)

@@ -58,6 +58,7 @@ class MaintenanceWindow:
         )
 
 
+NOTE = "wallctl.note"  # attribute: why the engine did what a reader might not expect (shown as the alarm's note)
 DEFAULT_DOWN_TYPES = frozenset({"node_down", "host_down", "device_down", "unreachable", "ping_lost"})
 
 
@@ -285,6 +286,11 @@ class AlarmEngine:
                 self._check_flood_edge()
             if event.type in self.policy.down_types or alarm_type in self.policy.down_types:
                 self._node_down(event.source, key)
+            elif event.severity >= Severity.MAJOR and self._leads_others(event.source):
+                alarm.attributes[NOTE] = (
+                    f"not grouped: {alarm_type} is not a down type, so alarms of the nodes behind {event.source} "
+                    f"stay separate (engine.down_types: {', '.join(sorted(self.policy.down_types))})"
+                )
         else:
             if event.retained and alarm.in_alarm and alarm.severity == event.severity:
                 return None  # the same retained picture delivered again: nothing new
@@ -523,6 +529,10 @@ class AlarmEngine:
             keys.discard(alarm.key)
             if not keys:
                 del self._by_source[alarm.source]
+
+    def _leads_others(self, node: str) -> bool:
+        d = self.dominators
+        return d is not None and node in d and bool(d.dominated(node))
 
     def _quiet(self, alarm: Alarm) -> bool:
         """Alarms that must not start a sound by themselves: consequences and chattering ones."""

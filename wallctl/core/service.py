@@ -73,6 +73,7 @@ class ServiceParts:
     maintenance: tuple[MaintenanceWindow, ...] = ()
     dominators: DominatorIndex | None = None
     groups: Groups | None = None
+    alarms_topic_max: int = 1000
 
 
 class WallService:
@@ -533,13 +534,18 @@ class WallService:
             return {"status": "off", "reason": "no journal configured"}
         return {"status": j.status.value, "reason": j.reason}
 
-    def alarms_payload(self, seq: int, limit: int = 5000) -> dict[str, Any]:
+    def alarms_payload(self, seq: int) -> dict[str, Any]:
+        """The most important ``alarms_topic_max`` alarms with the total: bounded by what a consumer can show,
+        not by how many alarms exist (200,000 rows would be megabytes per publication)."""
+        limit = self.parts.alarms_topic_max
         alarms = heapq.nsmallest(limit, self.engine, key=list_order)  # a quarter of a full sort at 100,000 alarms
+        total = len(self.engine)
         return {
             "seq": seq,
             "time": round(self.clock.now(), 3),
             "alarms": [a.to_contract() for a in alarms],
-            "total": len(self.engine),
+            "total": total,
+            "truncated": total > len(alarms),
         }
 
     def flush_journal(self) -> bool:
