@@ -372,3 +372,38 @@ def test_seq_and_flood_survive_a_restart(tmp_path: Path, mosquitto: Mosquitto) -
         wall.stop()
         obs.close()
         pub.loop_stop()
+
+
+def test_sigterm_ends_the_wall_within_two_seconds_with_the_journal_flushed(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    from tests.support.alsa import AlsaCapture
+
+    cfg = write_config(tmp_path, wall_id="term", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/term")
+    pub = publisher(mosquitto.port, "term-pub")
+    alsa = AlsaCapture(tmp_path / "alsa")
+    wall = WallProcess(cfg, env=alsa.env).start()
+    try:
+        started(obs, wall)
+        for i in range(500):
+            pub.publish(
+                f"noc/events/system/s{i:03d}",
+                json.dumps({"source": f"s{i:03d}", "type": "t", "severity": "major"}),
+                qos=1,
+            )
+        event(pub, "last", "critical")  # the horn sounds while the wall is told to stop
+        obs.wait(lambda o: o.state["alarms"]["active"] >= 501 and o.state["audible"]["sound"] is not None, 20, "alarms")
+        assert wall.proc is not None
+        t0 = time.monotonic()
+        wall.proc.send_signal(15)
+        code = wall.proc.wait(10)
+        took = time.monotonic() - t0
+        wall.stop()
+        assert code == 0 and took < 2.0, (code, took)  # the contract: SIGINT/SIGTERM within 2 s
+        db = sqlite3.connect(tmp_path / "journal.sqlite3")
+        assert db.execute("SELECT COUNT(*) FROM alarms WHERE type = 't'").fetchone()[0] == 501
+    finally:
+        wall.stop()
+        obs.close()
+        pub.loop_stop()
