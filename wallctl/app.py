@@ -328,6 +328,7 @@ class WallApp:
             )
             log.warning("%s", warning)
             self.service.report_device_error(warning)
+            self.service.commands_open = True
 
     # ---------------------------------------------------------------- audio device health (any thread)
     def _audio_failed(self, message: str) -> None:

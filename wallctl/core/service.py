@@ -113,6 +113,7 @@ class WallService:
         self._changed = False
         self._reporting = False
         self.audio_device_ok = True
+        self.commands_open = False  # no command token: anyone on the broker may act (said on the banner)
         self.started = clock.now()  # the state's ``epoch``: a consumer tells a restart from a replay by it
         self._flood_saved: dict[str, Any] | None = None
         self.engine.anomaly.connect(self._on_anomaly)

@@ -107,6 +107,13 @@ def banner_items(
     rejected = service.diagnostics.rejected_total
     if rejected:
         out.append(Field(f"REJECTED {rejected}", AMBER, warning=True, short=f"REJ {rejected}", rank=3))
+    journal = service.journal_state()["status"]
+    if journal != "ok":  # alarms are not kept across a restart (off) or are held in memory (failing)
+        out.append(Field(f"JOURNAL {journal.upper()}", RED, warning=True, rank=8))
+    if not service.audio_device_ok:
+        out.append(Field("SOUND DEVICE FAILED", RED, warning=True, short="NO SOUND", rank=8))
+    if service.commands_open:
+        out.append(Field("COMMANDS WITHOUT TOKEN", AMBER, warning=True, short="NO TOKEN", rank=3))
     if service.diagnostics.device_errors or service.diagnostics.config_errors:
         out.append(Field("SEE DIAGNOSTICS (D)", RED, warning=True, short="DIAG (D)", rank=4))
     return out
