@@ -1,12 +1,11 @@
 """YAML that remembers where every value came from, so each error can say ``file:line:col``.
 
-Every YAML file wallctl reads (``run``, live reload, ``validate``, ``preview``) goes through :func:`load_yaml`.
-Its own composer turns the parser's events into PyYAML nodes and, as it goes, enforces :class:`Limits`: file
-size, nesting depth and the number of values *after alias expansion*, so a 534-byte "billion laughs" alias bomb
-is refused at the alias that crosses the limit instead of filling the memory. The nodes then become plain Python
-values plus a map from each value's path (a tuple of keys and indexes) to its location. Duplicate keys, which
-PyYAML silently accepts, are problems. Syntax errors are reported where the broken construct starts (an
-unterminated quote's opening quote), with where the parser gave up beside it.
+Every YAML file wallctl reads (``run``, live reload, ``validate``, ``preview``) goes through :func:`load_yaml`:
+read within :class:`Limits` (file size here; depth and values after alias expansion in
+:mod:`wallctl.core.yamlcompose`, which refuses an alias bomb at its alias), composed into PyYAML nodes, then turned
+into plain Python values plus a map from each value's path (a tuple of keys and indexes) to its location.
+Duplicate keys, which PyYAML silently accepts, are problems. Syntax errors are reported where the broken construct
+starts (:mod:`wallctl.core.yamlsyntax`).
 """
 
 from __future__ import annotations
@@ -15,11 +14,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import yaml
-from yaml.events import AliasEvent, MappingEndEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent
-from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from wallctl.core.yamlcompose import LIMITS as LIMITS  # re-exported: the limits are part of this module's API
+from wallctl.core.yamlcompose import PARSER, Composer, Refused
+from wallctl.core.yamlcompose import TOPOLOGY_LIMITS as TOPOLOGY_LIMITS
+from wallctl.core.yamlcompose import Limits as Limits
+from wallctl.core.yamlsyntax import syntax_error_at
 
 PathKey = tuple[str | int, ...]
 log = logging.getLogger("wallctl.config")
@@ -58,21 +61,6 @@ def settle(problems: list[Problem], warnings: list[Problem] | None) -> None:
             log.warning("%s", p)
 
 
-@dataclass(frozen=True, slots=True)
-class Limits:
-    """What one file may ask of the loader: enough for any real file, far below what hurts a running wall."""
-
-    max_bytes: int
-    max_values: int  # scalars, lists and mappings, every alias counted as what it repeats
-    kind: str  # for messages: which files these limits are for
-    max_depth: int = 64
-
-
-LIMITS = Limits(1 << 20, 100_000, "layout, rule, sound map and configuration files")
-# a 5,000-node estate is ~0.8 MB and ~135,000 values; these leave room for ~70,000 nodes
-TOPOLOGY_LIMITS = Limits(32 << 20, 2_500_000, "topology files")
-
-
 @dataclass(slots=True)
 class Doc:
     file: str
@@ -97,131 +85,15 @@ class Doc:
         return Problem(self.file, line, col, message, "warning" if level == "warning" else "error")
 
 
-class _Events(Protocol):
-    """What the composer needs of a PyYAML parser (libyaml's ``CParser`` or the pure-Python one)."""
-
-    def get_event(self) -> Any: ...
-    def peek_event(self) -> Any: ...
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any: ...
-    def dispose(self) -> None: ...
-
-
-_LOADER: Callable[[str], _Events] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: same events, faster
-
-
-class _Refused(Exception):
-    def __init__(self, mark: Any, message: str) -> None:
-        super().__init__(message)
-        self.line: int = mark.line + 1 if mark is not None else 1
-        self.col: int = mark.column + 1 if mark is not None else 1
-
-
-class _Composer:
-    """PyYAML's composer, counting: every node adds one value, every alias adds the size of what it repeats.
-
-    PyYAML's own composer shares an aliased node (cheap), but everything that walks the tree afterwards pays
-    for each repetition; counting here refuses a bomb before anything walks it.
-    """
-
-    def __init__(self, parser: _Events, limits: Limits) -> None:
-        self.parser = parser
-        self.limits = limits
-        self.values = 0
-        self.anchors: dict[str, yaml.Node] = {}
-        self.sizes: dict[str, int] = {}  # anchor -> values it stands for; absent while its node is being composed
-
-    def document(self) -> yaml.Node | None:
-        p = self.parser
-        p.get_event()  # stream start
-        if isinstance(p.peek_event(), StreamEndEvent):
-            return None
-        p.get_event()  # document start
-        node = self.node(1)
-        p.get_event()  # document end
-        extra = p.get_event()
-        if not isinstance(extra, StreamEndEvent):
-            raise _Refused(extra.start_mark, "a second YAML document ('---'): a wallctl file holds one")
-        return node
-
-    def node(self, depth: int) -> yaml.Node:
-        p = self.parser
-        event = p.get_event()
-        if isinstance(event, AliasEvent):
-            return self._alias(event)
-        self._count(1, event, None)
-        if depth > self.limits.max_depth:
-            raise _Refused(event.start_mark, f"nested deeper than {self.limits.max_depth} levels")
-        before = self.values
-        anchor = event.anchor
-        if anchor is not None and anchor in self.anchors:
-            first = self.anchors[anchor].start_mark
-            raise _Refused(event.start_mark, f"anchor &{anchor} is defined twice (first at line {first.line + 1})")
-        tag = event.tag
-        start: Any = event.start_mark  # libyaml's or PyYAML's Mark: the same fields
-        node: yaml.Node
-        if isinstance(event, ScalarEvent):
-            if tag is None or tag == "!":
-                tag = p.resolve(ScalarNode, event.value, event.implicit)
-            end: Any = event.end_mark
-            node = ScalarNode(tag, event.value, start, end, style=event.style)
-        elif isinstance(event, SequenceStartEvent):
-            if tag is None or tag == "!":
-                tag = p.resolve(SequenceNode, None, event.implicit)
-            node = SequenceNode(tag, [], start, None, flow_style=event.flow_style)
-            if anchor is not None:
-                self.anchors[anchor] = node
-            items: list[Any] = node.value
-            while not isinstance(p.peek_event(), SequenceEndEvent):
-                items.append(self.node(depth + 1))
-            node.end_mark = p.get_event().end_mark
-        else:  # mapping start
-            if tag is None or tag == "!":
-                tag = p.resolve(MappingNode, None, event.implicit)
-            node = MappingNode(tag, [], start, None, flow_style=event.flow_style)
-            if anchor is not None:
-                self.anchors[anchor] = node
-            pairs: list[Any] = node.value
-            while not isinstance(p.peek_event(), MappingEndEvent):
-                key = self.node(depth + 1)
-                pairs.append((key, self.node(depth + 1)))
-            node.end_mark = p.get_event().end_mark
-        if anchor is not None:
-            self.anchors[anchor] = node
-            self.sizes[anchor] = self.values - before + 1
-        return node
-
-    def _alias(self, event: Any) -> yaml.Node:
-        anchor = event.anchor
-        if anchor not in self.anchors:
-            raise _Refused(event.start_mark, f"alias *{anchor} names no anchor defined before it")
-        if anchor not in self.sizes:
-            raise _Refused(event.start_mark, f"alias *{anchor} refers to a node that contains it")
-        self._count(self.sizes[anchor], event, anchor)
-        return self.anchors[anchor]
-
-    def _count(self, n: int, event: Any, alias: str | None) -> None:
-        self.values += n
-        lim = self.limits
-        if self.values <= lim.max_values:
-            return
-        if alias is not None:
-            raise _Refused(
-                event.start_mark,
-                f"alias *{alias} repeats {n:,} values and takes the document past {lim.max_values:,}, the limit for "
-                f"{lim.kind}: refused (an alias bomb?)",
-            )
-        raise _Refused(event.start_mark, f"more than {lim.max_values:,} values, the limit for {lim.kind}")
-
-
 def parse_yaml(text: str, file: str, limits: Limits = LIMITS) -> Doc:
     """Parse one YAML document; raises :class:`ConfigError` for syntax errors, duplicate keys and broken limits."""
-    parser = _LOADER(text)
+    parser = PARSER(text)
     try:
-        node = _Composer(parser, limits).document()
-    except _Refused as exc:
+        node = Composer(parser, limits).document()
+    except Refused as exc:
         raise ConfigError([Problem(file, exc.line, exc.col, str(exc))]) from None
     except yaml.MarkedYAMLError as exc:
-        raise ConfigError([syntax_problem(exc, file, text)]) from None
+        raise ConfigError([Problem(file, *syntax_error_at(exc, text))]) from None
     except yaml.reader.ReaderError as exc:
         line = text.count("\n", 0, exc.position) + 1
         col = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
@@ -279,69 +151,6 @@ def load_yaml(path: str | Path, limits: Limits = LIMITS) -> Doc:
         message = f"file is not UTF-8: byte 0x{raw[exc.start]:02x} cannot start a character"
         raise ConfigError([Problem(str(p), line, col, message)]) from None
     return parse_yaml(text, str(p), limits)
-
-
-# ---------------------------------------------------------------------------- syntax errors, where they start
-# constructs a user opens with a character (a quote, a bracket, a key): their start is where to look
-_OPENED = {
-    "while scanning a quoted scalar": "quoted string",
-    "while scanning a double-quoted scalar": "quoted string",
-    "while parsing a flow sequence": "'[' list",
-    "while parsing a flow mapping": "'{' mapping",
-    "while scanning a simple key": "key",
-    "while scanning a block scalar": "block text (| or >)",
-    "while scanning an anchor": "anchor",
-    "while scanning an alias": "alias",
-    "while scanning a tag": "tag",
-    "while parsing a tag": "tag",
-    "while scanning a directive": "directive",
-}
-# block structures start far above the mistake (often at line 1): the problem's own place is where to look
-_ENCLOSING = {
-    "while parsing a block mapping": "mapping",
-    "while parsing a block collection": "list",
-    "while parsing a node": "value",
-}
-
-
-def syntax_problem(exc: yaml.MarkedYAMLError, file: str, text: str) -> Problem:
-    """One problem for a PyYAML syntax error, placed where the broken construct starts when that is where the
-    mistake is (an unterminated quote is reported at its opening quote, not at the end of the file)."""
-    start, stop = exc.context_mark, exc.problem_mark
-    context = exc.context or ""
-    problem = exc.problem or context or "invalid YAML"
-    at_end = stop is not None and _only_blanks_after(text, stop.line, stop.column)
-    if at_end:
-        problem = "found end of file"
-    elif stop is not None and problem.startswith("found character") and _char_at(text, stop.line, stop.column) == "\t":
-        problem = "found a tab: YAML indents with spaces only"
-    if (
-        start is not None
-        and stop is not None
-        and (start.line, start.column) != (stop.line, stop.column)
-        and (context in _OPENED)
-    ):
-        what = f"unterminated {_OPENED[context]}" if at_end else f"YAML syntax error in this {_OPENED[context]}"
-        where = f"{stop.line + 1}:{stop.column + 1}"
-        return Problem(file, start.line + 1, start.column + 1, f"{what} (started here; {problem} at {where})")
-    mark = stop or start
-    line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-    inside = ""
-    if start is not None and stop is not None and context in _ENCLOSING:
-        inside = f" (in the {_ENCLOSING[context]} from {start.line + 1}:{start.column + 1}; check the indentation)"
-    return Problem(file, line, col, f"YAML syntax error: {problem}{inside}")
-
-
-def _char_at(text: str, line: int, column: int) -> str:
-    lines = text.split("\n")
-    return lines[line][column : column + 1] if line < len(lines) else ""
-
-
-def _only_blanks_after(text: str, line: int, column: int) -> bool:
-    lines = text.split("\n")
-    if line >= len(lines):
-        return True
-    return not (lines[line][column:].strip() or any(rest.strip() for rest in lines[line + 1 :]))
 
 
 # ---------------------------------------------------------------------------- nodes -> plain values
