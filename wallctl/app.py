@@ -238,14 +238,7 @@ def hotkey_actions(
 
     def move(step: int) -> Callable[[], None]:
         def go() -> None:
-            from wallctl.core.service import list_order
-
-            keys = [a.key for a in sorted(s.engine, key=list_order)]
-            if not keys:
-                s.selected = None
-                return
-            i = keys.index(s.selected) if s.selected in keys else -1
-            s.selected = keys[(i + step) % len(keys)]
+            s.selected = s.ranking.step(s.selected, step)
             s.state_changed.emit()
 
         return go
@@ -412,6 +405,12 @@ class WallApp:
         )
         runtime.attach(link)
         self.runtime = runtime
+        if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the main loop's longest stall, each second
+            import json as _json
+
+            runtime.on_loop_report = lambda late: link.publish(
+                f"{cfg.state_prefix}/bench/loop", _json.dumps({"max_late_ms": round(late * 1000, 1)}), qos=0
+            )
         for fn in self._early:
             runtime.loop.call_soon(fn)
         watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service)

@@ -39,6 +39,10 @@ class Flag(StrEnum):
     LATCHED = "latched"
 
 
+_OOSRV, _SHLVD, _DSUPR = AlarmState.OOSRV, AlarmState.SHLVD, AlarmState.DSUPR
+_ACKED, _UNACK, _NORM, _RTNUN = AlarmState.ACKED, AlarmState.UNACK, AlarmState.NORM, AlarmState.RTNUN
+
+
 @dataclass(slots=True, eq=False)
 class Alarm:
     """One alarm key's record. Owned and mutated only by :class:`~wallctl.core.engine.AlarmEngine`."""
@@ -70,15 +74,16 @@ class Alarm:
 
     @property
     def state(self) -> AlarmState:
+        # module constants, not AlarmState.X: an enum attribute lookup made this 1.5 us, on every sort key
         if self.out_of_service:
-            return AlarmState.OOSRV
+            return _OOSRV
         if self.shelved_until is not None:
-            return AlarmState.SHLVD
+            return _SHLVD
         if self.suppressed:
-            return AlarmState.DSUPR
+            return _DSUPR
         if self.in_alarm:
-            return AlarmState.ACKED if self.acked else AlarmState.UNACK
-        return AlarmState.NORM if self.acked else AlarmState.RTNUN
+            return _ACKED if self.acked else _UNACK
+        return _NORM if self.acked else _RTNUN
 
     @property
     def is_consequence(self) -> bool:

@@ -150,6 +150,7 @@ class AlarmEngine:
                 self._type_of[t] = (group.alarm_type, True)
         self._next_stale_scan = 0.0
         self._maint_edges_seen: float = clock.now()
+        self._by_cause: dict[AlarmKey, set[AlarmKey]] = {}  # cause -> its consequences
         self._last_clear: OrderedDict[AlarmKey, float] = OrderedDict()  # event time of clears that left the table
         self.events_applied = 0
         self.duplicates_dropped = 0  # redeliveries: a known id with the same payload, ignored
@@ -171,7 +172,7 @@ class AlarmEngine:
         return [self._alarms[k] for k in self._by_source.get(source, ())]
 
     def consequences_of(self, key: AlarmKey) -> list[Alarm]:
-        return [a for a in self._alarms.values() if a.cause == key]
+        return [self._alarms[k] for k in self._by_cause.get(key, ()) if k in self._alarms]
 
     def counts(self) -> Counts:
         sc = self._state_counts
@@ -461,6 +462,8 @@ class AlarmEngine:
                 self._down[alarm.source] = alarm.key
             if Flag.CHATTERING in alarm.flags:
                 self._chattering.add(alarm.key)
+            if alarm.cause is not None:
+                self._by_cause.setdefault(alarm.cause, set()).add(alarm.key)
         for i, fp in seen_ids:
             self._seen_ids[i] = fp
 
@@ -518,6 +521,8 @@ class AlarmEngine:
     def _drop(self, alarm: Alarm) -> None:
         if self._alarms.get(alarm.key) is not alarm:
             return
+        if alarm.cause is not None:
+            self._set_cause(alarm, None)
         self._last_clear[alarm.key] = alarm.last
         self._last_clear.move_to_end(alarm.key)
         if len(self._last_clear) > self.policy.remembered_ids:
@@ -600,8 +605,21 @@ class AlarmEngine:
                     break
         if cause == alarm.cause:
             return False
-        alarm.cause = cause
+        self._set_cause(alarm, cause)
         return True
+
+    def _set_cause(self, alarm: Alarm, cause: AlarmKey | None) -> None:
+        """Keep the cause -> consequences index with the field: a list tile groups 200,000 alarms by it."""
+        old = alarm.cause
+        if old is not None:
+            keys = self._by_cause.get(old)
+            if keys is not None:
+                keys.discard(alarm.key)
+                if not keys:
+                    del self._by_cause[old]
+        alarm.cause = cause
+        if cause is not None:
+            self._by_cause.setdefault(cause, set()).add(alarm.key)
 
     def _node_down(self, node: str, key: AlarmKey) -> None:
         self._down[node] = key

@@ -7,7 +7,6 @@ and alarm payloads. Pure Python, single-threaded, time injected.
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections import Counter, deque
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from wallctl.core.journal import AuditEntry, Journal, JournalStatus
 from wallctl.core.kpi import KpiBoard, KpiError, KpiSpec, extract_value
 from wallctl.core.match import AlarmMatch, Groups
 from wallctl.core.presets import LayoutSet
+from wallctl.core.ranking import Ranking
 from wallctl.core.rules import Decision, RuleEngine
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
@@ -102,6 +102,8 @@ class WallService:
         self.alarm_changed: Signal[[AlarmChange]] = Signal("alarm change (views)")
         self.diagnostics_changed: Signal[[]] = Signal("diagnostics change")
         self.layouts_changed: Signal[[LayoutSet]] = Signal("layouts change")
+        self.ranking = Ranking(self.engine, list_order)  # the alarms topic, the hotkeys' target and Up/Down
+        self.engine.changed.connect(self.ranking.on_change)
         self.engine.changed.connect(self._on_alarm_change)
         self.engine.flood_changed.connect(self._on_flood)
         self.annunciator.changed.connect(lambda _a: self.state_changed.emit())
@@ -118,6 +120,7 @@ class WallService:
         self._flood_saved: dict[str, Any] | None = None
         self.engine.anomaly.connect(self._on_anomaly)
         self._restore()
+        self.ranking.rebuild()  # the restore sets the picture without a change per alarm
         if journal is not None:
             journal.status_changed.connect(self._on_journal_status)
             if journal.status is not JournalStatus.OK:
@@ -482,15 +485,13 @@ class WallService:
         self._eval_due = True
 
     def target_alarm(self) -> Alarm | None:
-        """The selected alarm, else the most important unacknowledged one (what a bare hotkey acts on)."""
+        """The selected alarm, else the top unacknowledged row of the list (what a bare hotkey acts on)."""
         if self.selected is not None:
             alarm = self.engine.get(self.selected)
             if alarm is not None:
                 return alarm
-        unacked = [a for a in self.engine if a.state in (AlarmState.UNACK, AlarmState.RTNUN)]
-        if not unacked:
-            return None
-        return max(unacked, key=lambda a: (a.state is AlarmState.UNACK, a.peak, -a.first))
+        top = self.ranking.first(1)
+        return top[0] if top and top[0].state in (AlarmState.UNACK, AlarmState.RTNUN) else None
 
     # ------------------------------------------------------------------ payloads
     def state_payload(self, seq: int) -> dict[str, Any]:
@@ -538,8 +539,7 @@ class WallService:
     def alarms_payload(self, seq: int) -> dict[str, Any]:
         """The most important ``alarms_topic_max`` alarms with the total: bounded by what a consumer can show,
         not by how many alarms exist (200,000 rows would be megabytes per publication)."""
-        limit = self.parts.alarms_topic_max
-        alarms = heapq.nsmallest(limit, self.engine, key=list_order)  # a quarter of a full sort at 100,000 alarms
+        alarms = self.ranking.first(self.parts.alarms_topic_max)
         total = len(self.engine)
         return {
             "seq": seq,

@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from wallctl.core.alarm import Alarm, AlarmState, Flag
 from wallctl.core.engine import AlarmEngine
 from wallctl.core.match import AlarmMatch, Groups
+from wallctl.core.ranking import Ranking
 from wallctl.core.signal import Signal, Subscriptions
 
 COLUMNS = ("severity", "state", "source", "type", "text", "count", "last", "flags")
@@ -69,8 +70,23 @@ class AlarmTableModel(QAbstractTableModel):
         self._timer.timeout.connect(self.refresh)
         self.last_refresh_s = 0.0
         self.active = True  # a model whose view is hidden only remembers that it is stale
+        self.ranking = Ranking(engine, sort_key(sort), self._classify)  # kept in order as alarms change
         self.subs = Subscriptions()
+        self.subs.add(engine.changed, self.ranking.on_change)
         self.subs.add(changed if changed is not None else engine.changed, self._on_change)
+
+    def _classify(self, a: Alarm) -> str | bool | None:
+        m = self.match
+        if m is not None and not m.matches(
+            source=a.source, type=a.type, category=a.category, severity=a.peak, groups=self.groups
+        ):
+            return False
+        st = a.state
+        if st is AlarmState.SHLVD:
+            return "shelved"
+        if st is AlarmState.DSUPR or st is AlarmState.OOSRV:
+            return "suppressed"
+        return None
 
     def close(self) -> None:
         self._timer.stop()
@@ -94,45 +110,29 @@ class AlarmTableModel(QAbstractTableModel):
             self.refresh()
 
     def refresh(self) -> None:
+        """The first ROW_LIMIT rows from the ranking: O(rows), whatever the number of alarms."""
         t0 = time.perf_counter()
         self._dirty = False
-        shelved = suppressed = 0
-        selected: list[Alarm] = []
-        m = self.match
-        for a in self.engine:
-            st = a.state
-            if m is not None and not m.matches(
-                source=a.source, type=a.type, category=a.category, severity=a.peak, groups=self.groups
-            ):
-                continue
-            if st is AlarmState.SHLVD:
-                shelved += 1
-                continue
-            if st in (AlarmState.DSUPR, AlarmState.OOSRV):
-                suppressed += 1
-                continue
-            selected.append(a)
-        key = sort_key(self.sort)
+        ranking, limit = self.ranking, self.ROW_LIMIT
+        rows: list[tuple[Alarm, int]] = []
         if self.group_consequences:
-            children: dict[Any, list[Alarm]] = {}
-            tops: list[Alarm] = []
-            keys = {a.key for a in selected}
-            for a in selected:
-                if a.cause is not None and a.cause in keys:
-                    children.setdefault(a.cause, []).append(a)
-                else:
-                    tops.append(a)
-            rows: list[tuple[Alarm, int]] = []
-            for a in heapq.nsmallest(self.ROW_LIMIT, tops, key=key):
+            key = ranking.sort_key
+            for a in ranking:
+                if a.cause is not None and a.cause in ranking:
+                    continue  # listed under its cause
                 rows.append((a, 0))
-                for c in sorted(children.get(a.key, ()), key=key):
-                    rows.append((c, 1))
-            rows = rows[: self.ROW_LIMIT]
+                children = [c for c in self.engine.consequences_of(a.key) if c.key in ranking]
+                rows += [(c, 1) for c in heapq.nsmallest(limit - len(rows), children, key=key)]
+                if len(rows) >= limit:
+                    break
+            rows = rows[:limit]
         else:
-            rows = [(a, 0) for a in heapq.nsmallest(self.ROW_LIMIT, selected, key=key)]
+            rows = [(a, 0) for a in ranking.first(limit)]
+        shelved, suppressed = ranking.set_aside["shelved"], ranking.set_aside["suppressed"]
+        selected_total = len(ranking)
         self.beginResetModel()
         self.rows = rows
-        self.total = len(selected)
+        self.total = selected_total
         self.hidden = {"shelved": shelved, "suppressed": suppressed}
         self.endResetModel()
         self.last_refresh_s = time.perf_counter() - t0

@@ -110,6 +110,8 @@ class Runtime(QObject):
         self._alarms_cost_s = 0.0
         self.stalls = 0
         self._last_tick = time.monotonic()
+        self.max_late = 0.0  # the longest the tick timer was late since the last report: a main-loop stall
+        self.on_loop_report: Callable[[float], None] | None = None
         self._ticks = 0
         self.batches = 0
         service.state_changed.connect(self._state_dirty)
@@ -168,8 +170,12 @@ class Runtime(QObject):
         if late > 0.5:  # the main loop was blocked: say so, a wall must never hang silently
             log.warning("main loop stalled for %.2f s", late)
             self.stalls += 1
+        self.max_late = max(self.max_late, late)
         self.service.tick()
         self._ticks += 1
+        if self.on_loop_report is not None and self._ticks % 20 == 0:  # each second (benchmarks)
+            self.on_loop_report(self.max_late)
+            self.max_late = 0.0
         if self._ticks % 2 == 0:  # every 100 ms: under load each alarm row is then written once for many events
             self.flush()
 

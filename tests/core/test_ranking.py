@@ -1,0 +1,69 @@
+"""The ranking that replaces a sort of every alarm per refresh must list exactly what a full sort would."""
+
+from __future__ import annotations
+
+import random
+
+from wallctl.core.alarm import AlarmState
+from wallctl.core.clock import ManualClock
+from wallctl.core.engine import AlarmEngine, OperatorError
+from wallctl.core.event import Event
+from wallctl.core.ranking import Ranking
+from wallctl.core.service import list_order
+from wallctl.core.severity import Severity
+
+SEVERITIES = [Severity.WARNING, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL, Severity.CLEARED]
+
+
+def test_a_ranking_lists_what_a_full_sort_lists_through_random_changes() -> None:
+    rnd = random.Random(7)
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+
+    def classify(a: object) -> str | bool | None:
+        st = a.state  # type: ignore[attr-defined]
+        if a.source.endswith("9"):  # type: ignore[attr-defined]
+            return False  # not this ranking's
+        return "shelved" if st is AlarmState.SHLVD else None
+
+    ranking = Ranking(engine, list_order, classify)
+    engine.changed.connect(ranking.on_change)
+    for step in range(4000):
+        clock.advance(rnd.random())
+        key = (f"n{rnd.randrange(60):02d}", "t")
+        op = rnd.random()
+        try:
+            if op < 0.6:
+                engine.ingest(Event(key[0], key[1], rnd.choice(SEVERITIES), clock.now() - rnd.random() * 5))
+            elif op < 0.75:
+                engine.ack(key)
+            elif op < 0.85:
+                engine.shelve(key, rnd.choice([1.0, 30.0]))
+            elif op < 0.9:
+                engine.unshelve(key)
+            else:
+                engine.tick()
+        except OperatorError:
+            pass
+        if step % 50 == 0:
+            expected = sorted((a for a in engine if classify(a) is None), key=lambda a: (list_order(a), a.key))
+            assert [a.key for a in ranking] == [a.key for a in expected]
+            assert [a.key for a in ranking.first(5)] == [a.key for a in expected[:5]]
+            assert ranking.set_aside["shelved"] == sum(1 for a in engine if classify(a) == "shelved")
+            assert len(ranking) == len(expected)
+
+
+def test_step_walks_the_rows_and_wraps() -> None:
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    ranking = Ranking(engine, list_order)
+    engine.changed.connect(ranking.on_change)
+    assert ranking.step(None, 1) is None
+    for i, sev in enumerate([Severity.MINOR, Severity.CRITICAL, Severity.MAJOR]):
+        engine.ingest(Event(f"n{i}", "t", sev, clock.now()))
+    order = [a.key for a in ranking]
+    assert order == [("n1", "t"), ("n2", "t"), ("n0", "t")]
+    assert ranking.step(None, 1) == order[0] and ranking.step(None, -1) == order[-1]
+    assert ranking.step(order[0], 1) == order[1]
+    assert ranking.step(order[-1], 1) == order[0]  # wraps
+    assert ranking.step(order[0], -1) == order[-1]
