@@ -173,3 +173,19 @@ def test_an_old_journal_without_fingerprints_is_upgraded(tmp_path: Path) -> None
     j.flush()
     assert j.load_seen_ids() == [("old-1", None), ("new-1", 1234)]
     j.close()
+
+
+def test_a_large_batch_is_committed_in_bounded_slices(tmp_path: Path) -> None:
+    from wallctl.core.journal import MAX_ROWS_PER_COMMIT
+
+    j = Journal(tmp_path / "j.sqlite3")
+    e = engine_on(j, ManualClock())
+    n = int(MAX_ROWS_PER_COMMIT * 2.5)
+    raise_n(e, n)
+    assert j.flush() == MAX_ROWS_PER_COMMIT  # one slice: a flush never freezes the wall for the whole batch
+    assert j.pending == n - MAX_ROWS_PER_COMMIT and j.status is JournalStatus.OK
+    j.flush()
+    j.flush()
+    assert j.pending == 0
+    j.close()
+    assert len(restored(tmp_path / "j.sqlite3")) == n

@@ -254,3 +254,33 @@ def test_the_alarms_payload_is_bounded_most_important_first(tmp_path: Path) -> N
     assert payload["alarms"][0]["source"] == "core"  # unacknowledged and critical first
     assert "n10" not in [a["source"] for a in payload["alarms"]]  # acknowledged: after every unacknowledged one
     assert [a["source"] for a in payload["alarms"][1:]] == ["n09", "n08", "n07", "n06"]  # then newest
+
+
+def test_ack_all_over_many_alarms_runs_in_slices_and_answers_once(tmp_path: Path) -> None:
+    from wallctl.core.commands import Command
+    from wallctl.core.service import BULK_INLINE, PENDING
+
+    s, clock = make(tmp_path)
+    n = BULK_INLINE * 3
+    for i in range(n):
+        s.ingest(Event(f"n{i:05d}", "t", S.MAJOR if i % 2 else S.CRITICAL, clock.now()))
+    s.ingest(Event("n00001", "t", S.CLEARED, clock.now()))  # RTNUN: acknowledged means gone
+    s.tick()
+    assert s.annunciator.audible.sound is not None
+    outcome: list[str | None] = []
+    assert s.execute(Command("ack_all", {}), "mqtt", "op", on_done=outcome.append) is PENDING
+    s.ingest(Event("late", "t", S.CRITICAL, clock.now()))  # after the command: not acknowledged unseen
+    slices = 0
+    while s.work():
+        slices += 1
+        assert not outcome  # one reply, at the end
+    assert outcome == [None]
+    counts = s.engine.counts()
+    assert counts.unacked == 1 and s.engine.get(("late", "t")).state.value == "UNACK"  # type: ignore[union-attr]
+    assert s.engine.get(("n00001", "t")) is None
+    assert counts.active == n  # n - 1 acknowledged + late
+    assert sum(1 for e in s.journal.audit_log() if e.action == "ack_all") == 1  # type: ignore[union-attr]
+    s.journal.flush()  # type: ignore[union-attr]
+    s.journal.close()  # type: ignore[union-attr]
+    s2, _ = make(tmp_path, clock)
+    assert s2.engine.counts().unacked == 1 and len(s2.engine) == n

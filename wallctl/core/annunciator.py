@@ -140,6 +140,16 @@ class Annunciator:
             self._ring_back()
         self._publish()
 
+    def on_bulk(self, keys: list[AlarmKey]) -> None:
+        """Many alarms acknowledged at once: none of them is a candidate any more; the horn is re-decided on the
+        next tick, once, not once per alarm (a re-evaluation per acknowledged owner cost seconds at 200,000)."""
+        for key in keys:
+            self._candidates.discard(key)
+        c = self._current
+        if c is not None and c.key not in self._candidates:
+            self._dirty = True
+        self._publish()
+
     def on_flood(self, active: bool) -> None:
         self._flood = active
         if not active:

@@ -129,6 +129,8 @@ class AlarmEngine:
         self.dominators = dominators
         self.maintenance: list[MaintenanceWindow] = list(maintenance)
         self.changed: Signal[[AlarmChange]] = Signal("alarm change")
+        # many alarms changed the same way at once (ack_all): subscribers look the keys up, one signal for all
+        self.bulk_changed: Signal[[ChangeKind, list[AlarmKey]]] = Signal("bulk alarm change")
         self.flood_changed: Signal[[bool]] = Signal("flood change")
         self.flood = FloodDetector(self.policy.flood)
         self._flood_was = False
@@ -364,10 +366,28 @@ class AlarmEngine:
         return self._emit(alarm, ChangeKind.ACK, old_state)
 
     def ack_all(self) -> int:
-        keys = [a.key for a in self._alarms.values() if a.state in UNACKED_STATES]
+        return len(self.ack_many([a.key for a in self._alarms.values() if a.state in UNACKED_STATES]))
+
+    def ack_many(self, keys: Iterable[AlarmKey]) -> list[AlarmKey]:
+        """Acknowledge those of ``keys`` still unacknowledged, with one ``bulk_changed`` for all of them.
+
+        ``ack_all`` on 200,000 alarms took 5 s through one change (and its seven subscribers) per alarm."""
+        done: list[AlarmKey] = []
+        alarms = self._alarms
         for key in keys:
-            self.ack(key)
-        return len(keys)
+            alarm = alarms.get(key)
+            if alarm is None or alarm.acked:
+                continue
+            old = (alarm.state, alarm.severity)
+            alarm.acked = True
+            alarm.flags.discard(Flag.LATCHED)
+            self._apply_counts(alarm, old)
+            if not alarm.in_alarm and alarm.state is AlarmState.NORM:
+                self._drop(alarm)
+            done.append(key)
+        if done:
+            self.bulk_changed.emit(ChangeKind.ACK, done)
+        return done
 
     def shelve(self, key: AlarmKey, seconds: float) -> AlarmChange:
         alarm = self._require(key)

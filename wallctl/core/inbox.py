@@ -8,11 +8,13 @@ rejected with its reason, exactly once, and the caller acknowledges it either wa
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from wallctl.core.commands import CommandError, parse_command, request_id_of
 from wallctl.core.event import EventRejected, RejectReason, TimeWindow, TopicTemplate, parse_event
-from wallctl.core.service import WallService
+from wallctl.core.service import Pending, WallService
 from wallctl.core.wire import dumps_strict
 
 log = logging.getLogger("wallctl.inbox")
@@ -35,12 +37,22 @@ class Inbox:
         self.ingested = 0
 
     def handle(
-        self, topic: str, payload: bytes, *, received: float, retained: bool = False, queued: bool = False
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        received: float,
+        retained: bool = False,
+        queued: bool = False,
+        late_reply: Callable[[str], None] | None = None,
     ) -> str | None:
-        """Apply or reject one message; returns the reply to publish for a command, else None. Never raises."""
+        """Apply or reject one message; returns the reply to publish for a command, else None. Never raises.
+
+        A command that runs in slices (``ack_all`` over many alarms) returns None here; its one reply goes to
+        ``late_reply`` when it is done."""
         try:
             if topic == self.policy.cmd_topic:
-                return self._command(payload, queued, retained)
+                return self._command(payload, queued, retained, late_reply)
             self._event(topic, payload, received, retained)
         except Exception as exc:  # one poisoned message costs itself only: rejected, counted, acknowledged
             log.exception("Exception when handling a message on %r", topic)
@@ -68,7 +80,9 @@ class Inbox:
         service.ingest(event)
         self.ingested += 1
 
-    def _command(self, payload: bytes, queued: bool, retained: bool) -> str:
+    def _command(
+        self, payload: bytes, queued: bool, retained: bool, late_reply: Callable[[str], None] | None
+    ) -> str | None:
         """Exactly one reply and one audit entry per command, whatever it holds."""
         service, p = self.service, self.policy
         rid = None
@@ -87,9 +101,21 @@ class Inbox:
                 )
             cmd = parse_command(payload, token=p.token, now=service.clock.now(), max_age_s=p.command_max_age_s)
             rid = cmd.request_id
-            error = service.execute(cmd, "mqtt", cmd.actor)
+
+            def done(error: str | None, rid: Any = rid) -> None:
+                if late_reply is not None:
+                    late_reply(_reply(rid, error))
+
+            outcome = service.execute(cmd, "mqtt", cmd.actor, on_done=done)
+            if isinstance(outcome, Pending):
+                return None
+            error = outcome
         except CommandError as exc:
             rid = exc.request_id
             error = str(exc)
             service.audit("mqtt", None, "refused", {"payload": payload[:200].decode("utf-8", "replace")}, False, error)
-        return dumps_strict({"request_id": rid, "ok": error is None, "error": error})
+        return _reply(rid, error)
+
+
+def _reply(rid: Any, error: str | None) -> str:
+    return dumps_strict({"request_id": rid, "ok": error is None, "error": error})

@@ -42,6 +42,17 @@ class Ranking:
         """Connect to the engine's ``changed`` (the owner does, so it can also disconnect)."""
         self._put(change.key, self.engine.get(change.key))
 
+    def on_bulk(self, _kind: object, keys: list[AlarmKey]) -> None:
+        """Connect to the engine's ``bulk_changed``."""
+        get = self.engine.get
+        for key in keys:
+            self._put(key, get(key))
+
+    def follow(self, connect: Callable[[Any, Any], None]) -> None:
+        """Subscribe to both of the engine's change signals through ``connect(signal, slot)``."""
+        connect(self.engine.changed, self.on_change)
+        connect(self.engine.bulk_changed, self.on_bulk)
+
     def rebuild(self) -> None:
         self._rank.clear()
         self._order.clear()

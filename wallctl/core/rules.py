@@ -131,6 +131,13 @@ class RuleEngine:
             else:
                 self._matches[rule.name].discard(key)
 
+    def acknowledged(self, keys: list[AlarmKey]) -> None:
+        """Many alarms acknowledged at once (``ack_all``): they leave the rules that count only unacknowledged
+        ones and stay in the others; an acknowledged RTNUN alarm was in none. No rule is matched again."""
+        for rule in self.rules.rules:
+            if rule.when.unacked_only:
+                self._matches[rule.name].difference_update(keys)
+
     def _hits(self, alarm: Alarm) -> tuple[bool, ...]:
         unacked = alarm.state is AlarmState.UNACK
         return tuple(

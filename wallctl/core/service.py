@@ -8,17 +8,26 @@ and alarm payloads. Pure Python, single-threaded, time injected.
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import takewhile
 from typing import Any
 
-from wallctl.core.alarm import Alarm, AlarmState
+from wallctl.core.alarm import UNACKED_STATES, Alarm, AlarmState
 from wallctl.core.annunciator import Annunciator, AudioSink
 from wallctl.core.clock import Clock
 from wallctl.core.commands import Command
 from wallctl.core.dominance import DominatorIndex
-from wallctl.core.engine import AlarmChange, AlarmEngine, EnginePolicy, MaintenanceWindow, OperatorError
+from wallctl.core.engine import (
+    AlarmChange,
+    AlarmEngine,
+    ChangeKind,
+    EnginePolicy,
+    MaintenanceWindow,
+    OperatorError,
+)
 from wallctl.core.event import AlarmKey, Event
 from wallctl.core.feeds import FeedWatch, LinkWatch, Watch
 from wallctl.core.journal import AuditEntry, Journal, JournalStatus
@@ -103,8 +112,10 @@ class WallService:
         self.diagnostics_changed: Signal[[]] = Signal("diagnostics change")
         self.layouts_changed: Signal[[LayoutSet]] = Signal("layouts change")
         self.ranking = Ranking(self.engine, list_order)  # the alarms topic, the hotkeys' target and Up/Down
-        self.engine.changed.connect(self.ranking.on_change)
+        self.ranking.follow(lambda signal, slot: signal.connect(slot))
         self.engine.changed.connect(self._on_alarm_change)
+        self.engine.bulk_changed.connect(self._on_bulk_change)
+        self._jobs: deque[_Job] = deque()
         self.engine.flood_changed.connect(self._on_flood)
         self.annunciator.changed.connect(lambda _a: self.state_changed.emit())
         self._decision: Decision | None = None
@@ -306,6 +317,20 @@ class WallService:
         if self.alarm_changed:
             self.alarm_changed.emit(change)
 
+    def _on_bulk_change(self, kind: ChangeKind, keys: list[AlarmKey]) -> None:
+        get, journal = self.engine.get, self.journal
+        if kind is ChangeKind.ACK:
+            self.rules.acknowledged(keys)
+        else:
+            for key in keys:
+                self.rules.observe(key, get(key))
+        if journal is not None:
+            for key in keys:
+                journal.mark(key, get(key))
+        self.annunciator.on_bulk(keys)
+        self._eval_due = True
+        self._changed = True
+
     def _on_flood(self, active: bool) -> None:
         self.annunciator.on_flood(active)
         self.audit(
@@ -411,9 +436,23 @@ class WallService:
         if self.journal is not None:
             self.journal.audit(entry)
 
-    def execute(self, cmd: Command, origin: str, actor: str | None = None) -> str | None:
-        """Run one operator action; returns None on success or the error the requester is told. Always audited."""
+    def execute(
+        self,
+        cmd: Command,
+        origin: str,
+        actor: str | None = None,
+        on_done: Callable[[str | None], None] | None = None,
+    ) -> str | Pending | None:
+        """Run one operator action; returns None on success or the error the requester is told. Always audited.
+
+        An action over very many alarms (``ack_all`` of more than BULK_INLINE) returns :data:`PENDING` and runs in
+        slices of SLICE_S from :meth:`work`, so the room never freezes; ``on_done`` then gets the outcome."""
         actor = cmd.actor or actor
+        if cmd.action == "ack_all":
+            keys = self._unacked_keys()
+            if len(keys) > BULK_INLINE:
+                self._jobs.append(_Job(self._ack_in_slices(keys), cmd, origin, actor, on_done))
+                return PENDING
         try:
             self._run(cmd, origin)
         except OperatorError as exc:
@@ -449,7 +488,7 @@ class WallService:
             case "ack":
                 e.ack((a["source"], a["type"]))
             case "ack_all":
-                if e.ack_all() == 0:
+                if not e.ack_many(self._unacked_keys()):
                     raise OperatorError("nothing to acknowledge")
             case "silence":
                 until = self.annunciator.silence(float(a["seconds"]))
@@ -483,6 +522,41 @@ class WallService:
             case _:  # parse_command only lets known actions through
                 raise OperatorError(f"unknown action {cmd.action!r}")
         self._eval_due = True
+
+    def _unacked_keys(self) -> list[AlarmKey]:
+        """UNACK and RTNUN alarms lead the list order: read them off its front."""
+        return [a.key for a in takewhile(lambda a: a.state in UNACKED_STATES, self.ranking)]
+
+    def _ack_in_slices(self, keys: list[AlarmKey]) -> Iterator[None]:
+        i, n = 0, len(keys)
+        while i < n:
+            deadline = time.perf_counter() + SLICE_S
+            while i < n and time.perf_counter() < deadline:
+                self.engine.ack_many(keys[i : i + 500])
+                i += 500
+            yield
+
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs)
+
+    def work(self) -> bool:
+        """One slice of the oldest long action; True while more remain (the caller comes back after the loop
+        has served everything else that waits)."""
+        if not self._jobs:
+            return False
+        job = self._jobs[0]
+        try:
+            next(job.steps)
+        except StopIteration:
+            self._jobs.popleft()
+            self.audit(job.origin, job.actor, job.cmd.action, job.cmd.args, True)
+            self.notify()
+            if job.on_done is not None:
+                job.on_done(None)
+        else:
+            self.notify()
+        return bool(self._jobs)
 
     def target_alarm(self) -> Alarm | None:
         """The selected alarm, else the top unacknowledged row of the list (what a bare hotkey acts on)."""
@@ -575,6 +649,27 @@ class WallService:
 
     def on_error(self) -> Callable[[str, BaseException], None]:
         return self.report_exception
+
+
+class Pending:
+    """The outcome of an action that runs in slices comes later, through its ``on_done``."""
+
+    def __repr__(self) -> str:
+        return "PENDING"
+
+
+PENDING = Pending()
+BULK_INLINE = 2000  # alarms acknowledged at once; more are done in slices
+SLICE_S = 0.04  # one slice of a long action: the main loop serves everything else between slices
+
+
+@dataclass
+class _Job:
+    steps: Iterator[None]
+    cmd: Command
+    origin: str
+    actor: str | None
+    on_done: Callable[[str | None], None] | None
 
 
 def _visible(d: Decision) -> tuple[Any, ...]:

@@ -69,11 +69,18 @@ class TopologyState:
         self.dirty_nodes: set[str] = set()
         self.dirty_links: set[Edge] = set()
         engine.changed.connect(self.on_change)
+        engine.bulk_changed.connect(self.on_bulk)
         for alarm in list(engine):
             self._touch(alarm.key)
 
     def on_change(self, change: AlarmChange) -> None:
         self._touch(change.key)
+
+    def on_bulk(self, _kind: object, keys: list[tuple[str, str]]) -> None:
+        graph = self.topology.graph
+        for key in keys:
+            if key[0] in graph or key in self._alarm_link:  # alarms off the map cost a lookup, not a _touch
+                self._touch(key)
 
     def _touch(self, key: tuple[str, str]) -> None:
         source = key[0]

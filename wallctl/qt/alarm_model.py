@@ -72,8 +72,9 @@ class AlarmTableModel(QAbstractTableModel):
         self.active = True  # a model whose view is hidden only remembers that it is stale
         self.ranking = Ranking(engine, sort_key(sort), self._classify)  # kept in order as alarms change
         self.subs = Subscriptions()
-        self.subs.add(engine.changed, self.ranking.on_change)
+        self.ranking.follow(self.subs.add)
         self.subs.add(changed if changed is not None else engine.changed, self._on_change)
+        self.subs.add(engine.bulk_changed, self._on_change)
 
     def _classify(self, a: Alarm) -> str | bool | None:
         m = self.match

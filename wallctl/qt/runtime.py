@@ -118,6 +118,9 @@ class Runtime(QObject):
         service.state_changed.connect(self._mark_alarms)
         self._tick = QTimer(self)
         self._tick.timeout.connect(self.on_tick)
+        self._work = QTimer(self)
+        self._work.setSingleShot(True)
+        self._work.timeout.connect(self._do_work)
         self._burst = QTimer(self)
         self._burst.setSingleShot(True)
         self._burst.timeout.connect(self.end_burst)
@@ -154,13 +157,24 @@ class Runtime(QObject):
         self.service.notify()
 
     def _handle(self, msg: Inbound) -> None:
+        def publish(reply: str) -> None:
+            if self.link is not None:
+                self.link.publish(f"{self.cmd_topic}/result", reply, qos=1)
+                if msg.response_topic:
+                    self.link.reply(msg.response_topic, msg.correlation, reply)
+
         reply = self.inbox.handle(
-            msg.topic, msg.payload, received=msg.received, retained=msg.retained, queued=msg.queued
+            msg.topic, msg.payload, received=msg.received, retained=msg.retained, queued=msg.queued, late_reply=publish
         )
-        if reply is not None and self.link is not None:
-            self.link.publish(f"{self.cmd_topic}/result", reply, qos=1)
-            if msg.response_topic:
-                self.link.reply(msg.response_topic, msg.correlation, reply)
+        if reply is not None:
+            publish(reply)
+        if self.service.busy and not self._work.isActive():
+            self._work.start(0)
+
+    def _do_work(self) -> None:
+        """One slice of a long action, then back to the loop: messages and paints go between slices."""
+        if self.service.work():
+            self._work.start(0)
 
     # ---------------------------------------------------------------- timers
     def on_tick(self) -> None:
@@ -171,6 +185,8 @@ class Runtime(QObject):
             log.warning("main loop stalled for %.2f s", late)
             self.stalls += 1
         self.max_late = max(self.max_late, late)
+        if self.service.busy and not self._work.isActive():  # a long action from a hotkey
+            self._work.start(0)
         self.service.tick()
         self._ticks += 1
         if self.on_loop_report is not None and self._ticks % 20 == 0:  # each second (benchmarks)
