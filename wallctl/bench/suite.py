@@ -157,6 +157,9 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.walls import bench_walls
 
         section("wall process", lambda: bench_walls(broker, quick=quick))
+        from wallctl.bench.scale import bench_scale
+
+        section("scale", lambda: bench_scale(broker, quick=quick))
         from wallctl.bench.topo import bench_topology
 
         section("topology", lambda: bench_topology(quick=quick))

@@ -196,6 +196,7 @@ class Journal:
         self._skip = 0
         self._seq = 0
         self._closed = False
+        self._closing = False  # the last flush writes everything, whatever its size
         self._open(first=True)
 
     # ---------------------------------------------------------------- opening
@@ -322,7 +323,7 @@ class Journal:
 
     def _commit(self, db: sqlite3.Connection) -> int:
         dirty = self._dirty
-        if len(dirty) > MAX_ROWS_PER_COMMIT and not self._wipe:
+        if len(dirty) > MAX_ROWS_PER_COMMIT and not self._wipe and not self._closing:
             # 200,000 rows (an ack_all) took 1.2 s in one commit, the main loop frozen: the rest waits for the
             # next flushes (and so do the acknowledgements of what they hold)
             dirty = dict(islice(dirty.items(), MAX_ROWS_PER_COMMIT))
@@ -460,6 +461,7 @@ class Journal:
         if self._closed:
             return  # a second close must not reopen the file (that reopening wiped the alarm table)
         self._skip = 0
+        self._closing = True
         self.flush()
         self._closed = True
         if self._db is not None:

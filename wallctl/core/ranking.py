@@ -35,8 +35,7 @@ class Ranking:
         self._order: SortedList = SortedList()
         self._reason: dict[AlarmKey, str] = {}
         self.set_aside: Counter[str] = Counter()  # alarms of this ranking not listed, by reason
-        for alarm in engine:
-            self._put(alarm.key, alarm)
+        self.rebuild()
 
     def on_change(self, change: AlarmChange) -> None:
         """Connect to the engine's ``changed`` (the owner does, so it can also disconnect)."""
@@ -54,12 +53,22 @@ class Ranking:
         connect(self.engine.bulk_changed, self.on_bulk)
 
     def rebuild(self) -> None:
+        """From the engine as it is (after a restore): one sort, not an insertion per alarm."""
         self._rank.clear()
-        self._order.clear()
         self._reason.clear()
         self.set_aside.clear()
+        entries = []
         for alarm in self.engine:
-            self._put(alarm.key, alarm)
+            key, where = alarm.key, self.classify(alarm)
+            if where is False:
+                continue
+            if isinstance(where, str):
+                self._reason[key] = where
+                self.set_aside[where] += 1
+                continue
+            rank = self._rank[key] = self.sort_key(alarm)
+            entries.append((rank, key))
+        self._order = SortedList(entries)
 
     def _put(self, key: AlarmKey, alarm: Alarm | None) -> None:
         old = self._rank.pop(key, None)

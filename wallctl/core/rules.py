@@ -107,6 +107,7 @@ class RuleEngine:
         self._matches: dict[str, set[AlarmKey]] = {r.name: set() for r in rules.rules}
         # which rules an alarm matches depends only on these facts: remember the answer (the rules are fixed)
         self._memo: dict[tuple[AlarmKey, str | None, Severity, bool], tuple[bool, ...]] = {}
+        self._by_source = any(r.when.sources or r.when.groups for r in rules.rules)
         self._decision: Decision | None = None
         self._current_rule: Rule | None = None
         self._pin: Pin | None = None
@@ -118,7 +119,8 @@ class RuleEngine:
         state = alarm.state if alarm is not None else None
         hits: tuple[bool, ...] = ()
         if alarm is not None and state in (AlarmState.UNACK, AlarmState.ACKED):
-            memo = (key, alarm.category, alarm.severity, state is AlarmState.UNACK)
+            # rules that never name sources or groups answer the same for every source: one entry per type
+            memo = (key if self._by_source else ("", key[1]), alarm.category, alarm.severity, state is AlarmState.UNACK)
             cached = self._memo.get(memo)
             if cached is None:
                 if len(self._memo) > 100_000:

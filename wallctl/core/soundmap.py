@@ -78,11 +78,13 @@ class SoundMap:
         }
         self._defaults = {Severity.parse(k): v for k, v in spec_.defaults.items()}
         self._cache: dict[tuple[str, str, str | None, Severity], Annunciation | None] = {}
+        self._by_source = any(e.match.sources or e.match.groups for e in spec_.map)
 
     def resolve(self, alarm: Alarm) -> Annunciation | None:
         """First matching entry, else the severity's default; memoised (the map is fixed once loaded)."""
         sev = alarm.severity if alarm.severity is not Severity.CLEARED else alarm.peak
-        key = (alarm.source, alarm.type, alarm.category, sev)
+        # a map that never names sources or groups answers the same for every source: one entry per type
+        key = (alarm.source if self._by_source else "", alarm.type, alarm.category, sev)
         try:
             return self._cache[key]
         except KeyError:
