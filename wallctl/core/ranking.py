@@ -27,10 +27,21 @@ def _row(_a: Alarm) -> str | bool | None:
 
 
 class Ranking:
-    def __init__(self, engine: AlarmEngine, sort_key: SortKey, classify: Classify = _row) -> None:
+    def __init__(
+        self,
+        engine: AlarmEngine,
+        sort_key: SortKey,
+        classify: Classify = _row,
+        tally: Callable[[Alarm], str] | None = None,
+    ) -> None:
+        """``tally``: a class per listed alarm (its category, say) counted as alarms come and go, so what lies
+        beyond the rows a wall can show is summed up without a pass over 200,000 alarms."""
         self.engine = engine
         self.sort_key = sort_key
         self.classify = classify
+        self.tally = tally
+        self.tallies: Counter[str] = Counter()
+        self._class: dict[AlarmKey, str] = {}
         self._rank: dict[AlarmKey, tuple[Any, ...]] = {}
         self._order: SortedList = SortedList()
         self._reason: dict[AlarmKey, str] = {}
@@ -57,6 +68,8 @@ class Ranking:
         self._rank.clear()
         self._reason.clear()
         self.set_aside.clear()
+        self._class.clear()
+        self.tallies.clear()
         entries = []
         for alarm in self.engine:
             key, where = alarm.key, self.classify(alarm)
@@ -68,12 +81,17 @@ class Ranking:
                 continue
             rank = self._rank[key] = self.sort_key(alarm)
             entries.append((rank, key))
+            if self.tally is not None:
+                c = self._class[key] = self.tally(alarm)
+                self.tallies[c] += 1
         self._order = SortedList(entries)
 
     def _put(self, key: AlarmKey, alarm: Alarm | None) -> None:
         old = self._rank.pop(key, None)
         if old is not None:
             self._order.remove((old, key))
+            if self.tally is not None:
+                self.tallies[self._class.pop(key)] -= 1
         reason = self._reason.pop(key, None)
         if reason is not None:
             self.set_aside[reason] -= 1
@@ -89,6 +107,9 @@ class Ranking:
         rank = self.sort_key(alarm)
         self._rank[key] = rank
         self._order.add((rank, key))
+        if self.tally is not None:
+            c = self._class[key] = self.tally(alarm)
+            self.tallies[c] += 1
 
     def __len__(self) -> int:
         return len(self._rank)

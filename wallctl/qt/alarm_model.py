@@ -70,7 +70,9 @@ class AlarmTableModel(QAbstractTableModel):
         self._timer.timeout.connect(self.refresh)
         self.last_refresh_s = 0.0
         self.active = True  # a model whose view is hidden only remembers that it is stale
-        self.ranking = Ranking(engine, sort_key(sort), self._classify)  # kept in order as alarms change
+        # kept in order as alarms change; counted by category for what lies beyond the rows kept
+        self.ranking = Ranking(engine, sort_key(sort), self._classify, tally=lambda a: a.category or "other")
+        self.beyond: list[tuple[str, int]] = []  # (category, alarms) not among the rows kept, most first
         self.subs = Subscriptions()
         self.ranking.follow(self.subs.add)
         self.subs.add(changed if changed is not None else engine.changed, self._on_change)
@@ -131,12 +133,28 @@ class AlarmTableModel(QAbstractTableModel):
             rows = [(a, 0) for a in ranking.first(limit)]
         shelved, suppressed = ranking.set_aside["shelved"], ranking.set_aside["suppressed"]
         selected_total = len(ranking)
+        beyond = ranking.tallies.copy()
+        if selected_total > len(rows):  # aggregate what a wall cannot show row by row
+            beyond.subtract(a.category or "other" for a, _ in rows)
+        else:
+            beyond.clear()
+        self.beyond = [(c, n) for c, n in beyond.most_common() if n > 0]
         self.beginResetModel()
         self.rows = rows
         self.total = selected_total
         self.hidden = {"shelved": shelved, "suppressed": suppressed}
         self.endResetModel()
         self.last_refresh_s = time.perf_counter() - t0
+
+    def beyond_text(self, most: int = 3) -> str:
+        """``+198,000: 120,000 system · 78,000 network`` for the alarms not among the rows kept ('' if none)."""
+        if not self.beyond:
+            return ""
+        n = sum(c for _, c in self.beyond)
+        parts = [f"{c:,} {name}" for name, c in self.beyond[:most]]
+        if len(self.beyond) > most:
+            parts.append(f"{sum(c for _, c in self.beyond[most:]):,} other")
+        return f"+{n:,} not listed: " + " · ".join(parts)
 
     # ---------------------------------------------------------------- Qt model API
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
