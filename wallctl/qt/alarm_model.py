@@ -9,6 +9,7 @@ from __future__ import annotations
 import heapq
 import time
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 
@@ -37,6 +38,52 @@ def sort_key(sort: str) -> Any:
     if sort == "state":
         return lambda a: (_STATE_ORDER[a.state], -int(a.peak), -a.last)
     return lambda a: (-int(a.peak), _STATE_ORDER[a.state], -a.last)  # priority
+
+
+def _classifier(match: AlarmMatch | None, groups: Groups | None) -> Any:
+    def classify(a: Alarm) -> str | bool | None:
+        if match is not None and not match.matches(
+            source=a.source, type=a.type, category=a.category, severity=a.peak, groups=groups
+        ):
+            return False
+        st = a.state
+        if st is AlarmState.SHLVD:
+            return "shelved"
+        if st is AlarmState.DSUPR or st is AlarmState.OOSRV:
+            return "suppressed"
+        return None
+
+    return classify
+
+
+# Rankings shared by the list models that show the same alarms in the same order: six list tiles on the shipped
+# modes kept six rankings, each paying for every change of every alarm (seconds of an ack_all at 200,000).
+_SHARED: WeakKeyDictionary[AlarmEngine, dict[tuple[Any, ...], list[Any]]] = WeakKeyDictionary()
+
+
+def _shared_ranking(engine: AlarmEngine, sort: str, match: AlarmMatch | None, groups: Groups | None) -> Ranking:
+    pool = _SHARED.setdefault(engine, {})
+    key = (sort, match, id(groups))
+    entry = pool.get(key)
+    if entry is None:
+        ranking = Ranking(engine, sort_key(sort), _classifier(match, groups), tally=lambda a: a.category or "other")
+        subs = Subscriptions()
+        ranking.follow(subs.add)
+        entry = pool[key] = [ranking, subs, 0]
+    entry[2] += 1
+    ranking_: Ranking = entry[0]
+    return ranking_
+
+
+def _release(engine: AlarmEngine, ranking: Ranking) -> None:
+    pool = _SHARED.get(engine, {})
+    for key, entry in list(pool.items()):
+        if entry[0] is ranking:
+            entry[2] -= 1
+            if entry[2] <= 0:
+                entry[1].disconnect_all()
+                del pool[key]
+            return
 
 
 class AlarmTableModel(QAbstractTableModel):
@@ -71,29 +118,16 @@ class AlarmTableModel(QAbstractTableModel):
         self.last_refresh_s = 0.0
         self.active = True  # a model whose view is hidden only remembers that it is stale
         # kept in order as alarms change; counted by category for what lies beyond the rows kept
-        self.ranking = Ranking(engine, sort_key(sort), self._classify, tally=lambda a: a.category or "other")
+        self.ranking = _shared_ranking(engine, sort, match, groups)
         self.beyond: list[tuple[str, int]] = []  # (category, alarms) not among the rows kept, most first
         self.subs = Subscriptions()
-        self.ranking.follow(self.subs.add)
         self.subs.add(changed if changed is not None else engine.changed, self._on_change)
         self.subs.add(engine.bulk_changed, self._on_change)
-
-    def _classify(self, a: Alarm) -> str | bool | None:
-        m = self.match
-        if m is not None and not m.matches(
-            source=a.source, type=a.type, category=a.category, severity=a.peak, groups=self.groups
-        ):
-            return False
-        st = a.state
-        if st is AlarmState.SHLVD:
-            return "shelved"
-        if st is AlarmState.DSUPR or st is AlarmState.OOSRV:
-            return "suppressed"
-        return None
 
     def close(self) -> None:
         self._timer.stop()
         self.subs.disconnect_all()
+        _release(self.engine, self.ranking)
 
     def _on_change(self, *_args: object) -> None:
         if not self._dirty:  # the common case under load costs one attribute test
