@@ -79,6 +79,8 @@ def test_sounds_check_reports_a_missing_audio_device(tmp_path: Path) -> None:
     res = wallctl("sounds", "--check", "--config", str(ROOT / "config" / "wallctl.yaml"), env=broken_alsa(tmp_path))
     assert res.returncode == 1
     assert "audio device: FAILED" in res.stderr and "sound files: 20 of 20 ok" in res.stdout
+    assert "aplay -l" in res.stderr and "audio.card" in res.stderr  # says what to do, not only the error code
+    assert "ALSA lib" not in res.stderr  # libasound's own lines are not passed on
 
 
 def test_sounds_check_passes_with_a_device(tmp_path: Path) -> None:
