@@ -51,6 +51,8 @@ def test_a_ranking_lists_what_a_full_sort_lists_through_random_changes() -> None
             assert [a.key for a in ranking.first(5)] == [a.key for a in expected[:5]]
             assert ranking.set_aside["shelved"] == sum(1 for a in engine if classify(a) == "shelved")
             assert len(ranking) == len(expected)
+            unacked = [a.key for a in expected if a.state in (AlarmState.UNACK, AlarmState.RTNUN)]
+            assert ranking.keys_before((True,)) == unacked  # the block ack_all takes, read off the front
 
 
 def test_step_walks_the_rows_and_wraps() -> None:

@@ -130,6 +130,12 @@ class Ranking:
     def __iter__(self) -> Iterator[Alarm]:
         return self._iter()
 
+    def keys_before(self, rank: tuple[Any, ...]) -> list[AlarmKey]:
+        """The keys of the rows ranked before ``rank``, in order: one bisection and a copy, not a walk that looks
+        every alarm up (the unacknowledged block of 200,000 alarms took 0.3 s that way)."""
+        end = self._order.bisect_left((rank,))
+        return [key for _, key in self._order.islice(0, end)]
+
     def step(self, key: AlarmKey | None, step: int) -> AlarmKey | None:
         """The key ``step`` rows after (or before) ``key``, wrapping around; the first row when ``key`` is not
         listed. O(log n): the Up/Down hotkeys once sorted every alarm."""

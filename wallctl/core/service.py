@@ -12,10 +12,9 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from itertools import takewhile
 from typing import Any
 
-from wallctl.core.alarm import UNACKED_STATES, Alarm, AlarmState
+from wallctl.core.alarm import Alarm, AlarmState
 from wallctl.core.annunciator import Annunciator, AudioSink
 from wallctl.core.clock import Clock
 from wallctl.core.commands import Command
@@ -524,8 +523,8 @@ class WallService:
         self._eval_due = True
 
     def _unacked_keys(self) -> list[AlarmKey]:
-        """UNACK and RTNUN alarms lead the list order: read them off its front."""
-        return [a.key for a in takewhile(lambda a: a.state in UNACKED_STATES, self.ranking)]
+        """UNACK and RTNUN alarms lead the list order (its first field is False for them): read them off its front."""
+        return self.ranking.keys_before((True,))
 
     def _ack_in_slices(self, keys: list[AlarmKey]) -> Iterator[None]:
         i, n = 0, len(keys)
