@@ -50,6 +50,9 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
         "mode switch alone",
         "during a",
         "first audio sample",
+        "scale: command round trip p99",
+        "scale: ack_all",
+        "scale: restart to the restored picture",
     ]:
         assert any(fragment in n for n in names), (fragment, names)
     import math

@@ -69,3 +69,23 @@ def test_step_walks_the_rows_and_wraps() -> None:
     assert ranking.step(order[0], 1) == order[1]
     assert ranking.step(order[-1], 1) == order[0]  # wraps
     assert ranking.step(order[0], -1) == order[-1]
+
+
+def test_the_oldest_unacknowledged_alarm_is_found_without_a_scan() -> None:
+    rnd = random.Random(3)
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    for _ in range(3000):
+        clock.advance(0.1)
+        key = (f"n{rnd.randrange(80):02d}", "t")
+        try:
+            if rnd.random() < 0.7:
+                engine.ingest(Event(key[0], key[1], rnd.choice(SEVERITIES), clock.now() - rnd.random() * 50))
+            else:
+                engine.ack(key)
+        except OperatorError:
+            pass
+        expected = min((a.first for a in engine if a.state is AlarmState.UNACK), default=None)
+        assert engine.oldest_unacked() == expected
+    engine.ack_many([a.key for a in engine])
+    assert engine.oldest_unacked() is None

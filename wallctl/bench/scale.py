@@ -108,7 +108,7 @@ def measure(broker: Mosquitto, n: int, probes: int) -> dict[str, float]:
 
 
 def bench_scale(broker: Mosquitto, *, quick: bool) -> list[Result]:
-    big = 50_000 if quick else 200_000
+    big = 20_000 if quick else 200_000
     probes = 30 if quick else 100
     small = measure(broker, 1000, probes)
     large = measure(broker, big, probes)

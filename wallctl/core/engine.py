@@ -153,6 +153,7 @@ class AlarmEngine:
         self._next_stale_scan = 0.0
         self._maint_edges_seen: float = clock.now()
         self._by_cause: dict[AlarmKey, set[AlarmKey]] = {}  # cause -> its consequences
+        self._unacked_heap: list[tuple[float, AlarmKey]] = []  # (first, key), stale entries dropped lazily
         self._last_clear: OrderedDict[AlarmKey, float] = OrderedDict()  # event time of clears that left the table
         self.events_applied = 0
         self.duplicates_dropped = 0  # redeliveries: a known id with the same payload, ignored
@@ -188,6 +189,25 @@ class AlarmEngine:
             by_state={s.value: n for s, n in sc.items() if n > 0},
             highest=highest,
         )
+
+    def oldest_unacked(self) -> float | None:
+        """The ``first`` time of the oldest unacknowledged alarm, in O(log n): a heap with stale entries dropped
+        as they surface (the summary tile scanned 200,000 alarms for it, a 100-200 ms pause)."""
+        h, alarms = self._unacked_heap, self._alarms
+        while h:
+            first, key = h[0]
+            a = alarms.get(key)
+            if a is not None and a.first == first and a.state is AlarmState.UNACK:
+                return first
+            heapq.heappop(h)
+        return None
+
+    def _note_unacked(self, alarm: Alarm) -> None:
+        h = self._unacked_heap
+        heapq.heappush(h, (alarm.first, alarm.key))
+        if len(h) > 2 * len(self._alarms) + 1000:  # repeated updates of unacknowledged alarms: start afresh
+            self._unacked_heap = [(a.first, a.key) for a in self._alarms.values() if a.state is AlarmState.UNACK]
+            heapq.heapify(self._unacked_heap)
 
     def seen_ids(self) -> list[str]:
         return list(self._seen_ids)
@@ -484,8 +504,11 @@ class AlarmEngine:
                 self._chattering.add(alarm.key)
             if alarm.cause is not None:
                 self._by_cause.setdefault(alarm.cause, set()).add(alarm.key)
+            if alarm.state is AlarmState.UNACK:
+                self._unacked_heap.append((alarm.first, alarm.key))
         for i, fp in seen_ids:
             self._seen_ids[i] = fp
+        heapq.heapify(self._unacked_heap)
 
     def restore_flood(self, active: bool, started_at: float | None, per_minute: dict[int, int]) -> None:
         """The flood state and the rate history of the last window, as the journal kept them."""
@@ -525,6 +548,8 @@ class AlarmEngine:
         state = alarm.state
         if state is AlarmState.NORM:
             self._drop(alarm)  # gone before anyone hears of it: subscribers see engine.get(key) is None
+        elif state is AlarmState.UNACK:
+            self._note_unacked(alarm)
         change = AlarmChange(
             key=(alarm.source, alarm.type),
             kind=kind,
