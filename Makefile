@@ -18,10 +18,11 @@ sysdeps:
 sysdeps-test:
 	@tools/install-system-deps.sh test
 
+# pip -qq: errors only (setuptools' notes on editable installs are for its developers, not for make demo)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -qq --upgrade pip
+	$(BIN)/python -m pip install -qq -e '.[dev]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
