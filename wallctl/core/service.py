@@ -115,6 +115,7 @@ class WallService:
         self.engine.changed.connect(self._on_alarm_change)
         self.engine.bulk_changed.connect(self._on_bulk_change)
         self._jobs: deque[_Job] = deque()
+        self._notified = float("-inf")
         self.engine.flood_changed.connect(self._on_flood)
         self.annunciator.changed.connect(lambda _a: self.state_changed.emit())
         self._decision: Decision | None = None
@@ -385,9 +386,14 @@ class WallService:
 
         Called once per batch of events and on every tick, so a flood of events costs one notification, not one
         per event; views that need each change (the map) subscribe to the engine itself."""
-        if self._changed:
-            self._changed = False
-            self.state_changed.emit()
+        if not self._changed:
+            return
+        now = self.clock.now()
+        if self._jobs and now - self._notified < JOB_NOTIFY_S:
+            return  # during a long action, twice a second: each notification repaints six monitors
+        self._changed = False
+        self._notified = now
+        self.state_changed.emit()
 
     def evaluate(self, *, force: bool = False) -> Decision:
         """Re-decide mode and focus if something changed (throttled to EVAL_INTERVAL_S unless forced)."""
@@ -553,8 +559,6 @@ class WallService:
             self.notify()
             if job.on_done is not None:
                 job.on_done(None)
-        else:
-            self.notify()
         return bool(self._jobs)
 
     def target_alarm(self) -> Alarm | None:
@@ -660,6 +664,7 @@ class Pending:
 PENDING = Pending()
 BULK_INLINE = 2000  # alarms acknowledged at once; more are done in slices
 SLICE_S = 0.04  # one slice of a long action: the main loop serves everything else between slices
+JOB_NOTIFY_S = 0.5
 
 
 @dataclass
