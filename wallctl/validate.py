@@ -96,10 +96,11 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
         else:
             problems.append(Problem(str(path), 1, 1, "not a wallctl file or layouts directory"))
     for d in sorted(layout_dirs):
+        from wallctl.core.legibility import check_layouts
         from wallctl.core.presets import layout_files, load_layouts
 
         checked.update(p.resolve() for p in layout_files(d) if p.exists())
-        run(lambda p: load_layouts(p, warnings=problems), d)
+        run(lambda p: problems.extend(check_layouts(load_layouts(p, warnings=problems))), d)
     shown = _AsGiven(paths)
     return sorted({dataclasses.replace(p, file=shown(p.file)) for p in problems}), len(checked)
 
@@ -135,6 +136,7 @@ def load_config_leniently(path: Path) -> tuple[LoadedConfig | None, list[Problem
 def _config_references(cfg: LoadedConfig, checked: set[Path], broken: set[str]) -> list[Problem]:
     """The files the configuration names, checked as ``run`` loads them (skipping those of broken sections)."""
     from wallctl.app import reserved_hotkeys
+    from wallctl.core.legibility import check_layouts
     from wallctl.core.presets import layout_files, load_layouts
     from wallctl.core.soundmap import load_soundmap
     from wallctl.core.topology import load_topology
@@ -154,7 +156,9 @@ def _config_references(cfg: LoadedConfig, checked: set[Path], broken: set[str]) 
         checked.update(p.resolve() for p in layout_files(layouts_dir) if p.exists())
         hotkeys = reserved_hotkeys(cfg) if "operator" not in broken else {}
         kpis = [k.name for k in m.kpis] if "kpis" not in broken else None
-        check(lambda: load_layouts(layouts_dir, reserved_hotkeys=hotkeys, kpi_series=kpis, warnings=out))
+        layouts = check(lambda: load_layouts(layouts_dir, reserved_hotkeys=hotkeys, kpi_series=kpis, warnings=out))
+        if layouts is not None:  # tiles too small for their text at the viewing distance
+            out.extend(check_layouts(layouts))
     groups = None
     if m.topology and "topology" not in broken:
         checked.add(cfg.resolve(m.topology))

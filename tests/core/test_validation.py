@@ -161,7 +161,7 @@ def test_wall_problems(layouts: Path) -> None:
     got = problems(load_layouts, layouts)
     assert (
         f"{f}:9:3: wall: unknown key 'colums' (did you mean 'columns'?); expected one of banner, bezel_compensation, "
-        "bezel_mm, columns, default_mode, focus_zone, monitors, name, panel, rows" in got
+        "bezel_mm, columns, default_mode, focus_zone, monitors, name, panel, rows, viewing_distance_m" in got
     )
 
 

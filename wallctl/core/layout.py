@@ -83,6 +83,13 @@ class WallSpec:
         "where the status banner runs: along the wall's bottom row, at the foot of every monitor, or nowhere",
         default="bottom_row",
     )
+    viewing_distance_m: float = spec(
+        "distance from the wall to the farthest seat that must read it; text is sized for it by visual angle "
+        "(primary text 16 arcminutes, secondary 10)",
+        default=5.0,
+        minimum=0.5,
+        maximum=100,
+    )
 
 
 @dataclass(frozen=True)
