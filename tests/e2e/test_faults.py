@@ -407,3 +407,22 @@ def test_sigterm_ends_the_wall_within_two_seconds_with_the_journal_flushed(
         wall.stop()
         obs.close()
         pub.loop_stop()
+
+
+def test_a_broker_that_keeps_the_sync_nonce_back_does_not_block_commands(tmp_path: Path) -> None:
+    broker = Mosquitto(acl="topic readwrite #\ntopic deny wallctl/acl/sync\n").start()
+    try:
+        cfg = write_config(tmp_path, wall_id="acl", port=broker.port)
+        obs = Observer(broker.port, "wallctl/acl")
+        wall = WallProcess(cfg, args=("--no-audio",)).start()
+        try:
+            started(obs, wall)
+            obs.wait(lambda o: "did not come back" in wall.output(), 10, "the missing sync is said")
+            obs.command(action="mode", mode="briefing", request_id="after-acl")
+            obs.wait(lambda o: any(r["request_id"] == "after-acl" for r in o.results), 10, "reply")
+            assert next(r for r in obs.results if r["request_id"] == "after-acl")["ok"] is True
+        finally:
+            wall.stop()
+            obs.close()
+    finally:
+        broker.stop()

@@ -40,6 +40,9 @@ READ_BURST = 500  # reads per readiness notification before the loop gets a turn
 READ_BUDGET_S = 0.025  # ... or this much time: a burst of costly events must not freeze the wall (it did for 2 s)
 
 
+SYNC_WAIT_S = 5.0
+
+
 @dataclass(frozen=True, slots=True)
 class Inbound:
     """One received message, already free of paho types."""
@@ -325,9 +328,22 @@ class MqttLink:
             subs = list(self.subscriptions)
         client.subscribe(subs)
         # after the subscription, so it reaches us behind whatever the broker queued for us while we were away
-        self._sync = uuid.uuid4().hex.encode()
-        client.publish(self._sync_topic, self._sync, qos=1)
+        sync = self._sync = uuid.uuid4().hex.encode()
+        client.publish(self._sync_topic, sync, qos=1)
+        self.hooks.call_later(SYNC_WAIT_S, lambda: self._sync_missing(sync))
         self.on_link(LinkEvent("connected", f"{self.cfg.host}:{self.cfg.port}", session_present))
+
+    def _sync_missing(self, sync: bytes) -> None:
+        """A broker whose ACL keeps our nonce from us must not make every later command look queued."""
+        if self._sync == sync:
+            self._sync = None
+            log.warning(
+                "our sync message on %s did not come back within %g s (does the broker's ACL allow this client to "
+                "publish and subscribe to it?): commands queued while the wall was away can only be told by their "
+                "'time' field",
+                self._sync_topic,
+                SYNC_WAIT_S,
+            )
 
     def _on_disconnect(self, _c: paho.Client, _ud: Any, _flags: Any, reason: Any, _props: Any) -> None:
         if self.connected:

@@ -19,7 +19,8 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    def __init__(self, *, persistence: bool = False, port: int | None = None) -> None:
+    def __init__(self, *, persistence: bool = False, port: int | None = None, acl: str | None = None) -> None:
+        """``acl``: the text of a Mosquitto ACL file for every client (tests of a broker that says no)."""
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise RuntimeError(
@@ -41,6 +42,9 @@ class Mosquitto:
         ]
         if persistence:
             lines += ["persistence true", f"persistence_location {self.dir}/", "autosave_interval 1"]
+        if acl is not None:
+            (self.dir / "acl").write_text(acl)
+            lines.append(f"acl_file {self.dir / 'acl'}")
         self.conf.write_text("\n".join(lines) + "\n")
         self.proc: subprocess.Popen[bytes] | None = None
 
