@@ -18,10 +18,10 @@ from wallctl.core.commands import Command
 from wallctl.core.event import Event
 from wallctl.core.severity import Severity
 from wallctl.qt import theme
-from wallctl.qt.banner import CLOCK_PT, FONT_PT, BannerItem, Placed, banner_fields, banner_items, countdown
+from wallctl.qt.banner import BannerItem, Placed, banner_fields, banner_font, banner_items, countdown
 from wallctl.qt.shots import render_scene
 
-WIDTHS = (960, 1280, 1920, 2560, 3840)
+WIDTHS = (1920, 2560, 3840, 5782)  # one monitor to the whole bottom row: type at 16' holds ~50 characters a monitor
 
 
 @pytest.fixture
@@ -55,8 +55,7 @@ def at_width(w: Wall, width: float) -> BannerItem:
 
 def readable(item: Placed, scale: float) -> bool:
     """The whole text fits inside its box at the scale it is drawn with."""
-    font = theme.font(FONT_PT * scale, bold=True)
-    return QFontMetricsF(font).horizontalAdvance(item.text) <= item.rect.width() + 0.5
+    return QFontMetricsF(banner_font(scale)).horizontalAdvance(item.text) <= item.rect.width() + 0.5
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -75,9 +74,9 @@ def test_missing_monitors_and_every_other_warning_are_shown_whole(make_wall: Cal
     assert all(a.rect.right() <= b.rect.left() for a, b in itertools.pairwise(placed)), "overlap"
     assert any(t.startswith(("WALL SCALED: 1 of 6", "SCALED: 1/6")) for t in shown), shown
     assert "UNACK 9" in shown and "BROKER DOWN" in shown, shown
-    if width >= 1280:
+    if width >= 2560:
         assert any(t.startswith("SILENCED") for t in shown) and any(t.startswith("PINNED") for t in shown), shown
-    if width >= 1920:  # room for every warning and the mode
+    if width >= 3840:  # room for every warning and the mode
         warnings = [f for f in banner_items(w.service, w.clock.now(), w.scene.notice) if f.warning]
         assert len([p for p in placed if p.field.warning]) == len(warnings), shown
         assert shown[0].startswith("MODE INCIDENT"), shown
@@ -86,7 +85,7 @@ def test_missing_monitors_and_every_other_warning_are_shown_whole(make_wall: Cal
 def test_a_calm_wide_banner_keeps_full_labels_and_the_clock(make_wall: Callable[..., Wall]) -> None:
     w = make_wall()
     w.service.ingest(Event("dc1-app-01", "cpu_high", Severity.WARNING, w.clock.now(), category="system"))
-    placed, clock, scale = at_width(w, 1920).layout(w.clock.now())
+    placed, clock, scale = at_width(w, 3840).layout(w.clock.now())
     assert clock and scale == 1.0
     assert [p.text for p in placed] == [t for t, _ in banner_fields(w.service, w.clock.now())]
 
@@ -127,7 +126,6 @@ def test_contrast_ratio_is_wcag_2() -> None:
     assert theme.contrast_ratio(QColor("#767676"), white) == pytest.approx(4.54, abs=0.01)  # WebAIM's AA grey
     for color in [*theme.DEFAULT_SEVERITY_COLORS.values(), QColor("#808080"), QColor("#3366ff")]:
         assert theme.contrast_ratio(theme.text_on(color), color) >= 4.5, color.name()
-    assert CLOCK_PT > 0
 
 
 def test_a_day_long_pin_reads_in_hours_and_minutes(make_wall: Callable[..., Wall]) -> None:

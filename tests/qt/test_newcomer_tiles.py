@@ -166,7 +166,7 @@ def test_diagnostics_tile_shows_rejections_made_after_it_was_built(
 
 
 def test_labels_on_every_node_draw_no_boxes_away_from_their_nodes(qapp: Any, tmp_path: Path) -> None:
-    """``preview --png`` with ``labels: all``: each label's dark box sits under its node, none strays elsewhere."""
+    """``preview --png`` with ``labels: all``: each label's dark box is where its label is placed, none strays."""
     import pyqtgraph as pg
 
     from wallctl.core.clock import ManualClock
@@ -183,7 +183,7 @@ def test_labels_on_every_node_draw_no_boxes_away_from_their_nodes(qapp: Any, tmp
     tile.setGeometry(0, 0, 3840, 2160)
     scale = 0.5  # as the preview renders; the first paint of each label happens here
     img = render_scene(scene, scale=scale)
-    spots = [tile.node_scene_pos(n) * scale for n in tile.ids]
+    boxes = [tile.placed[n] for n in tile.ids if n in tile.placed]  # where each shown label is placed, scene px
     legend = tile.legend.mapRectToScene(tile.legend.rect())
 
     def box(c: QColor) -> bool:  # black at 170/255 over the panel or a site's area (darker than the background)
@@ -195,16 +195,14 @@ def test_labels_on_every_node_draw_no_boxes_away_from_their_nodes(qapp: Any, tmp
         for y in range(0, img.height(), 4)
         if box(QColor(img.pixel(x, y)))
         and not legend.contains(x / scale, y / scale)
-        and not any(abs(x - p.x()) < 90 and -4 < y - p.y() < 36 for p in spots)  # a box hangs under its node
+        and not any(b.adjusted(-2, -2, 2, 2).contains(x / scale, y / scale) for b in boxes)  # a box is its label's
     ]
-    labelled = [
-        p
-        for p in spots
-        if any(
-            box(QColor(img.pixel(int(p.x()) + dx, int(p.y()) + dy))) for dx in range(-12, 13, 3) for dy in (8, 12, 16)
-        )
+    labelled = [  # the box is drawn where its label was placed (its left margin, beside the text)
+        b
+        for b in boxes
+        if any(box(QColor(img.pixel(int(b.left() * scale) + 1, int(b.center().y() * scale) + dy))) for dy in (-2, 0, 2))
     ]
     tile.shutdown()
     scene.clear()
-    assert not stray, f"{len(stray)} dark samples far from any node, e.g. {stray[:5]}"
-    assert len(labelled) > len(spots) / 2, "the labels' boxes are missing under their nodes"
+    assert not stray, f"{len(stray)} dark samples far from any label, e.g. {stray[:5]}"
+    assert len(labelled) > len(tile.ids) / 2, "the labels' boxes are missing where their labels are"

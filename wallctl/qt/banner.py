@@ -4,6 +4,11 @@ Warnings come before decoration. When the strip is too narrow the banner drops t
 leaves out what is not a warning, then uses a smaller type; a warning is shown whole or (last resort, least important
 first) not at all, never cut mid-word. Warnings are badges: text in black or white, whichever reads better on the
 warning's colour, so every pair meets WCAG AA (4.5:1) whatever colours the configuration chooses.
+
+Its type is primary text: capitals of 16 arcminutes at the wall's viewing distance (smaller only as the last step
+before a warning would be left out). At that size one 55" panel holds about 50 characters, so along the wall's
+bottom row the banner is one strip across the monitors, its fields flowed from panel to panel and never across a
+bezel.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
+from wallctl.core.legibility import BANNER_PAD
 from wallctl.core.service import WallService
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Subscriptions
@@ -23,12 +29,10 @@ from wallctl.qt import theme
 from wallctl.qt.tiles.alarms import duration_text
 from wallctl.qt.tiles.base import stop_timers
 
-BANNER_H = 64
-FONT_PT = 20
-CLOCK_PT = 22
 GAP = 22  # between fields
 PAD = 12  # inside a badge, left and right
-SCALES = (1.0, 0.85, 0.72)  # type sizes tried before a warning is left out
+SCALES = (1.0, 0.85, 0.72)  # type sizes tried before a warning is left out (below 1.0: under 16 arcminutes)
+Segment = tuple[float, float]  # a stretch of the banner on one panel (left, right), in the banner's coordinates
 RED, AMBER = QColor("#ff3b30"), QColor("#ff9f0a")
 CALM_BG, ALARM_BG = QColor("#0d1520"), QColor("#3a0d0d")
 
@@ -129,13 +133,40 @@ _STEPS = ((True, False, False, False), (False, False, False, False), (False, Tru
           (False, True, True, False), (False, True, True, True))  # fmt: skip
 
 
-def fit(
-    fields: list[Field], width: float, measure: Callable[[str, float], float], clock_w: float
-) -> tuple[list[tuple[str, Field]], bool, float]:
-    """Which texts fit in ``width`` (with or without a clock ``clock_w`` wide), and at which type scale."""
+def banner_font(scale: float = 1.0) -> QFont:
+    """The banner's type: primary text, bold; ``scale`` below 1 only as a last resort."""
+    f = theme.primary_font(bold=True)
+    f.setPixelSize(max(6, round(f.pixelSize() * scale)))
+    return f
 
-    def need(chosen: list[tuple[str, Field]], scale: float) -> float:
-        return sum(measure(t, scale) + ((2 * PAD if f.warning else 0) + GAP) * scale for t, f in chosen)
+
+def pack(widths: list[float], segments: list[Segment], gap: float) -> list[float] | None:
+    """The left edge of each width, in order, none running past its segment's end (a field never straddles a
+    bezel); None when they do not all fit."""
+    if not segments:
+        return None
+    xs, i, x = [], 0, segments[0][0]
+    for w in widths:
+        while x + w > segments[i][1]:
+            i += 1
+            if i == len(segments):
+                return None
+            x = segments[i][0]
+        xs.append(x)
+        x += w + gap
+    return xs
+
+
+def fit(
+    fields: list[Field], segments: list[Segment], measure: Callable[[str, float], float], clock_w: float
+) -> tuple[list[tuple[str, Field, float]], bool, float]:
+    """Which texts fit in ``segments`` (the last one with or without a clock ``clock_w`` wide at its end), at which
+    type scale, and where each starts."""
+
+    def place(chosen: list[tuple[str, Field]], scale: float, clock: bool) -> list[float] | None:
+        segs = [*segments[:-1], (segments[-1][0], segments[-1][1] - clock_w)] if clock and segments else segments
+        widths = [measure(t, scale) + (2 * PAD * scale if f.warning else 0) for t, f in chosen]
+        return pack(widths, segs, GAP * scale)
 
     chosen: list[tuple[str, Field]] = []
     for scale in SCALES:
@@ -146,12 +177,14 @@ def fit(
                 if not f.warning and ((drop_info and f.rank < 5) or (shorten and f.short is None)):
                     continue
                 chosen.append((f.short if shorten and f.short else f.text, f))
-            if need(chosen, scale) <= width - (clock_w * scale if clock else 0):
-                return chosen, clock, scale
+            xs = place(chosen, scale, clock)
+            if xs is not None:
+                return [(t, f, x) for (t, f), x in zip(chosen, xs, strict=True)], clock, scale
     scale = SCALES[-1]
-    while len(chosen) > 1 and need(chosen, scale) > width:  # last resort: leave out whole, least important first
+    while len(chosen) > 1 and place(chosen, scale, False) is None:  # last resort: leave out whole, least important
         chosen.remove(min(chosen, key=lambda c: (c[1].warning, c[1].rank)))
-    return chosen, False, scale
+    xs = place(chosen, scale, False) or [segments[0][0] if segments else 0.0] * len(chosen)
+    return [(t, f, x) for (t, f), x in zip(chosen, xs, strict=True)], False, scale
 
 
 class BannerItem(QGraphicsWidget):
@@ -168,6 +201,7 @@ class BannerItem(QGraphicsWidget):
         self._notice = notice
         self._notice_short = notice_short
         self.setZValue(100)
+        self.panels: list[Segment] = []  # the monitors it runs along, in its own coordinates (empty: one panel)
         self._timer = QTimer()
         self._timer.timeout.connect(self.update)
         self._timer.start(1000)
@@ -196,20 +230,24 @@ class BannerItem(QGraphicsWidget):
         fields = banner_items(self.service, now, self._notice(), self._notice_short())
 
         def measure(text: str, scale: float) -> float:
-            return QFontMetricsF(theme.font(FONT_PT * scale, bold=True)).horizontalAdvance(text)
+            return QFontMetricsF(banner_font(scale)).horizontalAdvance(text)
 
-        clock_w = QFontMetricsF(theme.font(CLOCK_PT, bold=True, mono=True)).horizontalAdvance("00:00:00") + 2 * GAP
-        chosen, clock, scale = fit(fields, r.width() - 2 * GAP, measure, clock_w)
+        clock_w = QFontMetricsF(theme.primary_font(bold=True, mono=True)).horizontalAdvance("00:00:00") + GAP
+        chosen, clock, scale = fit(fields, self.segments(), measure, clock_w)
         bg = self.background()
-        x = r.x() + GAP
         placed = []
-        for text, f in chosen:
+        for text, f, x in chosen:
             w = measure(text, scale) + (2 * PAD * scale if f.warning else 0)
-            rect = QRectF(x, r.y() + 10, w, r.height() - 18)
+            rect = QRectF(r.x() + x, r.y() + BANNER_PAD - 3, w, r.height() - 2 * BANNER_PAD + 6)
             fg = theme.text_on(f.color) if f.warning else f.color
             placed.append(Placed(text, rect, fg, f.color if f.warning else bg, f))
-            x += w + GAP * scale
         return placed, clock, scale
+
+    def segments(self) -> list[Segment]:
+        """Where fields may go: each panel's stretch of the banner, inside a margin, within its current width."""
+        w = self.rect().width()
+        panels = self.panels or [(0.0, w)]
+        return [(max(a, 0) + GAP, min(b, w) - GAP) for a, b in panels if min(b, w) - max(a, 0) > 2 * GAP]
 
     def paint(self, p: QPainter, _o: QStyleOptionGraphicsItem, _w: QWidget | None = None) -> None:
         r = self.rect()
@@ -218,7 +256,7 @@ class BannerItem(QGraphicsWidget):
         p.drawLine(r.topLeft(), r.topRight())
         now = self._now()
         placed, clock, scale = self.layout(now)
-        p.setFont(theme.font(FONT_PT * scale, bold=True))
+        p.setFont(banner_font(scale))
         for item in placed:
             if item.field.warning:
                 p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -229,7 +267,7 @@ class BannerItem(QGraphicsWidget):
             p.drawText(item.rect, Qt.AlignmentFlag.AlignCenter, item.text)
         if clock:
             p.setPen(theme.TEXT)
-            p.setFont(theme.font(CLOCK_PT, bold=True, mono=True))
+            p.setFont(theme.primary_font(bold=True, mono=True))
             p.drawText(
                 r.adjusted(0, 0, -GAP, 0),
                 Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
@@ -262,10 +300,10 @@ class BannerTile(QGraphicsWidget):
     def paint(self, p: QPainter, _o: QStyleOptionGraphicsItem, _w: QWidget | None = None) -> None:
         r = self.rect()
         p.fillRect(r, theme.PANEL)
-        font = theme.font(self.font_pt, bold=True)
+        font = theme.primary_font(bold=True, at_least_pt=self.font_pt)
         p.setFont(font)
         fm = QFontMetricsF(font)
-        line_h = self.font_pt * 1.333 * 1.5
+        line_h = fm.height() * 1.5
         y = r.y() + 12
         for f in banner_items(self.service, self._now()):
             text = f.text if fm.horizontalAdvance(f.text) + 2 * PAD <= r.width() - 40 else (f.short or f.text)

@@ -58,13 +58,13 @@ class KeysTile(Tile):
         operator, modes = self.columns()
         if not operator and not modes:
             p.setPen(theme.MUTED)
-            p.setFont(theme.font(self.font_pt))
+            p.setFont(theme.secondary_font(at_least_pt=self.font_pt))
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter, "No key bindings known to this view")
             return
-        key_font = theme.font(self.font_pt, bold=True, mono=True)
-        text_font = theme.font(self.font_pt)
+        key_font = theme.secondary_font(bold=True, mono=True, at_least_pt=self.font_pt)
+        text_font = theme.secondary_font(at_least_pt=self.font_pt)
         key_w = max(QFontMetricsF(key_font).horizontalAdvance(b.key) for b in operator + modes) + 28
-        line_h = self.font_pt * 1.333 * 1.7
+        line_h = QFontMetricsF(text_font).height() * 1.45
         if (len(operator) + len(modes) + 1) * line_h + 16 <= rect.height():  # one column: no description cut
             columns, col_w = [[*operator, None, *modes]], rect.width()
         else:

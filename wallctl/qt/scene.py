@@ -17,13 +17,14 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
 from wallctl.core.layout import Cells, Mode, Rect, WallGeometry
+from wallctl.core.legibility import region_rect
 from wallctl.core.presets import LayoutSet
 from wallctl.core.rules import Decision
 from wallctl.core.service import WallService
 from wallctl.core.topology import Topology
 from wallctl.core.topostate import TopologyState
 from wallctl.qt import theme
-from wallctl.qt.banner import BANNER_H, BannerItem, BannerTile
+from wallctl.qt.banner import BannerItem, BannerTile
 from wallctl.qt.keys_overlay import Binding
 from wallctl.qt.tiles.alarms import AlarmListTile, AlarmSummaryTile
 from wallctl.qt.tiles.base import Tile
@@ -100,6 +101,7 @@ class WallScene(pg.GraphicsScene):
         """Build what the new layouts need, reuse what they share with the old ones, drop the rest."""
         self.layouts = layouts
         self.geometry = WallGeometry(layouts.wall)
+        resized = theme.apply_wall(layouts.wall)  # text sized for this wall's panels and viewing distance
         w, h = self.geometry.size
         self.setSceneRect(0, 0, w, h)
         wanted: dict[tuple[Any, ...], Tile] = {}
@@ -126,6 +128,10 @@ class WallScene(pg.GraphicsScene):
                 self.removeItem(tile)
         self.tiles = wanted
         self.placement = placement
+        if resized:
+            for tile in wanted.values():
+                if isinstance(tile, Tile):
+                    tile.relayout()
         self._place_banners()
         self.mode = None
 
@@ -134,13 +140,22 @@ class WallScene(pg.GraphicsScene):
             b.shutdown()
             self.removeItem(b)
         self.banners = []
-        where = self.layouts.wall.banner
-        for r, c in self.geometry.monitors():
-            if where == "none" or (where == "bottom_row" and r != self.layouts.wall.rows - 1):
-                continue
-            rect = self.geometry.monitor_rect(r, c)
+        wall, h = self.layouts.wall, theme.sizes().banner_h
+        if wall.banner == "none":
+            return
+        # along the bottom row: one strip over its monitors (primary type leaves ~50 characters a panel); else
+        # one banner a monitor
+        rows = (
+            [[(wall.rows - 1, c) for c in range(wall.columns)]]
+            if wall.banner == "bottom_row"
+            else [[cell] for cell in self.geometry.monitors()]
+        )
+        for cells in rows:
+            panels = [self.geometry.monitor_rect(r, c) for r, c in cells]
+            x0, bottom = panels[0].x, panels[0].bottom
             banner = BannerItem(self.service, self.service.clock.now, lambda: self.notice, lambda: self.notice_short)
-            banner.setGeometry(QRectF(rect.x, rect.bottom - BANNER_H, rect.w, BANNER_H))
+            banner.setGeometry(QRectF(x0, bottom - h, panels[-1].right - x0, h))
+            banner.panels = [(m.x - x0, m.right - x0) for m in panels]
             self.addItem(banner)
             self.banners.append(banner)
 
@@ -163,21 +178,13 @@ class WallScene(pg.GraphicsScene):
         shown = set()
         for region in mode.regions:
             tile = self.placement[mode.name][region.name]
-            rect = qrect(self.geometry.cells_rect(region.cells))
-            if self._touches_bottom(region.cells.row + region.cells.rows - 1):
-                rect.setBottom(rect.bottom() - BANNER_H)
-            tile.setGeometry(rect.adjusted(4, 4, -4, -4))
+            tile.setGeometry(qrect(region_rect(self.geometry, region.cells, theme.sizes())))
             tile.title = region.tile.title
             tile.show()
             shown.add(id(tile))
         for tile in self.tiles.values():
             if id(tile) not in shown:
                 tile.hide()
-
-    def _touches_bottom(self, row: int) -> bool:
-        """Whether the region's bottom edge sits on a monitor row with a banner (the tile makes room for it)."""
-        where = self.layouts.wall.banner
-        return where == "every_monitor" or (where == "bottom_row" and row == self.layouts.wall.rows - 1)
 
     # ---------------------------------------------------------------- overlays
     def toggle_overlay(self, name: str, build: Callable[[], Tile]) -> bool:

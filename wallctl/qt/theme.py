@@ -6,8 +6,12 @@ Colours after Okabe & Ito's colour-blind-safe palette, brightened for a dark wal
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QFont
+import functools
 
+from PySide6.QtGui import QColor, QFont, QFontMetricsF
+
+from wallctl.core.layout import WallSpec
+from wallctl.core.legibility import DEFAULT_SIZES, TextSizes, text_sizes
 from wallctl.core.severity import Severity
 
 BACKGROUND = QColor("#0b0f14")
@@ -59,10 +63,54 @@ def apply_colors(colors: dict[str, str]) -> None:
 
 
 def font(pt: float, *, bold: bool = False, mono: bool = False) -> QFont:
+    """A font at ``pt`` points (at 96 dpi, in scene pixels): for sizes a layout asks for; the wall's own text is
+    sized by visual angle (:func:`primary_font`, :func:`secondary_font`)."""
+    return _font(max(6, round(pt * 1.333)), bold, mono)
+
+
+def _font(px: int, bold: bool, mono: bool) -> QFont:
     f = QFont("DejaVu Sans Mono" if mono else FONT_FAMILY)
-    f.setPixelSize(max(6, round(pt * 1.333)))  # pt at 96 dpi, but in scene pixels so it scales with the wall
+    f.setPixelSize(px)
     f.setBold(bold)
     return f
+
+
+_sizes = [DEFAULT_SIZES]  # the running wall's, set with its layouts (as apply_colors sets the colours)
+
+
+def sizes() -> TextSizes:
+    """Cap heights the wall's text needs at its viewing distance (``wall.viewing_distance_m``)."""
+    return _sizes[0]
+
+
+def apply_wall(wall: WallSpec) -> bool:
+    """Size text for ``wall`` (panel pitch, viewing distance); before its tiles paint. Whether the sizes changed."""
+    new = text_sizes(wall)
+    changed, _sizes[0] = new != _sizes[0], new
+    return changed
+
+
+def cap_font(cap_px: float, *, bold: bool = False, mono: bool = False, at_least_pt: float = 0) -> QFont:
+    """The wall's font with capitals at least ``cap_px`` scene pixels tall (or ``at_least_pt``, when larger)."""
+    return _font(max(_cap_px(cap_px, bold, mono), round(at_least_pt * 1.333)), bold, mono)
+
+
+@functools.lru_cache(maxsize=64)
+def _cap_px(cap_px: float, bold: bool, mono: bool) -> int:
+    px = sizes().font_px(cap_px)
+    while QFontMetricsF(_font(px, bold, mono)).capHeight() < cap_px - 0.01:  # should the font round otherwise
+        px += 1
+    return px
+
+
+def primary_font(*, bold: bool = False, mono: bool = False, at_least_pt: float = 0) -> QFont:
+    """Alarm rows, the banner, summary figures, labels of alarmed nodes: 16 arcminutes at the viewing distance."""
+    return cap_font(sizes().primary_cap, bold=bold, mono=mono, at_least_pt=at_least_pt)
+
+
+def secondary_font(*, bold: bool = False, mono: bool = False, at_least_pt: float = 0) -> QFont:
+    """Titles, axis ticks, legends, calm node labels, footers: 10 arcminutes at the viewing distance."""
+    return cap_font(sizes().secondary_cap, bold=bold, mono=mono, at_least_pt=at_least_pt)
 
 
 def severity_color(sev: Severity) -> QColor:

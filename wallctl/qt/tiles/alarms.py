@@ -1,4 +1,7 @@
-"""Alarm list and alarm summary tiles: big type, high contrast, unacknowledged rows flashing (ISA-18.1)."""
+"""Alarm list and alarm summary tiles: big type, high contrast, unacknowledged rows flashing (ISA-18.1).
+
+Rows, figures and severity labels are primary text: their capitals subtend 16 arcminutes at the wall's viewing
+distance whatever ``font_pt`` a layout asks for (a larger ``font_pt`` is honoured); footers are secondary text."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap
 from wallctl.core.alarm import AlarmState, Flag
 from wallctl.core.engine import AlarmEngine, Counts
 from wallctl.core.event import AlarmKey
+from wallctl.core.legibility import ROW_SPACING
 from wallctl.core.severity import ACTIVE_SEVERITIES, Severity
 from wallctl.core.signal import Signal
 from wallctl.core.tiles import AlarmListOptions, AlarmSummaryOptions
@@ -95,10 +99,10 @@ class AlarmListTile(Tile):
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         o: AlarmListOptions = self.options
-        f = theme.font(o.font_pt)
-        fb = theme.font(o.font_pt, bold=True)
-        fm = QFontMetricsF(f)
-        row_h = fm.height() * 1.45
+        f = theme.primary_font(at_least_pt=o.font_pt)
+        fb = theme.primary_font(bold=True, at_least_pt=o.font_pt)
+        fm, fbm = QFontMetricsF(f), QFontMetricsF(fb)
+        row_h = fm.height() * ROW_SPACING
         rows = self.model.rows
         body = QRectF(rect.x(), rect.y(), rect.width(), rect.height() - row_h)
         capacity = max(0, int(body.height() // row_h))
@@ -110,11 +114,12 @@ class AlarmListTile(Tile):
         self.first_row = min(self.first_row, max(0, len(rows) - capacity))
         if not rows:
             p.setPen(theme.GOOD)
-            p.setFont(theme.font(o.font_pt * 1.4, bold=True))
+            p.setFont(theme.primary_font(bold=True, at_least_pt=o.font_pt * 1.4))
             p.drawText(body, Qt.AlignmentFlag.AlignCenter, "No active alarms")
-        tag_w = max(QFontMetricsF(fb).horizontalAdvance(t) for t in theme.SEVERITY_TAGS.values()) + 18
+        tag_w = max(fbm.horizontalAdvance(t) for t in theme.SEVERITY_TAGS.values()) + 18
         state_w = fm.horizontalAdvance("RTNUN ") + 16
         src_w = min(body.width() * 0.28, fm.horizontalAdvance("M" * 14))
+        indent = fm.height() * 0.6
         on = self._phase < 2
         fast_on = self._phase % 2 == 0
         for i, (alarm, depth) in enumerate(rows[self.first_row : self.first_row + capacity]):
@@ -134,7 +139,7 @@ class AlarmListTile(Tile):
             if sel == alarm.key:
                 p.setPen(QPen(theme.TEXT, 3))
                 p.drawRect(r.adjusted(1, 1, -1, -1))
-            x = r.x() + 8 + depth * 36
+            x = r.x() + 8 + depth * indent
             p.fillRect(QRectF(r.x(), r.y(), 8, r.height()), color)
             p.setFont(fb)
             p.setPen(theme.TEXT)
@@ -148,7 +153,7 @@ class AlarmListTile(Tile):
             p.drawText(
                 QRectF(x, y, src_w, row_h),
                 Qt.AlignmentFlag.AlignVCenter,
-                fm.elidedText(prefix + alarm.source, Qt.TextElideMode.ElideRight, src_w - 8),
+                fbm.elidedText(prefix + alarm.source, Qt.TextElideMode.ElideRight, src_w - 8),
             )
             x += src_w
             p.setFont(f)
@@ -168,7 +173,7 @@ class AlarmListTile(Tile):
                 tail,
             )
         p.setPen(theme.MUTED)
-        p.setFont(f)
+        p.setFont(theme.secondary_font())
         p.drawText(
             QRectF(rect.x() + 8, rect.bottom() - row_h, rect.width() - 16, row_h),
             Qt.AlignmentFlag.AlignVCenter,
@@ -233,14 +238,18 @@ class AlarmSummaryTile(Tile):
             p.fillRect(cell, bg)
             p.setPen(theme.text_on(color) if n else theme.MUTED)
             text = str(n)
-            big = theme.font(size, bold=True)
+            big = theme.primary_font(bold=True, at_least_pt=size)
             wide = QFontMetricsF(big).horizontalAdvance(text)
             if wide > cell.width() * 0.92:  # 5,000 warnings must read as 5000, not lose its edges
-                big = theme.font(size * cell.width() * 0.92 / wide, bold=True)
+                big = theme.primary_font(bold=True, at_least_pt=size * cell.width() * 0.92 / wide)
             p.setFont(big)
             p.drawText(cell.adjusted(0, 0, 0, -cell.height() * 0.22), Qt.AlignmentFlag.AlignCenter, text)
-            p.setFont(theme.font(size * 0.26, bold=True))
-            p.drawText(cell.adjusted(0, cell.height() * 0.7, 0, 0), Qt.AlignmentFlag.AlignCenter, sev.label.upper())
+            label_font = theme.primary_font(bold=True, at_least_pt=size * 0.26)
+            label = sev.label.upper()
+            if QFontMetricsF(label_font).horizontalAdvance(label) > cell.width() - 8:  # narrow cells: 'CRIT'
+                label = theme.SEVERITY_TAGS[sev]
+            p.setFont(label_font)
+            p.drawText(cell.adjusted(0, cell.height() * 0.7, 0, 0), Qt.AlignmentFlag.AlignCenter, label)
         p.end()
         return pix
 
@@ -276,7 +285,7 @@ class AlarmSummaryTile(Tile):
         big_h = rect.height() * 0.55
         size = min(big_h * 0.62, rect.width() / len(sevs) * 0.5) / 1.333
         numbers = self.standing(counts, sevs)
-        key = (numbers, round(rect.width()), round(big_h))
+        key = (numbers, round(rect.width()), round(big_h), theme.sizes())
         if self._cells_key != key:  # big glyphs are drawn as paths: render them once per change, not per paint
             self._cells = self._render_cells(sevs, numbers, rect.width(), big_h, size)
             self._cells_key = key
@@ -284,7 +293,7 @@ class AlarmSummaryTile(Tile):
         lines = QRectF(rect.x() + 12, rect.y() + big_h + 8, rect.width() - 24, rect.height() - big_h - 8)
         text = self.small_line(counts)
         p.setPen(theme.TEXT)
-        p.setFont(theme.font(max(14.0, size * 0.3)))
+        p.setFont(theme.primary_font(at_least_pt=size * 0.3))
         p.drawText(lines, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap, text)
 
 

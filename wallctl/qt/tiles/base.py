@@ -1,4 +1,6 @@
-"""What every tile shares: a dark panel, a caption, the focus frame, and a focus target it may react to."""
+"""What every tile shares: a dark panel, a caption, the focus frame, and a focus target it may react to.
+
+Captions are secondary text, sized by visual angle at the wall's viewing distance (see wallctl.core.legibility)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,6 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsWidget, QStyleOptionGraphi
 
 from wallctl.core.signal import Subscriptions
 from wallctl.qt import theme
-
-TITLE_PT = 20
 
 
 def stop_timers(obj: object) -> None:
@@ -54,8 +54,13 @@ class Tile(QGraphicsWidget):
     def content_rect(self) -> QRectF:
         r = self.rect().adjusted(6, 6, -6, -6)
         if self.title:
-            r.setTop(r.top() + TITLE_PT * 1.333 + 14)
+            r.setTop(r.top() + theme.sizes().title_h)
         return r
+
+    def relayout(self) -> None:
+        """Place children again: after the text sizes changed (another viewing distance), as after a resize."""
+        self.layout_content(self.content_rect())
+        self.update()
 
     def resizeEvent(self, event: Any) -> None:
         super().resizeEvent(event)
@@ -71,9 +76,9 @@ class Tile(QGraphicsWidget):
         p.setPen(QPen(theme.PANEL_EDGE, 2))
         p.drawRect(r.adjusted(1, 1, -1, -1))
         if self.title:
-            p.setFont(theme.font(TITLE_PT, bold=True))
+            p.setFont(theme.secondary_font(bold=True))
             p.setPen(theme.MUTED)
-            p.drawText(r.adjusted(16, 8, -16, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.title)
+            p.drawText(r.adjusted(16, 6, -16, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop, self.title)
         p.save()
         p.setClipRect(self.content_rect())
         self.paint_content(p, self.content_rect())

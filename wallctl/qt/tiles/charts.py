@@ -1,12 +1,16 @@
-"""Alarm-rate chart (EEMUA 191 lines) and KPI chart tiles, drawn with pyqtgraph."""
+"""Alarm-rate chart (EEMUA 191 lines) and KPI chart tiles, drawn with pyqtgraph.
+
+Ticks, axis names, line labels and legends are secondary text (10 arcminutes at the viewing distance); the FLOOD
+warning is primary."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 
 from wallctl.core.engine import AlarmChange
 from wallctl.core.flood import FloodDetector
@@ -18,11 +22,36 @@ from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
 
 
-class _TimeAxis(pg.AxisItem):
+class _Axis(pg.AxisItem):
+    """An axis that also draws in a picture of the scene taken without a view (``preview --png``, tests):
+    pyqtgraph measures the axis in device pixels and drew nothing when no view showed it."""
+
+    def deviceTransform_(self) -> Any:
+        t = super().deviceTransform_()
+        return t if t is not None else self.sceneTransform()
+
+
+class _TimeAxis(_Axis):
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         import time
 
         return [time.strftime("%H:%M", time.localtime(v)) for v in values]
+
+
+def style_axes(plot: pg.PlotItem) -> None:
+    """Axes in the theme's colours with ticks in secondary type (pyqtgraph's default 9 pt is unreadable at 5 m)."""
+    font = theme.secondary_font()
+    for ax in ("left", "bottom"):
+        a = plot.getAxis(ax)
+        a.setPen(pg.mkPen(theme.MUTED))
+        a.setTextPen(pg.mkPen(theme.TEXT))
+        a.setStyle(tickFont=font, tickTextOffset=8)
+        a.label.setFont(font)
+    # room for ticks and the axis name from the first paint (pyqtgraph widens an axis only after drawing it once,
+    # too small, and then let the name run into the ticks)
+    fm = QFontMetricsF(font)
+    plot.getAxis("bottom").setHeight(fm.height() + 16)
+    plot.getAxis("left").setWidth(fm.horizontalAdvance("0000") + fm.height() + 24)
 
 
 class AlarmRateTile(Tile):
@@ -39,17 +68,11 @@ class AlarmRateTile(Tile):
         super().__init__(title, options)
         self.flood = flood
         self._now = now
-        self.plot = pg.PlotItem(axisItems={"bottom": _TimeAxis(orientation="bottom")})
+        self.plot = pg.PlotItem(axisItems={"bottom": _TimeAxis(orientation="bottom"), "left": _Axis("left")})
         self.plot.setParentItem(self)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        for ax in ("left", "bottom"):
-            a = self.plot.getAxis(ax)
-            a.setPen(pg.mkPen(theme.MUTED))
-            a.setTextPen(pg.mkPen(theme.TEXT))
-            a.setStyle(tickFont=theme.font(12))
-        self.plot.setLabel("left", "new alarms / 10 min", color=theme.TEXT.name())
         pol = flood.policy
         self.target = pg.InfiniteLine(
             pos=1,
@@ -67,6 +90,7 @@ class AlarmRateTile(Tile):
         )
         self.plot.addItem(self.target)
         self.plot.addItem(self.flood_line)
+        self.restyle()
         fill = QColor(theme.SEVERITY_COLORS[max(theme.SEVERITY_COLORS)])
         fill.setAlphaF(0.2)
         self.curve = self.plot.plot(
@@ -82,6 +106,18 @@ class AlarmRateTile(Tile):
         if changed is not None:
             self.subs.add(changed, self._on_change)
         self.refresh()
+
+    def restyle(self) -> None:
+        """Text in the current sizes (for the wall's viewing distance): ticks, the axis name, the lines' labels."""
+        style_axes(self.plot)
+        size = {"font-size": f"{theme.secondary_font().pixelSize()}px"}
+        self.plot.setLabel("left", "new alarms / 10 min", color=theme.TEXT.name(), **size)
+        for line in (self.target, self.flood_line):
+            line.label.setFont(theme.secondary_font(bold=True))
+
+    def relayout(self) -> None:
+        self.restyle()
+        super().relayout()
 
     def _on_change(self, _change: AlarmChange) -> None:
         if not self._soon.isActive():
@@ -101,7 +137,7 @@ class AlarmRateTile(Tile):
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         if self.flood.active:
-            p.setFont(theme.font(22, bold=True))
+            p.setFont(theme.primary_font(bold=True))
             p.setPen(QColor("#ff3b30"))
             p.drawText(rect.adjusted(0, 4, -16, 0), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, "FLOOD")
 
@@ -117,17 +153,13 @@ class KpiTile(Tile):
         self.board = board
         self._now = now
         self.names = [n for n in options.series if n in board.series] or list(board.series)[:4]
-        self.plot = pg.PlotItem(axisItems={"bottom": _TimeAxis(orientation="bottom")})
+        self.plot = pg.PlotItem(axisItems={"bottom": _TimeAxis(orientation="bottom"), "left": _Axis("left")})
         self.plot.setParentItem(self)
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self.plot.addLegend(offset=(10, 10), labelTextColor=theme.TEXT.name())
-        for ax in ("left", "bottom"):
-            a = self.plot.getAxis(ax)
-            a.setPen(pg.mkPen(theme.MUTED))
-            a.setTextPen(pg.mkPen(theme.TEXT))
-            a.setStyle(tickFont=theme.font(12))
+        self.legend = self.plot.addLegend(offset=(10, 10), labelTextColor=theme.TEXT.name())
+        self.restyle()
         self.curves: dict[str, pg.PlotDataItem] = {}
         for i, name in enumerate(self.names):
             spec_ = board.series[name].spec
@@ -152,6 +184,15 @@ class KpiTile(Tile):
         self._timer.start(1000)
         self.refresh()
 
+    def restyle(self) -> None:
+        """Ticks and the legend in the current sizes (for the wall's viewing distance)."""
+        style_axes(self.plot)
+        self.legend.setLabelTextSize(f"{theme.secondary_font().pixelSize()}px")
+
+    def relayout(self) -> None:
+        self.restyle()
+        super().relayout()
+
     def refresh(self) -> None:
         now = self._now()
         window = self.options.minutes * 60
@@ -166,7 +207,7 @@ class KpiTile(Tile):
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         if not self.names:
             p.setPen(theme.MUTED)
-            p.setFont(theme.font(20))
+            p.setFont(theme.secondary_font())
             p.drawText(
                 rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "No KPI series configured (config: kpis)"
             )

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 
 from wallctl.core.service import WallService
 from wallctl.core.tiles import DiagnosticsOptions
@@ -65,9 +65,9 @@ class DiagnosticsTile(Tile):
             self._timer.start(200)
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
-        f = theme.font(self.options.font_pt, mono=True)
+        f = theme.secondary_font(mono=True, at_least_pt=self.options.font_pt)
         p.setFont(f)
-        line_h = self.options.font_pt * 1.333 * 1.4
+        line_h = QFontMetricsF(f).height() * 1.2
         y = rect.y()
         for text, color in diagnostics_lines(self.service, self.bindings()):
             if y + line_h > rect.bottom():

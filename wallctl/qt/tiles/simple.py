@@ -1,4 +1,5 @@
-"""Text, clock and image tiles."""
+"""Text, clock and image tiles. A layout's ``font_pt`` is honoured down to secondary size (10 arcminutes at the
+viewing distance); the clock's digits fill their tile."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ class TextTile(Tile):
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         o: TextOptions = self.options
-        p.setFont(theme.font(o.font_pt, bold=True))
+        p.setFont(theme.secondary_font(bold=True, at_least_pt=o.font_pt))
         p.setPen(theme.TEXT)
         p.drawText(
             rect.adjusted(20, 10, -20, -10),
@@ -58,7 +59,7 @@ class ClockTile(Tile):
         p.setFont(theme.font(size, bold=True, mono=True))
         top = QRectF(rect.x(), rect.y(), rect.width(), rect.height() * 0.62)
         p.drawText(top, Qt.AlignmentFlag.AlignCenter, main)
-        p.setFont(theme.font(size * 0.28))
+        p.setFont(theme.secondary_font(at_least_pt=size * 0.28))
         p.setPen(theme.MUTED)
         lines = [t.strftime("%A %d %B %Y")]
         if o.utc_line:
@@ -79,7 +80,7 @@ class ImageTile(Tile):
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         if self.error:
             p.setPen(theme.MUTED)
-            p.setFont(theme.font(18))
+            p.setFont(theme.secondary_font())
             p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.error)
             return
         target = rect

@@ -1,16 +1,20 @@
 """The live topology map (pyqtgraph): one scatter item for all nodes, one curve per link state, repainted on a
-timer from the core's dirty sets, never per message. Severity shows as colour, shape and label."""
+timer from the core's dirty sets, never per message. Severity shows as colour, shape and label.
+
+Names of alarmed nodes are primary text, site names and calm nodes' names secondary; all are placed so that none
+overlaps another (see tiles/labels.py), and the legend runs along the map's foot, below it."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import networkx as nx
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEasingCurve, QRectF, Qt, QTimer, QVariantAnimation
-from PySide6.QtGui import QBrush, QColor, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem
+from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QTimer, QVariantAnimation
+from PySide6.QtGui import QColor, QFontMetricsF
+from PySide6.QtWidgets import QGraphicsItem
 
 from wallctl.core.severity import Severity
 from wallctl.core.tiles import TopologyOptions
@@ -18,31 +22,16 @@ from wallctl.core.topology import Topology
 from wallctl.core.topostate import NORMAL, ElementState, TopologyState
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
-from wallctl.qt.tiles.mapparts import Legend, NodeLabel, dirty_feed
+from wallctl.qt.tiles.labels import Raster, layout
+from wallctl.qt.tiles.mapparts import Legend, NodeLabel, Palette, SiteArea, dirty_feed, site_areas
 
 NODE_SIZE = 14
 ALARM_SIZE = 30
 REFRESH_MS = 100
 FLASH_MS = 500
 EDGE_NORMAL = QColor("#3b4a5c")
-
-
-class _Palette:
-    """Brushes and pens built once: pyqtgraph's symbol atlas caches by brush identity."""
-
-    def __init__(self) -> None:
-        self.normal_brush = pg.mkBrush(QColor("#6c7a89"))
-        self.normal_pen = pg.mkPen(QColor("#0b0f14"), width=1)
-        self.on: dict[Severity, QBrush] = {s: pg.mkBrush(c) for s, c in theme.SEVERITY_COLORS.items()}
-        self.off: dict[Severity, QBrush] = {}
-        self.hollow: dict[Severity, QPen] = {}
-        for s, c in theme.SEVERITY_COLORS.items():
-            dim = QColor(c)
-            dim.setAlphaF(0.25)
-            self.off[s] = pg.mkBrush(dim)
-            self.hollow[s] = pg.mkPen(c, width=3)
-        self.dark_brush = pg.mkBrush(QColor("#1b2430"))
-        self.white_pen = pg.mkPen(QColor("#ffffff"), width=2)
+MAX_LABELS = 200  # node names tried, most important first: more cannot be read on one wall anyway
+LABEL_S = 0.3  # labels placed again at most this often as alarms come and go (a 5,000-node storm: ~40 ms each)
 
 
 class TopologyTile(Tile):
@@ -60,13 +49,21 @@ class TopologyTile(Tile):
         self.index = {n: i for i, n in enumerate(self.ids)}
         pos = np.array([topology.positions.get(n, (0.0, 0.0)) for n in self.ids], dtype=float).reshape(-1, 2)
         self.pos = pos
-        self.palette = _Palette()
+        self.palette = Palette()
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.04)
         self.vb.setParentItem(self)
         self.legend = Legend(self)
         self.vb.setMouseEnabled(False, False)
         self.vb.setBackgroundColor(theme.PANEL)
-        self._sites = self._build_sites()
+        self._labels_dirty = True  # names came or went: placed again within LABEL_S
+        self._view_moved = True  # the view moved or resized: placed again at the next refresh
+        self._laid_out_at = 0.0
+        self._names_drawn = Raster(QRectF())  # where node names are drawn: a node raised there re-places them
+        self.placed: dict[object, QRectF] = {}  # label -> where it is drawn, in scene pixels (tests look there)
+        self._alarmed: set[int] = set()
+        self._sites = site_areas(self.vb, self.graph, self.topology, self.pos)
+        self.vb.sigTransformChanged.connect(self._labels_moved)
+        self.vb.sigResized.connect(self._labels_moved)
         self.edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(EDGE_NORMAL, width=2), antialias=False)
         # the links rarely change: draw them from a cached pixmap instead of stroking 10,000 lines every frame
         self.edges.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -79,6 +76,7 @@ class TopologyTile(Tile):
         self.path = pg.PlotCurveItem(pen=pg.mkPen(theme.FOCUS, width=6, style=Qt.PenStyle.DashLine))
         self.vb.addItem(self.path)
         self.scatter = pg.ScatterPlotItem(pxMode=True, hoverable=True, tip=None)
+        self.scatter.setZValue(2)  # over site names (z 1), under node names
         self.hovered: str | None = None
         self.scatter.sigHovered.connect(self._hover)
         self.vb.addItem(self.scatter)
@@ -106,32 +104,6 @@ class TopologyTile(Tile):
         self.apply_all()
 
     # ---------------------------------------------------------------- building
-    def _build_sites(self) -> list[Any]:
-        items: list[Any] = []
-        by_site: dict[str, list[int]] = {}
-        for i, n in enumerate(self.ids):
-            site = self.graph.nodes[n].get("site")
-            if site:
-                by_site.setdefault(site, []).append(i)
-        for site, idx in by_site.items():
-            info = self.topology.sites.get(site)
-            if info is not None and info.kind == "wan":
-                continue  # carriers and clouds sit between sites: no area around them
-            pts = self.pos[idx]
-            x0, y0 = pts.min(axis=0) - 45
-            x1, y1 = pts.max(axis=0) + 45
-            rect = QGraphicsRectItem(QRectF(x0, y0 - 30, x1 - x0, y1 - y0 + 30))
-            rect.setPen(QPen(QColor("#2a3644"), 0))
-            rect.setBrush(QColor(255, 255, 255, 10))
-            self.vb.addItem(rect)
-            label = self.topology.sites[site].label if site in self.topology.sites else site
-            text = pg.TextItem(label, color=theme.MUTED, anchor=(0, 0))
-            text.setFont(theme.font(11, bold=True))
-            text.setPos(x0 + 6, y0 - 28)
-            self.vb.addItem(text)
-            items.append((site, rect, text))
-        return items
-
     def _edge_xy(self, edges: list[tuple[str, str]]) -> np.ndarray:
         if not edges:
             return np.zeros((0, 2))
@@ -141,10 +113,18 @@ class TopologyTile(Tile):
         return self.pos[idx.reshape(-1)]
 
     def layout_content(self, rect: QRectF) -> None:
-        self.vb.setGeometry(rect)
-        self.legend.setPos(rect.left() + 10, rect.bottom() - self.legend.size().height() - 10)
+        legend_h = self.legend.fit(rect.width())
+        self.legend.setPos(rect.left(), rect.bottom() - legend_h)
+        self.vb.setGeometry(rect.adjusted(0, 0, 0, -legend_h))
         if self._auto_fit:
             self.vb.autoRange(padding=0.04)
+        self.layout_labels()
+
+    def relayout(self) -> None:
+        for label in [*self._labels.values(), *(a.label for a in self._sites)]:
+            label.restyle()
+        self._labels_dirty = True
+        super().relayout()
 
     def shutdown(self) -> None:
         super().shutdown()
@@ -159,6 +139,13 @@ class TopologyTile(Tile):
             self._apply_links()
         if nodes or links:
             self.frames += 1
+        if self._view_moved or (self._labels_dirty and time.monotonic() - self._laid_out_at >= LABEL_S):
+            self.layout_labels()
+
+    @property
+    def labels_pending(self) -> bool:
+        """Whether labels wait to be placed again (tests wait for this before looking)."""
+        return self._labels_dirty or self._view_moved
 
     def apply_all(self) -> None:
         self._feed.join(self)
@@ -166,16 +153,34 @@ class TopologyTile(Tile):
         self._apply_links()
 
     def _apply_nodes(self, nodes: set[str]) -> None:
-        changed = []
+        changed, raised = [], []
         for n in nodes:
             i = self.index.get(n)
             if i is None:
                 continue
             st = self.state.node(n)
+            if st.alarmed and i not in self._alarmed:
+                raised.append(i)
             self._style(i, st)
             self._label(n, st)
             changed.append(i)
         self._push(changed)
+        if raised:
+            self._uncover(raised)
+
+    def _uncover(self, indices: list[int]) -> None:
+        """Hide the names placed over nodes that have just been raised (placed again within LABEL_S): an alarmed
+        node is never under a name, and a storm of raises costs no more placing than LABEL_S allows."""
+        m = self.vb.childGroup.sceneTransform()
+        for i in indices:
+            c, r = m.map(QPointF(float(self.pos[i, 0]), float(self.pos[i, 1]))), ALARM_SIZE / 2 + 2
+            symbol = QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r)
+            if not self._names_drawn.hits(symbol):
+                continue
+            for key in [k for k, rect in self.placed.items() if isinstance(k, str) and rect.intersects(symbol)]:
+                del self.placed[key]
+                self._labels[key].hide()
+                self._labels_dirty = True
 
     def _push(self, indices: list[int]) -> None:
         """Write the styles of the changed spots only (pyqtgraph's setBrush/setPen rebuild every spot: ~6 ms each
@@ -193,6 +198,10 @@ class TopologyTile(Tile):
 
     def _style(self, i: int, st: ElementState) -> None:
         pal = self.palette
+        if st.alarmed:
+            self._alarmed.add(i)
+        else:
+            self._alarmed.discard(i)
         if not st.alarmed:
             self._symbols[i], self._sizes[i] = "o", NODE_SIZE
             self._brushes[i], self._pens[i] = pal.normal_brush, pal.normal_pen
@@ -234,14 +243,66 @@ class TopologyTile(Tile):
         )
         have = self._labels.get(node)
         if want and have is None:
-            text = NodeLabel(str(self.graph.nodes[node].get("label", node)))
-            i = self.index[node]
-            text.setPos(float(self.pos[i, 0]), float(self.pos[i, 1]))
+            text = NodeLabel(str(self.graph.nodes[node].get("label", node)), primary=st.alarmed)
+            text.hide()  # until placed
             self.vb.addItem(text)
             self._labels[node] = text
+            self._labels_dirty = True
+        elif want and have is not None and have.primary != st.alarmed:
+            have.set_primary(st.alarmed)
+            self._labels_dirty = True
         elif not want and have is not None:
             self.vb.removeItem(have)
             del self._labels[node]
+            self._labels_dirty = True
+
+    def _labels_moved(self, *_args: object) -> None:
+        self._view_moved = True
+
+    def _label_rank(self, node: str) -> tuple[object, ...]:
+        """Which name is placed first: causes before consequences, worse before milder, unacknowledged first."""
+        st = self.state.node(node)
+        return (not st.alarmed, st.consequence, -int(st.severity), not st.unacked, node != self.focus_target, node)
+
+    def layout_labels(self) -> None:
+        """Place every label where it overlaps no other label and no alarmed node (tiles/labels.py); what finds no
+        room is hidden. Done again when the view moves or labels come and go, at most once a refresh."""
+        self._labels_dirty = self._view_moved = False
+        self._laid_out_at = time.monotonic()
+        self.vb.updateMatrix()
+        m = self.vb.childGroup.sceneTransform()
+        x, y = self.pos[:, 0], self.pos[:, 1]
+        xy = np.column_stack((m.m11() * x + m.m21() * y + m.dx(), m.m12() * x + m.m22() * y + m.dy()))
+        alarmed = np.zeros(len(self.ids), dtype=bool)
+        alarmed[list(self._alarmed)] = True
+        names = []
+        for node in sorted(self._labels, key=self._label_rank)[:MAX_LABELS]:
+            label = self._labels[node]
+            names.append((node, self.index[node], *label.box_size(), label.primary))
+        sites = [(area, m.mapRect(area.area), *self._site_widths(area)) for area in self._sites]
+        bounds = self.vb.sceneBoundingRect()
+        self.placed = layout(names, sites, xy, self._sizes / 2, alarmed, bounds)
+        self._names_drawn = Raster(bounds)
+        for key, r in self.placed.items():
+            if isinstance(key, str):
+                self._names_drawn.add(r.left(), r.top(), r.right(), r.bottom())
+        from_scene = m.inverted()[0]
+        for key, label in [*self._labels.items(), *((a, a.label) for a in self._sites)]:
+            r = self.placed.get(key)
+            if r is not None and isinstance(key, SiteArea):
+                label.setText(key.text if abs(r.width() - key.full_w) < 0.5 else key.short)
+            if r is not None:
+                label.setPos(from_scene.map(r.topLeft()))
+            label.setVisible(r is not None)
+
+    def _site_widths(self, area: SiteArea) -> tuple[list[float], float]:
+        """A site name's box widths, in full and shortened, and its height."""
+        label = area.label
+        w, h = label.box_size()
+        fm = QFontMetricsF(label.textItem.font())
+        bare = w - fm.horizontalAdvance(label.textItem.toPlainText())
+        area.full_w = bare + fm.horizontalAdvance(area.text)
+        return ([area.full_w, bare + fm.horizontalAdvance(area.short)] if area.short != area.text else [area.full_w]), h
 
     def _apply_links(self) -> None:
         by_sev: dict[Severity, list[tuple[str, str]]] = {s: [] for s in self.alarm_edges}
