@@ -372,3 +372,31 @@ def test_the_banner_runs_along_the_bottom_row_and_no_field_crosses_a_bezel(make_
     for p in placed:
         r = banner.mapRectToScene(p.rect)
         assert any(m.x <= r.left() and r.right() <= m.right for m in monitors), f"{p.text!r} crosses a bezel"
+
+
+def test_chart_ticks_are_drawn_in_a_picture_of_a_tile_built_hidden(qapp: Any) -> None:
+    """``preview --png`` renders without a view, and the scene builds every tile hidden: the axes had no ticks."""
+    import pyqtgraph as pg
+
+    from wallctl.core.kpi import KpiBoard, KpiSpec
+    from wallctl.core.tiles import KpiOptions
+    from wallctl.qt.tiles.charts import KpiTile
+
+    board = KpiBoard((KpiSpec("aisle", "t/a", unit=" C", warning_above=27, critical_above=30),))
+    tile = KpiTile("KPIs", KpiOptions(series=("aisle",), minutes=5), board, lambda: 1000.0)
+    tile.hide()
+    scene = pg.GraphicsScene()
+    scene.addItem(tile)
+    scene.setSceneRect(0, 0, 1200, 600)
+    tile.setGeometry(0, 0, 1200, 600)
+    tile.refresh()  # its once-a-second refresh while hidden (another mode on the wall) sets the axes' ranges
+    qapp.processEvents()
+    tile.show()
+    img = render_scene(scene, scale=1.0)
+    axis = tile.plot.getAxis("left")
+    area = axis.mapRectToScene(axis.boundingRect())
+    digit = QFontMetricsF(axis.style["tickFont"]).horizontalAdvance("0")
+    runs = ink_runs(img, QRectF(area.right() - 13 - digit, area.top(), digit, area.height()), theme.TEXT)
+    tile.shutdown()
+    scene.clear()
+    assert area.width() > 100 and len(runs) >= 3, (area, runs)

@@ -23,12 +23,29 @@ from wallctl.qt.tiles.base import Tile
 
 
 class _Axis(pg.AxisItem):
-    """An axis that also draws in a picture of the scene taken without a view (``preview --png``, tests):
-    pyqtgraph measures the axis in device pixels and drew nothing when no view showed it."""
+    """An axis that also draws in a picture of the scene taken without a view (``preview --png``): pyqtgraph
+    measures it in device pixels and drew nothing when no view showed it; and that keeps the size its ticks need
+    (style_axes) while its tile is hidden: pyqtgraph made a hidden axis 0 px wide and, without a view, kept it so."""
 
     def deviceTransform_(self) -> Any:
         t = super().deviceTransform_()
         return t if t is not None else self.sceneTransform()
+
+    def _updateWidth(self) -> None:  # pyqtgraph sized an axis to nothing while its tile was hidden, for good
+        if self.fixedWidth is None:
+            super()._updateWidth()
+        else:
+            self.setMinimumWidth(self.fixedWidth)
+            self.setMaximumWidth(self.fixedWidth)
+            self.picture = None
+
+    def _updateHeight(self) -> None:
+        if self.fixedHeight is None:
+            super()._updateHeight()
+        else:
+            self.setMinimumHeight(self.fixedHeight)
+            self.setMaximumHeight(self.fixedHeight)
+            self.picture = None
 
 
 class _TimeAxis(_Axis):
