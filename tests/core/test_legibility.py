@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 import shutil
 from pathlib import Path
 
@@ -37,11 +38,9 @@ def layouts(tmp_path: Path) -> Path:
 
 def at_distance(layouts: Path, metres: float) -> Path:
     wall = layouts / "wall.yaml"
-    wall.write_text(
-        wall.read_text().replace(
-            "  default_mode: normal\n", f"  default_mode: normal\n  viewing_distance_m: {metres}\n"
-        )
-    )
+    text, n = re.subn(r"(?m)^  viewing_distance_m: [0-9.]+", f"  viewing_distance_m: {metres}", wall.read_text())
+    assert n == 1, "the shipped wall.yaml names its viewing distance"
+    wall.write_text(text)
     return layouts
 
 

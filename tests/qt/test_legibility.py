@@ -281,9 +281,9 @@ def test_type_grows_with_the_viewing_distance(make_wall: Callable[..., Wall], qt
     layouts = tmp_path / "layouts"
     shutil.copytree(ROOT / "layouts", layouts)
     wall = layouts / "wall.yaml"
-    wall.write_text(
-        wall.read_text().replace("  default_mode: normal\n", "  default_mode: normal\n  viewing_distance_m: 8\n")
-    )
+    text = wall.read_text()
+    assert "  viewing_distance_m: 5" in text
+    wall.write_text(text.replace("  viewing_distance_m: 5", "  viewing_distance_m: 8"))
     w = make_wall(layouts=layouts)
     feed_sample(w.service)
     s: TextSizes = theme.sizes()

@@ -59,6 +59,7 @@ class MaintenanceWindow:
 
 
 NOTE = "wallctl.note"  # attribute: why the engine did what a reader might not expect (shown as the alarm's note)
+SET_ASIDE_STATES = frozenset({AlarmState.SHLVD, AlarmState.DSUPR, AlarmState.OOSRV})
 DEFAULT_DOWN_TYPES = frozenset({"node_down", "host_down", "device_down", "unreachable", "ping_lost"})
 
 
@@ -144,6 +145,7 @@ class AlarmEngine:
         self._state_counts: Counter[AlarmState] = Counter()
         self._active_sev: Counter[Severity] = Counter()
         self._standing_sev: Counter[Severity] = Counter()
+        self._set_aside_sev: Counter[Severity] = Counter()  # shelved, suppressed, out of service, by severity
         self._type_of: dict[str, tuple[str, bool]] = {}
         for group in self.policy.correlation:
             for t in group.raise_types:
@@ -189,6 +191,10 @@ class AlarmEngine:
             by_state={s.value: n for s, n in sc.items() if n > 0},
             highest=highest,
         )
+
+    def set_aside_by_severity(self) -> Counter[Severity]:
+        """Shelved, suppressed and out-of-service alarms by severity, kept as they change (no scan)."""
+        return self._set_aside_sev
 
     def oldest_unacked(self) -> float | None:
         """The ``first`` time of the oldest unacknowledged alarm, in O(log n): a heap with stale entries dropped
@@ -534,6 +540,8 @@ class AlarmEngine:
             self._active_sev[sev] += delta
         if state in STANDING_STATES:
             self._standing_sev[sev] += delta
+        elif state in SET_ASIDE_STATES:
+            self._set_aside_sev[sev] += delta
 
     def _emit(
         self,

@@ -104,7 +104,7 @@ def banner_items(
         out.append(Field(text, AMBER, warning=True, short=f"SELF-TEST ♪ {aud.self_test}", rank=2))
     if aud.silenced_until is not None:
         out.append(Field(f"SILENCED {countdown(aud.silenced_until - now)}", AMBER, warning=True, rank=5))
-    elif aud.sound:
+    elif aud.sound and service.audio_device_ok:  # nothing is heard from a failed device: no note on it
         out.append(Field(f"♪ {aud.sound}", theme.TEXT, short="♪", rank=2))
     if service.engine.flood.active:
         out.append(Field("FLOOD", RED, warning=True, rank=6))
