@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.problems import problems
 from wallctl.bench.topogen import write_synthetic
 from wallctl.core.config import load_config
 from wallctl.core.presets import load_layouts
 from wallctl.core.soundmap import load_soundmap
 from wallctl.core.topology import load_topology
-from wallctl.core.yamldoc import LIMITS, TOPOLOGY_LIMITS, ConfigError, Problem, load_yaml, parse_yaml
+from wallctl.core.yamldoc import LIMITS, TOPOLOGY_LIMITS, Problem, load_yaml, parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,18 +33,6 @@ def billion_laughs() -> str:
     text = "# a billion laughs\n" + "\n".join(lines) + "\n"
     return text + "#" * (534 - len(text) - 1) + "\n"
 
-
-def problems(fn: object, *args: object) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        fn(*args)  # type: ignore[operator]
-    return [str(p) for p in info.value.problems]
-
-
-@pytest.fixture
-def layouts(tmp_path: Path) -> Path:
-    d = tmp_path / "layouts"
-    shutil.copytree(ROOT / "layouts", d)
-    return d
 
 
 def test_alias_bomb_is_refused_at_once_with_bounded_memory() -> None:

@@ -3,32 +3,20 @@ parser gave up beside it: YAML layouts and rules, the sound map, GraphML topolog
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 
 import pytest
 
 from tests.core.test_topology import GRAPHML
+from tests.support.problems import problems
 from wallctl.core.presets import load_layouts
 from wallctl.core.soundmap import load_soundmap
 from wallctl.core.topology import load_topology
-from wallctl.core.yamldoc import ConfigError, parse_yaml
+from wallctl.core.yamldoc import parse_yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-def problems(fn: object, *args: object) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        fn(*args)  # type: ignore[operator]
-    return [str(p) for p in info.value.problems]
-
-
-@pytest.fixture
-def layouts(tmp_path: Path) -> Path:
-    d = tmp_path / "layouts"
-    shutil.copytree(ROOT / "layouts", d)
-    return d
 
 
 def test_unterminated_quote_on_line_5_of_the_rules_is_reported_at_the_quote(layouts: Path) -> None:

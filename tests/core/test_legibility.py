@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -27,13 +26,6 @@ from wallctl.core.presets import load_layouts
 from wallctl.validate import validate_paths
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def layouts(tmp_path: Path) -> Path:
-    d = tmp_path / "layouts"
-    shutil.copytree(ROOT / "layouts", d)
-    return d
 
 
 def at_distance(layouts: Path, metres: float) -> Path:

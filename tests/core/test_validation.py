@@ -2,32 +2,17 @@
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from pathlib import Path
 
-import pytest
-
+from tests.support.problems import problems
 from wallctl.core.config import load_config
 from wallctl.core.presets import load_layouts
 from wallctl.core.soundmap import load_soundmap
 from wallctl.core.topology import load_topology
-from wallctl.core.yamldoc import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@pytest.fixture
-def layouts(tmp_path: Path) -> Path:
-    d = tmp_path / "layouts"
-    shutil.copytree(ROOT / "layouts", d)
-    return d
-
-
-def problems(fn: object, *args: object, **kw: object) -> list[str]:
-    with pytest.raises(ConfigError) as info:
-        fn(*args, **kw)  # type: ignore[operator]
-    return [str(p) for p in info.value.problems]
 
 
 def write(path: Path, text: str) -> Path:
