@@ -352,7 +352,7 @@ class WallApp:
         from wallctl.adapters.mqtt import MqttLink
         from wallctl.qt.platform import choose_platform, prepare_qt_environment
         from wallctl.qt.reload import LayoutWatcher
-        from wallctl.qt.runtime import Runtime, settle_heap
+        from wallctl.qt.runtime import Runtime, settle_heap, tame_collector
         from wallctl.qt.screens import QtScreens
         from wallctl.qt.shots import save_wall_png
 
@@ -415,6 +415,7 @@ class WallApp:
             runtime.loop.call_soon(fn)
         watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service)
         self.watcher = watcher
+        tame_collector()
         settle_heap()  # the restored picture is long-lived: out of the collector's sight from the start
         runtime.start()
         if msg:
