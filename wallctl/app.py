@@ -32,6 +32,7 @@ from wallctl.core.service import ServiceParts, WallService
 from wallctl.core.signal import Signal
 from wallctl.core.soundmap import SoundMap, load_soundmap
 from wallctl.core.topology import Topology, load_topology
+from wallctl.core.wire import dumps_strict
 from wallctl.core.yamldoc import ConfigError, Problem
 
 log = logging.getLogger("wallctl.app")
@@ -406,10 +407,8 @@ class WallApp:
         runtime.attach(link)
         self.runtime = runtime
         if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the main loop's longest stall, each second
-            import json as _json
-
             runtime.on_loop_report = lambda late: link.publish(
-                f"{cfg.state_prefix}/bench/loop", _json.dumps({"max_late_ms": round(late * 1000, 1)}), qos=0
+                f"{cfg.state_prefix}/bench/loop", dumps_strict({"max_late_ms": round(late * 1000, 1)}), qos=0
             )
         for fn in self._early:
             runtime.loop.call_soon(fn)

@@ -14,124 +14,26 @@ import json
 import logging
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import StrEnum
 from itertools import islice
 from pathlib import Path
 from typing import Any
 
-import orjson
-
-from wallctl.core.alarm import Alarm, Flag
+from wallctl.core.alarm import Alarm
 from wallctl.core.event import AlarmKey
 from wallctl.core.journal_files import JournalLock, check_readable, lock_journal, move_aside
-from wallctl.core.severity import Severity
+from wallctl.core.journal_rows import (
+    AUDIT_INSERT,
+    SCHEMA,
+    AuditEntry,
+    alarm_from_json,
+    alarm_to_json,
+    audit_row,
+    storable,
+)
 from wallctl.core.signal import Signal
 
 log = logging.getLogger("wallctl.journal")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS alarms (source TEXT NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL,
-                                   PRIMARY KEY (source, type)) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS seen_ids (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, fp INTEGER) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, time REAL NOT NULL, origin TEXT NOT NULL,
-                                  actor TEXT, action TEXT NOT NULL, args TEXT NOT NULL, ok INTEGER NOT NULL,
-                                  error TEXT);
-CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TRIGGER IF NOT EXISTS audit_append_only BEFORE UPDATE ON audit
-  BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    time: float
-    origin: str  # hotkey, mqtt, cli, timer, system
-    actor: str | None  # MQTT client / request id, desk, user
-    action: str
-    args: dict[str, Any]
-    ok: bool
-    error: str | None
-
-
-def alarm_to_json(a: Alarm) -> str:
-    """One journal row: a positional JSON list (compact and quick: it is written for every changed alarm)."""
-    return json.dumps(
-        [
-            a.category,
-            int(a.severity),
-            int(a.peak),
-            a.first,
-            a.last,
-            a.text,
-            a.count,
-            a.in_alarm,
-            a.acked,
-            a.shelved_until,
-            a.suppressed,
-            a.out_of_service,
-            a.latching,
-            a.audible,
-            a.raised_at,
-            list(a.cause) if a.cause else None,
-            sorted(f.value for f in a.flags) if a.flags else [],
-            a.attributes or None,
-        ],
-        separators=(",", ":"),
-        default=str,
-    )
-
-
-_SEVERITY = {int(s): s for s in Severity}
-_FLAG = {f.value: f for f in Flag}
-
-
-def alarm_from_json(source: str, type_: str, text: str) -> Alarm:
-    """One journal row back (a restart reads 200,000 of them: orjson and table lookups, not enum calls)."""
-    (
-        category,
-        sev,
-        peak,
-        first,
-        last,
-        msg,
-        count,
-        in_alarm,
-        acked,
-        shelved_until,
-        suppressed,
-        oos,
-        latching,
-        audible,
-        raised_at,
-        cause,
-        flags,
-        attributes,
-    ) = orjson.loads(text)
-    return Alarm(
-        source,
-        type_,
-        category,
-        _SEVERITY[sev],
-        _SEVERITY[peak],
-        first,
-        last,
-        msg,
-        count,
-        in_alarm,
-        acked,
-        shelved_until,
-        suppressed,
-        oos,
-        latching,
-        audible,
-        raised_at,
-        (cause[0], cause[1]) if cause else None,
-        {_FLAG[f] for f in flags} if flags else set(),
-        attributes or {},
-    )
-
 
 class CorruptJournal(sqlite3.DatabaseError):
     """SQLite's quick check found damaged pages."""
@@ -141,21 +43,6 @@ class JournalStatus(StrEnum):
     OK = "ok"
     FAILING = "failing"  # open, but commits fail (disk full, I/O error): retried with back-off, nothing dropped
     OFF = "off"  # cannot be opened (unwritable folder): the wall runs without persistence until it can
-
-
-def _storable(text: str) -> bool:
-    """SQLite stores UTF-8: a lone surrogate cannot be encoded, and must cost its own row only."""
-    if text.isascii():
-        return True
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _clean(text: str | None) -> str | None:
-    return text if text is None or _storable(text) else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 MAX_BACKOFF_FLUSHES = 50  # at the caller's 100 ms cadence: a failing disk is tried again at least every 5 s
@@ -330,7 +217,7 @@ class Journal:
         upserts: list[tuple[str, str, str]] = []
         deletes: list[AlarmKey] = []
         for k, a in dirty.items():
-            if not (_storable(k[0]) and _storable(k[1])):
+            if not (storable(k[0]) and storable(k[1])):
                 self._drop_row(f"alarm key {k!r:.120} is not valid UTF-8")
                 continue
             if a is None:
@@ -343,10 +230,10 @@ class Journal:
         id_rows = []
         seq = self._seq
         for i, fp in self._new_ids:
-            if _storable(i):
+            if storable(i):
                 seq += 1
                 id_rows.append((i, seq, fp))
-        audit_rows = [_audit_row(e) for e in self._audit_queue]
+        audit_rows = [audit_row(e) for e in self._audit_queue]
         db.execute("BEGIN")
         try:
             if self._wipe:
@@ -410,7 +297,7 @@ class Journal:
             self._queue_audit(entry)
             return
         try:
-            self._db.execute(AUDIT_INSERT, _audit_row(entry))
+            self._db.execute(AUDIT_INSERT, audit_row(entry))
         except sqlite3.Error as exc:
             self._queue_audit(entry)
             self._set_status(JournalStatus.FAILING, f"cannot write the audit log to {self.path}: {exc}")
@@ -472,16 +359,4 @@ class Journal:
             self._lock = None
 
 
-AUDIT_INSERT = "INSERT INTO audit (time, origin, actor, action, args, ok, error) VALUES (?, ?, ?, ?, ?, ?, ?)"
-
-
-def _audit_row(e: AuditEntry) -> tuple[Any, ...]:
-    return (
-        e.time,
-        _clean(e.origin),
-        _clean(e.actor),
-        _clean(e.action),
-        json.dumps(e.args, default=str),
-        int(e.ok),
-        _clean(e.error),
-    )
+__all__ = ["AuditEntry", "CorruptJournal", "Journal", "JournalStatus", "alarm_from_json", "alarm_to_json"]
