@@ -32,6 +32,7 @@ from wallctl.core.commands import ACTIONS, COMMON, OPTIONAL
 from wallctl.core.config import LoadedConfig, load_config
 from wallctl.core.inbox import Inbox, InboxPolicy
 from wallctl.core.journal import Journal, JournalStatus
+from wallctl.core.payloads import alarms_payload, state_payload
 from wallctl.core.service import ServiceParts, WallService
 from wallctl.core.severity import SEVERITY_NAMES
 
@@ -102,8 +103,8 @@ class Wall:
 
     def published_are_strict(self) -> None:
         assert self.journal.dropped_rows == 0
-        strict_json(json.dumps(self.service.state_payload(1), allow_nan=False))
-        strict_json(json.dumps(self.service.alarms_payload(1), allow_nan=False))
+        strict_json(json.dumps(state_payload(self.service, 1), allow_nan=False))
+        strict_json(json.dumps(alarms_payload(self.service, 1), allow_nan=False))
 
     def picture(self) -> dict[str, Any]:
         s = self.service

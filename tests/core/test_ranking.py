@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import random
 
-from wallctl.core.alarm import AlarmState
+from wallctl.core.alarm import AlarmState, list_order
 from wallctl.core.clock import ManualClock
 from wallctl.core.engine import AlarmEngine, OperatorError
 from wallctl.core.event import Event
 from wallctl.core.ranking import Ranking
-from wallctl.core.service import list_order
 from wallctl.core.severity import Severity
 
 SEVERITIES = [Severity.WARNING, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL, Severity.CLEARED]

@@ -14,6 +14,7 @@ from wallctl.core.clock import ManualClock
 from wallctl.core.commands import CommandError, parse_command
 from wallctl.core.config import load_config
 from wallctl.core.event import Event
+from wallctl.core.payloads import alarms_payload, state_payload
 from wallctl.core.service import WallService
 from wallctl.core.severity import Severity
 
@@ -48,7 +49,7 @@ def test_state_payload_follows_the_contract(tmp_path: Path) -> None:
     s.ingest(Event("br05-rtr", "node_down", S.CRITICAL, clock.now(), category="network"))
     s.ingest(Event("dc1-app-01", "cpu_high", S.MINOR, clock.now(), category="system"))
     s.evaluate(force=True)
-    st = s.state_payload(7)
+    st = state_payload(s, 7)
     assert set(st) >= {
         "wall_id",
         "seq",
@@ -74,7 +75,7 @@ def test_state_payload_follows_the_contract(tmp_path: Path) -> None:
     assert st["audible"] == {"sound": "network_high", "silenced_until": None, "device": "ok"}
     assert st["broker"] == "connected" and st["rejected_events"] == 0
     json.dumps(st)
-    alarms = s.alarms_payload(3)
+    alarms = alarms_payload(s, 3)
     assert [a["source"] for a in alarms["alarms"]] == ["br05-rtr", "dc1-app-01"]
     assert set(alarms["alarms"][0]) >= {
         "source",
@@ -199,10 +200,10 @@ def test_restart_restores_alarms_acks_pin_and_silence(tmp_path: Path) -> None:
     cmd(s, '{"action": "mode", "mode": "briefing", "pin_s": 600}')
     cmd(s, '{"action": "silence", "seconds": 120}')
     s.flush_journal()
-    before = (s.state_payload(1), s.alarms_payload(1))
+    before = (state_payload(s, 1), alarms_payload(s, 1))
     s.journal.close()  # type: ignore[union-attr]
     s2, _ = make(tmp_path, clock)
-    after = (s2.state_payload(1), s2.alarms_payload(1))
+    after = (state_payload(s2, 1), alarms_payload(s2, 1))
     for state in (before[0], after[0]):
         del state["events"]  # events applied by this process: a counter, not part of the picture
     assert after == before
@@ -248,7 +249,7 @@ def test_the_alarms_payload_is_bounded_most_important_first(tmp_path: Path) -> N
         clock.advance(1)
     s.ingest(Event("core", "t", S.CRITICAL, clock.now()))
     s.engine.ack(("n10", "t"))
-    payload = s.alarms_payload(1)
+    payload = alarms_payload(s, 1)
     assert payload["total"] == 12 and payload["truncated"] is True
     assert len(payload["alarms"]) == 5
     assert payload["alarms"][0]["source"] == "core"  # unacknowledged and critical first
@@ -258,7 +259,7 @@ def test_the_alarms_payload_is_bounded_most_important_first(tmp_path: Path) -> N
 
 def test_ack_all_over_many_alarms_runs_in_slices_and_answers_once(tmp_path: Path) -> None:
     from wallctl.core.commands import Command
-    from wallctl.core.service import BULK_INLINE, PENDING
+    from wallctl.core.longwork import BULK_INLINE, PENDING
 
     s, clock = make(tmp_path)
     n = BULK_INLINE * 3

@@ -110,3 +110,8 @@ class Alarm:
             "shelved_until": self.shelved_until,
             "note": self.attributes.get("wallctl.note"),
         }
+
+
+def list_order(a: Alarm) -> tuple[Any, ...]:
+    """Unacknowledged first, then by severity, then newest."""
+    return (a.state not in (_UNACK, _RTNUN), -int(a.peak), -a.last)

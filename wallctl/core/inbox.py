@@ -14,7 +14,8 @@ from typing import Any
 
 from wallctl.core.commands import CommandError, parse_command, request_id_of
 from wallctl.core.event import EventRejected, RejectReason, TimeWindow, TopicTemplate, parse_event
-from wallctl.core.service import Pending, WallService
+from wallctl.core.longwork import Pending
+from wallctl.core.service import WallService
 from wallctl.core.wire import dumps_strict
 
 log = logging.getLogger("wallctl.inbox")

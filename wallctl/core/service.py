@@ -8,16 +8,16 @@ and alarm payloads. Pure Python, single-threaded, time injected.
 from __future__ import annotations
 
 import logging
-import time
-from collections import Counter, deque
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from wallctl.core.alarm import Alarm, AlarmState
+from wallctl.core.alarm import Alarm, AlarmState, list_order
 from wallctl.core.annunciator import Annunciator, AudioSink
 from wallctl.core.clock import Clock
 from wallctl.core.commands import Command
+from wallctl.core.diagnostics import Diagnostics, Rejected
 from wallctl.core.dominance import DominatorIndex
 from wallctl.core.engine import (
     AlarmChange,
@@ -31,6 +31,7 @@ from wallctl.core.event import AlarmKey, Event
 from wallctl.core.feeds import FeedWatch, LinkWatch, Watch
 from wallctl.core.journal import AuditEntry, Journal, JournalStatus
 from wallctl.core.kpi import KpiBoard, KpiError, KpiSpec, extract_value
+from wallctl.core.longwork import BULK_INLINE, JOB_NOTIFY_S, PENDING, Job, Pending, ack_in_slices
 from wallctl.core.match import AlarmMatch, Groups
 from wallctl.core.presets import LayoutSet
 from wallctl.core.ranking import Ranking
@@ -40,28 +41,6 @@ from wallctl.core.signal import Signal
 from wallctl.core.soundmap import SoundMap
 
 log = logging.getLogger("wallctl.service")
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    time: float
-    topic: str
-    reason: str
-    detail: str
-    preview: str
-
-
-@dataclass
-class Diagnostics:
-    rejected_by_reason: Counter[str] = field(default_factory=Counter)
-    recent_rejected: deque[Rejected] = field(default_factory=lambda: deque(maxlen=50))
-    config_errors: list[str] = field(default_factory=list)
-    device_errors: deque[str] = field(default_factory=lambda: deque(maxlen=20))
-    exceptions: deque[str] = field(default_factory=lambda: deque(maxlen=20))
-
-    @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected_by_reason.values())
 
 
 @dataclass(frozen=True)
@@ -114,7 +93,7 @@ class WallService:
         self.ranking.follow(lambda signal, slot: signal.connect(slot))
         self.engine.changed.connect(self._on_alarm_change)
         self.engine.bulk_changed.connect(self._on_bulk_change)
-        self._jobs: deque[_Job] = deque()
+        self._jobs: deque[Job] = deque()
         self._notified = float("-inf")
         self.engine.flood_changed.connect(self._on_flood)
         self.annunciator.changed.connect(lambda _a: self.state_changed.emit())
@@ -456,7 +435,7 @@ class WallService:
         if cmd.action == "ack_all":
             keys = self._unacked_keys()
             if len(keys) > BULK_INLINE:
-                self._jobs.append(_Job(self._ack_in_slices(keys), cmd, origin, actor, on_done))
+                self._jobs.append(Job(ack_in_slices(self.engine, keys), cmd, origin, actor, on_done))
                 return PENDING
         try:
             self._run(cmd, origin)
@@ -532,15 +511,6 @@ class WallService:
         """UNACK and RTNUN alarms lead the list order (its first field is False for them): read them off its front."""
         return self.ranking.keys_before((True,))
 
-    def _ack_in_slices(self, keys: list[AlarmKey]) -> Iterator[None]:
-        i, n = 0, len(keys)
-        while i < n:
-            deadline = time.perf_counter() + SLICE_S
-            while i < n and time.perf_counter() < deadline:
-                self.engine.ack_many(keys[i : i + 500])
-                i += 500
-            yield
-
     @property
     def busy(self) -> bool:
         return bool(self._jobs)
@@ -571,61 +541,6 @@ class WallService:
         return top[0] if top and top[0].state in (AlarmState.UNACK, AlarmState.RTNUN) else None
 
     # ------------------------------------------------------------------ payloads
-    def state_payload(self, seq: int) -> dict[str, Any]:
-        counts = self.engine.counts()
-        decision = self.decision
-        audible = self.annunciator.audible
-        return {
-            "wall_id": self.parts.wall_id,
-            "seq": seq,
-            "time": round(self.clock.now(), 3),
-            "mode": decision.mode,
-            "focus": {"region": decision.focus_region, "target": decision.focus_target},
-            "reason": decision.reason,
-            "rules_mode": decision.rules_choice,
-            "pinned": {"mode": decision.pin.mode, "until": round(decision.pin.until, 3)} if decision.pin else None,
-            "alarms": {
-                "active": counts.active,
-                "unacked": counts.unacked,
-                "shelved": counts.shelved,
-                "suppressed": counts.suppressed,
-                "by_severity": counts.by_severity,
-            },
-            "highest": counts.highest.label if counts.highest is not None else None,
-            "flood": self.engine.flood.active,
-            "audible": {
-                "sound": audible.sound if self.audio_device_ok else None,
-                "silenced_until": audible.silenced_until,
-                "device": "ok" if self.audio_device_ok else "failed",
-            },
-            "broker": self.link.state,
-            "rejected_events": self.diagnostics.rejected_total,
-            "rejected_by_reason": dict(self.diagnostics.rejected_by_reason),
-            "duplicate_events": self.engine.duplicates,
-            "events": self.engine.events_applied,
-            "journal": self.journal_state(),
-            "epoch": round(self.started, 3),
-        }
-
-    def journal_state(self) -> dict[str, Any]:
-        j = self.journal
-        if j is None:
-            return {"status": "off", "reason": "no journal configured"}
-        return {"status": j.status.value, "reason": j.reason}
-
-    def alarms_payload(self, seq: int) -> dict[str, Any]:
-        """The most important ``alarms_topic_max`` alarms with the total: bounded by what a consumer can show,
-        not by how many alarms exist (200,000 rows would be megabytes per publication)."""
-        alarms = self.ranking.first(self.parts.alarms_topic_max)
-        total = len(self.engine)
-        return {
-            "seq": seq,
-            "time": round(self.clock.now(), 3),
-            "alarms": [a.to_contract() for a in alarms],
-            "total": total,
-            "truncated": total > len(alarms),
-        }
-
     def flush_journal(self) -> bool:
         """Commit what is pending; True when everything so far is durable (messages may then be acknowledged).
 
@@ -654,32 +569,5 @@ class WallService:
         return self.report_exception
 
 
-class Pending:
-    """The outcome of an action that runs in slices comes later, through its ``on_done``."""
-
-    def __repr__(self) -> str:
-        return "PENDING"
-
-
-PENDING = Pending()
-BULK_INLINE = 2000  # alarms acknowledged at once; more are done in slices
-SLICE_S = 0.04  # one slice of a long action: the main loop serves everything else between slices
-JOB_NOTIFY_S = 0.5
-
-
-@dataclass
-class _Job:
-    steps: Iterator[None]
-    cmd: Command
-    origin: str
-    actor: str | None
-    on_done: Callable[[str | None], None] | None
-
-
 def _visible(d: Decision) -> tuple[Any, ...]:
     return (d.mode, d.focus_region, d.focus_target, d.reason, d.rules_choice, d.pin)
-
-
-def list_order(a: Alarm) -> tuple[Any, ...]:
-    """Unacknowledged first, then by severity, then newest."""
-    return (a.state not in (AlarmState.UNACK, AlarmState.RTNUN), -int(a.peak), -a.last)

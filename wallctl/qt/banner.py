@@ -22,6 +22,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
 from wallctl.core.legibility import BANNER_PAD
+from wallctl.core.payloads import journal_state
 from wallctl.core.service import WallService
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Subscriptions
@@ -111,7 +112,7 @@ def banner_items(
     rejected = service.diagnostics.rejected_total
     if rejected:
         out.append(Field(f"REJECTED {rejected}", AMBER, warning=True, short=f"REJ {rejected}", rank=3))
-    journal = service.journal_state()["status"]
+    journal = journal_state(service.journal)["status"]
     if journal != "ok":  # alarms are not kept across a restart (off) or are held in memory (failing)
         out.append(Field(f"JOURNAL {journal.upper()}", RED, warning=True, rank=8))
     if not service.audio_device_ok:

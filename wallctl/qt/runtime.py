@@ -23,6 +23,7 @@ from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
 
 from wallctl.adapters.mqtt import Inbound, LinkEvent, MqttLink
 from wallctl.core.inbox import Inbox, InboxPolicy
+from wallctl.core.payloads import alarms_payload, state_payload
 from wallctl.core.service import WallService
 from wallctl.core.wire import dumps_strict
 
@@ -251,7 +252,7 @@ class Runtime(QObject):
         self._last_state = time.monotonic()
         self.state_seq += 1
         self._reserve("state", self.state_seq)
-        payload = self.service.state_payload(self.state_seq)
+        payload = state_payload(self.service, self.state_seq)
         if self.link is not None:
             self.link.publish(f"{self.prefix}/state", dumps_strict(payload), qos=1, retain=True)
 
@@ -262,7 +263,7 @@ class Runtime(QObject):
         self._reserve("alarms", self.alarms_seq)
         if self.link is not None:
             t0 = time.perf_counter()
-            payload = self.service.alarms_payload(self.alarms_seq)
+            payload = alarms_payload(self.service, self.alarms_seq)
             self.link.publish(f"{self.prefix}/alarms", dumps_strict(payload), qos=1, retain=True)
             self._alarms_cost_s = time.perf_counter() - t0
 
