@@ -20,17 +20,9 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.mosquitto import Mosquitto
 from tests.support.tmpfs import fill, tmpfs
-from tests.support.wall import ROOT, Observer, WallProcess, write_config
+from tests.support.wall import ROOT, Observer, WallProcess, started, write_config
 
 pytestmark = pytest.mark.e2e
-
-
-def started(obs: Observer, wall: WallProcess, timeout: float = 20) -> None:
-    obs.wait(
-        lambda o: o.status == "online" and o.state is not None and o.state["broker"] == "connected",
-        timeout,
-        f"wall online; log:\n{wall.output()[-3000:]}",
-    )
 
 
 def publisher(port: int, client_id: str) -> paho.Client:

@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.alsa import AlsaCapture
 from tests.support.mosquitto import Mosquitto
-from tests.support.wall import Observer, WallProcess, write_config
+from tests.support.wall import Observer, WallProcess, started, write_config
 
 pytestmark = pytest.mark.e2e
 
@@ -31,14 +31,6 @@ def publisher(port: int, client_id: str) -> paho.Client:
 def send(c: paho.Client, source: str, eid: str, severity: str = "minor", type_: str = "t") -> paho.MQTTMessageInfo:
     body = {"source": source, "type": type_, "severity": severity, "id": eid, "category": "system"}
     return c.publish(f"noc/events/system/{source}", json.dumps(body), qos=1)
-
-
-def started(obs: Observer, wall: WallProcess) -> None:
-    obs.wait(
-        lambda o: o.status == "online" and o.state is not None and o.state["broker"] == "connected",
-        20,
-        f"wall online; log:\n{wall.output()[-2000:]}",
-    )
 
 
 def alarm_counts(obs: Observer) -> dict[str, int]:

@@ -175,3 +175,12 @@ class Observer:
     def close(self) -> None:
         self.client.loop_stop()
         self.client.disconnect()
+
+
+def started(obs: Observer, wall: WallProcess, timeout: float = 20) -> None:
+    """Wait until the wall says it is online and connected to the broker (its log in the message if not)."""
+    obs.wait(
+        lambda o: o.status == "online" and o.state is not None and o.state["broker"] == "connected",
+        timeout,
+        f"wall online; log:\n{wall.output()[-3000:]}",
+    )
