@@ -72,18 +72,9 @@ class Ranking:
         self.tallies.clear()
         entries = []
         for alarm in self.engine:
-            key, where = alarm.key, self.classify(alarm)
-            if where is False:
-                continue
-            if isinstance(where, str):
-                self._reason[key] = where
-                self.set_aside[where] += 1
-                continue
-            rank = self._rank[key] = self.sort_key(alarm)
-            entries.append((rank, key))
-            if self.tally is not None:
-                c = self._class[key] = self.tally(alarm)
-                self.tallies[c] += 1
+            rank = self._enter(alarm.key, alarm)
+            if rank is not None:
+                entries.append((rank, alarm.key))
         self._order = SortedList(entries)
 
     def _put(self, key: AlarmKey, alarm: Alarm | None) -> None:
@@ -97,19 +88,24 @@ class Ranking:
             self.set_aside[reason] -= 1
         if alarm is None:
             return
+        rank = self._enter(key, alarm)
+        if rank is not None:
+            self._order.add((rank, key))
+
+    def _enter(self, key: AlarmKey, alarm: Alarm) -> tuple[Any, ...] | None:
+        """Classify ``alarm`` and count it; its rank when it is listed (the caller places it in the order)."""
         where = self.classify(alarm)
         if where is False:
-            return
+            return None
         if isinstance(where, str):
             self._reason[key] = where
             self.set_aside[where] += 1
-            return
-        rank = self.sort_key(alarm)
-        self._rank[key] = rank
-        self._order.add((rank, key))
+            return None
+        rank = self._rank[key] = self.sort_key(alarm)
         if self.tally is not None:
             c = self._class[key] = self.tally(alarm)
             self.tallies[c] += 1
+        return rank
 
     def __len__(self) -> int:
         return len(self._rank)
