@@ -56,7 +56,11 @@ class AlsaCapture:
         self.dir = directory or Path(tempfile.mkdtemp(prefix="wallctl-alsa-"))
         self.dir.mkdir(parents=True, exist_ok=True)
         script = self.dir / "capture.sh"
-        script.write_text(f'#!/bin/sh\nexec cat > "{self.dir}/play-$(date +%s.%N)-r$1-c$2.raw"\n')
+        # Written under a temporary name and renamed when the playback closes its device, so a test never reads a
+        # capture that is still being written (it would see a sound cut short).
+        script.write_text(
+            f'#!/bin/sh\nf="{self.dir}/play-$(date +%s.%N)-r$1-c$2.raw"\ncat > "$f.part"\nmv "$f.part" "$f"\n'
+        )
         script.chmod(0o755)
         self.conf = self.dir / "asound.conf"
         self.conf.write_text(
