@@ -60,6 +60,24 @@ def test_journal_restores_the_picture_with_acks(tmp_path: Path) -> None:
     assert e2.get(("c", "t")).state is AlarmState.UNACK  # type: ignore[union-attr]  # the shelf timer survived
 
 
+def test_a_row_orjson_cannot_write_is_written_as_before(tmp_path: Path) -> None:
+    """Rows are encoded with orjson; an attribute it refuses (an integer beyond 64 bits) falls back to the
+    standard library instead of losing the alarm."""
+    from types import MappingProxyType
+
+    clock = ManualClock()
+    e, j = journaled(tmp_path, clock)
+    attrs = MappingProxyType({"big": 2**70, "note": "ünïcode ✓", "nested": {"list": [1, 2.5, None]}})
+    e.ingest(Event("a", "t", S.MAJOR, 1.0, text="x", attributes=attrs))
+    e.ingest(Event("b", "t", S.MINOR, 2.0, attributes=MappingProxyType({"k": 1.5e300})))
+    j.flush()
+    assert j.dropped_rows == 0
+    j.close()
+    j2 = Journal(tmp_path / "j.sqlite3")
+    restored = {a.key: dict(a.attributes) for a in j2.load_alarms()}
+    assert restored == {("a", "t"): dict(attrs), ("b", "t"): {"k": 1.5e300}}
+
+
 def test_journal_is_sqlite_wal(tmp_path: Path) -> None:
     Journal(tmp_path / "j.sqlite3")
     mode = sqlite3.connect(tmp_path / "j.sqlite3").execute("PRAGMA journal_mode").fetchone()[0]

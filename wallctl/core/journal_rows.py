@@ -42,31 +42,32 @@ class AuditEntry:
 
 
 def alarm_to_json(a: Alarm) -> str:
-    """One journal row: a positional JSON list (compact and quick: it is written for every changed alarm)."""
-    return json.dumps(
-        [
-            a.category,
-            int(a.severity),
-            int(a.peak),
-            a.first,
-            a.last,
-            a.text,
-            a.count,
-            a.in_alarm,
-            a.acked,
-            a.shelved_until,
-            a.suppressed,
-            a.out_of_service,
-            a.latching,
-            a.audible,
-            a.raised_at,
-            list(a.cause) if a.cause else None,
-            sorted(f.value for f in a.flags) if a.flags else [],
-            a.attributes or None,
-        ],
-        separators=(",", ":"),
-        default=str,
-    )
+    """One journal row: a positional JSON list, written for every changed alarm. orjson: the standard library's
+    encoder took 1 s of the 1.7 s that journaling an ``ack_all`` of 200,000 alarms cost."""
+    row = [
+        a.category,
+        int(a.severity),
+        int(a.peak),
+        a.first,
+        a.last,
+        a.text,
+        a.count,
+        a.in_alarm,
+        a.acked,
+        a.shelved_until,
+        a.suppressed,
+        a.out_of_service,
+        a.latching,
+        a.audible,
+        a.raised_at,
+        list(a.cause) if a.cause else None,
+        sorted(f.value for f in a.flags) if a.flags else [],
+        a.attributes or None,
+    ]
+    try:
+        return orjson.dumps(row, default=str).decode()
+    except orjson.JSONEncodeError:  # what orjson does not write (an integer beyond 64 bits): as before
+        return json.dumps(row, separators=(",", ":"), default=str)
 
 
 _SEVERITY = {int(s): s for s in Severity}

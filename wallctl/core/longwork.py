@@ -38,7 +38,8 @@ class Job:
 
 
 def ack_in_slices(engine: AlarmEngine, keys: list[AlarmKey]) -> Iterator[None]:
-    """Acknowledge ``keys`` 500 at a time (one bulk change each), yielding after SLICE_S of work."""
+    """Acknowledge ``keys`` 500 at a time (one bulk change each), yielding after SLICE_S of work; then drop
+    what the acknowledgements left stale in the engine's indexes, as a slice of its own."""
     i, n = 0, len(keys)
     while i < n:
         deadline = time.perf_counter() + SLICE_S
@@ -46,3 +47,4 @@ def ack_in_slices(engine: AlarmEngine, keys: list[AlarmKey]) -> Iterator[None]:
             engine.ack_many(keys[i : i + 500])
             i += 500
         yield
+    engine.compact_unacked()

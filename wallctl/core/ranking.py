@@ -53,10 +53,35 @@ class Ranking:
         self._put(change.key, self.engine.get(change.key))
 
     def on_bulk(self, _kind: object, keys: list[AlarmKey]) -> None:
-        """Connect to the engine's ``bulk_changed``."""
+        """Connect to the engine's ``bulk_changed``. The old entries of a bulk change (an ``ack_all`` slice) are
+        usually one run of the order: cut as a slice, not searched for one by one (half of ``ack_all``'s time)."""
         get = self.engine.get
+        gone: list[tuple[tuple[Any, ...], AlarmKey]] = []
+        placed: list[tuple[tuple[Any, ...], AlarmKey]] = []
         for key in keys:
-            self._put(key, get(key))
+            old = self._leave(key)
+            if old is not None:
+                gone.append((old, key))
+            alarm = get(key)
+            if alarm is not None:
+                rank = self._enter(key, alarm)
+                if rank is not None:
+                    placed.append((rank, key))
+        self._remove(gone)
+        self._order.update(placed)
+
+    def _remove(self, entries: list[tuple[tuple[Any, ...], AlarmKey]]) -> None:
+        order = self._order
+        if len(entries) > 1:
+            entries.sort()
+            i = order.index(entries[0])
+            j = i + len(entries)
+            # k distinct sorted entries, all held, the first at i and the last at i + k - 1: they fill that run
+            if j <= len(order) and order[j - 1] == entries[-1]:
+                del order[i:j]
+                return
+        for entry in entries:
+            order.remove(entry)
 
     def follow(self, connect: Callable[[Any, Any], None]) -> None:
         """Subscribe to both of the engine's change signals through ``connect(signal, slot)``."""
@@ -78,19 +103,24 @@ class Ranking:
         self._order = SortedList(entries)
 
     def _put(self, key: AlarmKey, alarm: Alarm | None) -> None:
-        old = self._rank.pop(key, None)
+        old = self._leave(key)
         if old is not None:
             self._order.remove((old, key))
-            if self.tally is not None:
-                self.tallies[self._class.pop(key)] -= 1
-        reason = self._reason.pop(key, None)
-        if reason is not None:
-            self.set_aside[reason] -= 1
         if alarm is None:
             return
         rank = self._enter(key, alarm)
         if rank is not None:
             self._order.add((rank, key))
+
+    def _leave(self, key: AlarmKey) -> tuple[Any, ...] | None:
+        """Uncount ``key``; its old rank when it was listed (the caller takes it out of the order)."""
+        old = self._rank.pop(key, None)
+        if old is not None and self.tally is not None:
+            self.tallies[self._class.pop(key)] -= 1
+        reason = self._reason.pop(key, None)
+        if reason is not None:
+            self.set_aside[reason] -= 1
+        return old
 
     def _enter(self, key: AlarmKey, alarm: Alarm) -> tuple[Any, ...] | None:
         """Classify ``alarm`` and count it; its rank when it is listed (the caller places it in the order)."""
