@@ -38,6 +38,7 @@ typecheck: $(STAMP)
 
 boundary: $(STAMP)
 	$(BIN)/python tools/check_boundary.py
+	$(BIN)/lint-imports --no-cache
 
 test: sysdeps-test $(STAMP) lint typecheck boundary
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -49,7 +50,7 @@ sounds: $(STAMP)
 	$(BIN)/python tools/make_sounds.py sounds
 
 schema: $(STAMP)
-	$(BIN)/python -m wallctl.core.schema wallctl/schemas
+	$(BIN)/python -m wallctl.core.config.schema wallctl/schemas
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

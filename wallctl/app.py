@@ -17,23 +17,24 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from wallctl.core.annunciator import AudioSink
+from wallctl.controller.inbox import InboxPolicy
+from wallctl.controller.journal import Journal
+from wallctl.controller.service import ServiceParts, WallService
+from wallctl.core.alarms.dominance import DominatorIndex
+from wallctl.core.alarms.engine import MaintenanceWindow
+from wallctl.core.alarms.event import TimeWindow, TopicTemplate
+from wallctl.core.alarms.feeds import Watch
 from wallctl.core.clock import Clock, SystemClock
-from wallctl.core.config import LoadedConfig, load_config
-from wallctl.core.dominance import DominatorIndex
-from wallctl.core.engine import MaintenanceWindow
-from wallctl.core.event import TimeWindow, TopicTemplate
-from wallctl.core.feeds import Watch
-from wallctl.core.hotkeys import normalize_hotkey
-from wallctl.core.inbox import InboxPolicy
-from wallctl.core.journal import Journal
-from wallctl.core.presets import LayoutSet, load_layouts
-from wallctl.core.service import ServiceParts, WallService
+from wallctl.core.config.settings import LoadedConfig, load_config
+from wallctl.core.files.yamldoc import ConfigError, Problem
 from wallctl.core.signal import Signal
-from wallctl.core.soundmap import SoundMap, load_soundmap
-from wallctl.core.topology import Topology, load_topology
-from wallctl.core.wire import dumps_strict
-from wallctl.core.yamldoc import ConfigError, Problem
+from wallctl.core.sound.annunciator import AudioSink
+from wallctl.core.sound.soundmap import SoundMap, load_soundmap
+from wallctl.core.topology.files import load_topology
+from wallctl.core.topology.model import Topology
+from wallctl.core.wall.hotkeys import normalize_hotkey
+from wallctl.core.wall.presets import LayoutSet, load_layouts
+from wallctl.core.wire.strict import dumps_strict
 
 log = logging.getLogger("wallctl.app")
 
@@ -189,7 +190,7 @@ def build_wall(
 
 def build_scene(core: Core) -> Any:
     """The wall scene (every tile of every mode, built once) over a built core; follows layout reloads."""
-    from wallctl.core.topostate import TopologyState
+    from wallctl.core.topology.state import TopologyState
     from wallctl.qt import theme
     from wallctl.qt.keys_overlay import key_bindings
     from wallctl.qt.scene import TileFactory, WallScene
@@ -212,7 +213,7 @@ def hotkey_actions(
     core: Core, *, on_quit: Callable[[], None], on_diagnostics: Callable[[], None]
 ) -> dict[str, Callable[[], None]]:
     """Normalised key -> action, for the operator hotkeys of the config and the modes' hotkeys."""
-    from wallctl.core.commands import Command
+    from wallctl.core.wire.commands import Command
 
     s = core.service
     ops = core.config.model.operator

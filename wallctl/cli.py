@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -134,12 +133,6 @@ def main(argv: list[str] | None = None) -> int:
         return int(handler(args))
     except KeyboardInterrupt:
         return 130
-
-
-def env_config(explicit: str | None) -> Path:
-    from wallctl.core.config import config_path
-
-    return config_path(explicit or os.environ.get("WALLCTL_CONFIG"))
 
 
 if __name__ == "__main__":

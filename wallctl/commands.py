@@ -9,13 +9,14 @@ import sys
 import time
 from pathlib import Path
 
-from wallctl.core.yamldoc import ConfigError, Problem
+from wallctl.core.files.yamldoc import ConfigError, Problem
 
 
 def _config(args: argparse.Namespace) -> Path:
-    from wallctl.cli import env_config
+    """``--config``, else ``$WALLCTL_CONFIG``, else the default (the parser lives in cli.py, which imports this)."""
+    from wallctl.core.config.settings import config_path
 
-    return env_config(getattr(args, "config", None))
+    return config_path(getattr(args, "config", None) or os.environ.get("WALLCTL_CONFIG"))
 
 
 def _print_problems(exc: ConfigError) -> None:
@@ -26,8 +27,8 @@ def _print_problems(exc: ConfigError) -> None:
 # --------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
     from wallctl.app import RunOptions, WallApp
-    from wallctl.core.config import TokenMissing
-    from wallctl.core.journal_files import JournalLocked
+    from wallctl.controller.journal_files import JournalLocked
+    from wallctl.core.config.settings import TokenMissing
 
     try:
         app = WallApp(
@@ -60,8 +61,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from wallctl.adapters.broker import EmbeddedBroker
     from wallctl.adapters.simulator import Simulator, load_scenario
     from wallctl.app import RunOptions, WallApp
-    from wallctl.core.config import load_config
-    from wallctl.core.topology import load_topology
+    from wallctl.core.config.settings import load_config
+    from wallctl.core.topology.files import load_topology
     from wallctl.qt.platform import has_display
 
     config_file = _config(args)
@@ -176,8 +177,8 @@ def cmd_preview(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- sounds
 def cmd_sounds(args: argparse.Namespace) -> int:
     from wallctl.adapters.audio import SimpleAudioSink
-    from wallctl.core.config import load_config
-    from wallctl.core.soundmap import load_soundmap
+    from wallctl.core.config.settings import load_config
+    from wallctl.core.sound.soundmap import load_soundmap
 
     try:
         cfg = load_config(_config(args))
@@ -219,7 +220,7 @@ def cmd_sounds(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
     from wallctl.bench.suite import run_suite
-    from wallctl.core.config import load_config
+    from wallctl.core.config.settings import load_config
 
     try:
         load_config(_config(args))  # the benchmarks run the configured wall: say so early if it is broken

@@ -11,10 +11,10 @@ import sys
 import tempfile
 from pathlib import Path
 
+from wallctl.controller.service import WallService
+from wallctl.core.alarms.event import Event
 from wallctl.core.clock import SystemClock
-from wallctl.core.config import load_config
-from wallctl.core.event import Event
-from wallctl.core.service import WallService
+from wallctl.core.config.settings import load_config
 from wallctl.core.severity import Severity
 
 SAMPLE = [
@@ -43,7 +43,7 @@ def run_preview(
     from PySide6.QtWidgets import QApplication
 
     from wallctl.app import build_core, build_scene, load_config_layouts
-    from wallctl.core.commands import Command
+    from wallctl.core.wire.commands import Command
     from wallctl.qt.platform import prepare_qt_environment
     from wallctl.qt.reload import LayoutWatcher
     from wallctl.qt.shots import save_wall_png

@@ -15,10 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from wallctl.core.yamldoc import TOPOLOGY_LIMITS, ConfigError, Problem, load_yaml
+from wallctl.core.files.yamldoc import TOPOLOGY_LIMITS, ConfigError, Problem, load_yaml
 
 if TYPE_CHECKING:
-    from wallctl.core.config import LoadedConfig
+    from wallctl.core.config.settings import LoadedConfig
 
 
 def kind_of(path: Path) -> str:
@@ -80,11 +80,11 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
         elif kind == "layouts":
             layout_dirs.add(_layouts_dir(path).resolve())
         elif kind == "topology":
-            from wallctl.core.topology import load_topology
+            from wallctl.core.topology.files import load_topology
 
             run(load_topology, path)
         elif kind == "soundmap":
-            from wallctl.core.soundmap import load_soundmap
+            from wallctl.core.sound.soundmap import load_soundmap
 
             run(lambda p: load_soundmap(p, warnings=problems), path)
         elif kind == "scenario":
@@ -96,8 +96,8 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
         else:
             problems.append(Problem(str(path), 1, 1, "not a wallctl file or layouts directory"))
     for d in sorted(layout_dirs):
-        from wallctl.core.legibility import check_layouts
-        from wallctl.core.presets import layout_files, load_layouts
+        from wallctl.core.wall.legibility import check_layouts
+        from wallctl.core.wall.presets import layout_files, load_layouts
 
         checked.update(p.resolve() for p in layout_files(d) if p.exists())
         run(lambda p: problems.extend(check_layouts(load_layouts(p, warnings=problems))), d)
@@ -111,8 +111,8 @@ def load_config_leniently(path: Path) -> tuple[LoadedConfig | None, list[Problem
     ``wallctl run`` needs all of it; ``validate`` goes on with what is valid so that, say, a mistyped port does
     not hide a broken layout.
     """
-    from wallctl.core.config import LoadedConfig, WallctlConfig, load_config
-    from wallctl.core.spec import Builder
+    from wallctl.core.config.settings import LoadedConfig, WallctlConfig, load_config
+    from wallctl.core.files.spec import Builder
 
     try:
         return load_config(path), [], set()
@@ -136,10 +136,10 @@ def load_config_leniently(path: Path) -> tuple[LoadedConfig | None, list[Problem
 def _config_references(cfg: LoadedConfig, checked: set[Path], broken: set[str]) -> list[Problem]:
     """The files the configuration names, checked as ``run`` loads them (skipping those of broken sections)."""
     from wallctl.app import reserved_hotkeys
-    from wallctl.core.legibility import check_layouts
-    from wallctl.core.presets import layout_files, load_layouts
-    from wallctl.core.soundmap import load_soundmap
-    from wallctl.core.topology import load_topology
+    from wallctl.core.sound.soundmap import load_soundmap
+    from wallctl.core.topology.files import load_topology
+    from wallctl.core.wall.legibility import check_layouts
+    from wallctl.core.wall.presets import layout_files, load_layouts
 
     m = cfg.model
     out: list[Problem] = []

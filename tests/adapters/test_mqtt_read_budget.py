@@ -14,7 +14,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.mosquitto import Mosquitto
 from wallctl.adapters.mqtt import READ_BUDGET_S, Inbound, LinkEvent, MqttLink
-from wallctl.core.config import MqttConfig, Subscription
+from wallctl.core.config.settings import MqttConfig, Subscription
 
 
 class SelectorLoop:

@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from wallctl.core.annunciator import Annunciator
+from wallctl.core.alarms.engine import AlarmEngine, EnginePolicy
+from wallctl.core.alarms.event import Event
+from wallctl.core.alarms.flood import FloodPolicy
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine, EnginePolicy
-from wallctl.core.event import Event
-from wallctl.core.flood import FloodPolicy
 from wallctl.core.severity import Severity
-from wallctl.core.soundmap import Sound, SoundMap, load_soundmap
+from wallctl.core.sound.annunciator import Annunciator
+from wallctl.core.sound.soundmap import Sound, SoundMap, load_soundmap
 
 ROOT = Path(__file__).resolve().parents[2]
 S = Severity
@@ -139,8 +139,8 @@ def test_no_ring_back_when_acknowledged_first(rig: Rig) -> None:
 
 
 def test_shelved_suppressed_and_consequences_stay_quiet(soundmap: SoundMap) -> None:
-    from wallctl.core.dominance import DominatorIndex
-    from wallctl.core.topology import load_topology
+    from wallctl.core.alarms.dominance import DominatorIndex
+    from wallctl.core.topology.files import load_topology
 
     topo = load_topology(ROOT / "topology" / "estate.yaml")
     clock = ManualClock()
@@ -252,7 +252,7 @@ def test_the_horn_goes_to_the_worst_candidate_left_among_many(rig: Rig) -> None:
 def test_ranked_candidates_match_a_plain_scan() -> None:
     import random
 
-    from wallctl.core.annunciator import _Ranked
+    from wallctl.core.sound.annunciator import _Ranked
 
     rnd = random.Random(5)
     ranked, plain = _Ranked(), {}

@@ -8,13 +8,13 @@ import math
 
 import pytest
 
-from wallctl.core.alarm import AlarmState
+from wallctl.core.alarms.alarm import AlarmState
+from wallctl.core.alarms.engine import AlarmEngine, EnginePolicy
+from wallctl.core.alarms.event import MAX_TEXT_CHARS, EventRejected, RejectReason, TimeWindow, parse_event
 from wallctl.core.clock import ManualClock
-from wallctl.core.commands import CommandError, parse_command
-from wallctl.core.engine import AlarmEngine, EnginePolicy
-from wallctl.core.event import MAX_TEXT_CHARS, EventRejected, RejectReason, TimeWindow, parse_event
 from wallctl.core.severity import Severity
-from wallctl.core.wire import dumps_strict
+from wallctl.core.wire.commands import CommandError, parse_command
+from wallctl.core.wire.strict import dumps_strict
 
 NOW = 1_800_000_000.0
 S = Severity

@@ -16,11 +16,11 @@ import pytest
 
 from tests.support.problems import problems
 from wallctl.bench.topogen import write_synthetic
-from wallctl.core.config import load_config
-from wallctl.core.presets import load_layouts
-from wallctl.core.soundmap import load_soundmap
-from wallctl.core.topology import load_topology
-from wallctl.core.yamldoc import LIMITS, TOPOLOGY_LIMITS, Problem, load_yaml, parse_yaml
+from wallctl.core.config.settings import load_config
+from wallctl.core.files.yamldoc import LIMITS, TOPOLOGY_LIMITS, Problem, load_yaml, parse_yaml
+from wallctl.core.sound.soundmap import load_soundmap
+from wallctl.core.topology.files import load_topology
+from wallctl.core.wall.presets import load_layouts
 
 ROOT = Path(__file__).resolve().parents[2]
 

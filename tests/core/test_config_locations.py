@@ -10,10 +10,10 @@ import pytest
 
 from tests.core.test_topology import GRAPHML
 from tests.support.problems import problems
-from wallctl.core.presets import load_layouts
-from wallctl.core.soundmap import load_soundmap
-from wallctl.core.topology import load_topology
-from wallctl.core.yamldoc import parse_yaml
+from wallctl.core.files.yamldoc import parse_yaml
+from wallctl.core.sound.soundmap import load_soundmap
+from wallctl.core.topology.files import load_topology
+from wallctl.core.wall.presets import load_layouts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -57,7 +57,7 @@ def test_yaml_syntax_errors_point_at_their_start(text: str, expected: str) -> No
 def test_a_byte_that_is_not_utf8_is_located(tmp_path: Path) -> None:
     f = tmp_path / "rules.yaml"
     f.write_bytes(b"rules:\n  - name: caf\xe9\n")
-    from wallctl.core.yamldoc import load_yaml
+    from wallctl.core.files.yamldoc import load_yaml
 
     assert problems(load_yaml, f) == [f"{f}:2:14: file is not UTF-8: byte 0xe9 cannot start a character"]
 

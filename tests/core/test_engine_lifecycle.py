@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from wallctl.core.alarm import AlarmState, Flag
+from wallctl.core.alarms.alarm import AlarmState, Flag
+from wallctl.core.alarms.engine import AlarmEngine, ChangeKind, CorrelationGroup, EnginePolicy, OperatorError
+from wallctl.core.alarms.event import Event
+from wallctl.core.alarms.match import AlarmMatch
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine, ChangeKind, CorrelationGroup, EnginePolicy, OperatorError
-from wallctl.core.event import Event
-from wallctl.core.match import AlarmMatch
 from wallctl.core.severity import Severity
 
 S = Severity
@@ -183,7 +183,7 @@ def test_out_of_service_and_back(engine: AlarmEngine) -> None:
 
 
 def test_maintenance_window_suppresses_by_design_and_ends(engine: AlarmEngine, clock: ManualClock) -> None:
-    from wallctl.core.engine import MaintenanceWindow
+    from wallctl.core.alarms.engine import MaintenanceWindow
 
     now = clock.now()
     engine.add_maintenance(MaintenanceWindow(AlarmMatch(sources=("sw*",)), now, now + 300, "firmware"))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wallctl.core.event import EventRejected, RejectReason, TopicTemplate, parse_event
+from wallctl.core.alarms.event import EventRejected, RejectReason, TopicTemplate, parse_event
 from wallctl.core.severity import Severity
 
 T = "noc/events/network/sw1"

@@ -27,14 +27,14 @@ from hypothesis import strategies as st
 from tests.support.wall import write_config
 from wallctl.adapters.audio import NullSink
 from wallctl.app import build_core, inbox_policy
+from wallctl.controller.inbox import Inbox, InboxPolicy
+from wallctl.controller.journal import Journal, JournalStatus
+from wallctl.controller.payloads import alarms_payload, state_payload
+from wallctl.controller.service import ServiceParts, WallService
 from wallctl.core.clock import ManualClock
-from wallctl.core.commands import ACTIONS, COMMON, OPTIONAL
-from wallctl.core.config import LoadedConfig, load_config
-from wallctl.core.inbox import Inbox, InboxPolicy
-from wallctl.core.journal import Journal, JournalStatus
-from wallctl.core.payloads import alarms_payload, state_payload
-from wallctl.core.service import ServiceParts, WallService
+from wallctl.core.config.settings import LoadedConfig, load_config
 from wallctl.core.severity import SEVERITY_NAMES
+from wallctl.core.wire.commands import ACTIONS, COMMON, OPTIONAL
 
 TOKEN = "s3cret"
 SOURCES = ("br01-rtr", "dc1-core-1", "x")

@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from wallctl.core.alarm import AlarmState, Flag
+from wallctl.controller.journal import AuditEntry, Journal
+from wallctl.core.alarms.alarm import AlarmState, Flag
+from wallctl.core.alarms.dominance import DominatorIndex
+from wallctl.core.alarms.engine import AlarmEngine, EnginePolicy
+from wallctl.core.alarms.event import Event
+from wallctl.core.alarms.flood import FloodPolicy
 from wallctl.core.clock import ManualClock
-from wallctl.core.dominance import DominatorIndex
-from wallctl.core.engine import AlarmEngine, EnginePolicy
-from wallctl.core.event import Event
-from wallctl.core.flood import FloodPolicy
-from wallctl.core.journal import AuditEntry, Journal
 from wallctl.core.severity import Severity
-from wallctl.core.topology import load_topology
+from wallctl.core.topology.files import load_topology
 
 ROOT = Path(__file__).resolve().parents[2]
 S = Severity

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from tests.support.tmpfs import fill, remount, tmpfs
-from wallctl.core.alarm import AlarmState
+from wallctl.controller.journal import AuditEntry, Journal, JournalStatus
+from wallctl.controller.journal_files import JournalLocked
+from wallctl.core.alarms.alarm import AlarmState
+from wallctl.core.alarms.engine import AlarmEngine
+from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine
-from wallctl.core.event import Event
-from wallctl.core.journal import AuditEntry, Journal, JournalStatus
-from wallctl.core.journal_files import JournalLocked
 from wallctl.core.severity import Severity
 
 S = Severity
@@ -176,7 +176,7 @@ def test_an_old_journal_without_fingerprints_is_upgraded(tmp_path: Path) -> None
 
 
 def test_a_large_batch_is_committed_in_bounded_slices(tmp_path: Path) -> None:
-    from wallctl.core.journal import MAX_ROWS_PER_COMMIT
+    from wallctl.controller.journal import MAX_ROWS_PER_COMMIT
 
     j = Journal(tmp_path / "j.sqlite3")
     e = engine_on(j, ManualClock())

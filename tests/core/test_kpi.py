@@ -9,7 +9,7 @@ import pytest
 from tests.support.wall import write_config
 from wallctl.app import build_core
 from wallctl.core.clock import ManualClock
-from wallctl.core.config import load_config
+from wallctl.core.config.settings import load_config
 from wallctl.core.kpi import KpiError, KpiSeries, KpiSpec, extract_value
 from wallctl.core.severity import Severity
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.wall import write_config
-from wallctl.core.layout import Panel, WallSpec
-from wallctl.core.legibility import (
+from wallctl.core.wall.layout import Panel, WallSpec
+from wallctl.core.wall.legibility import (
     DEFAULT_SIZES,
     MIN_LIST_ROWS,
     arcmin_of,
@@ -22,7 +22,7 @@ from wallctl.core.legibility import (
     shortfall,
     text_sizes,
 )
-from wallctl.core.presets import load_layouts
+from wallctl.core.wall.presets import load_layouts
 from wallctl.validate import validate_paths
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -105,7 +105,7 @@ def test_each_primary_tile_type_is_checked_against_its_own_needs() -> None:
 
 
 def test_a_tile_makes_room_for_the_banner_below_it() -> None:
-    from wallctl.core.layout import Cells, WallGeometry
+    from wallctl.core.wall.layout import Cells, WallGeometry
 
     wall = WallSpec(rows=2, columns=3)
     geo, s = WallGeometry(wall), DEFAULT_SIZES

@@ -10,11 +10,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wallctl.core.alarm import ACTIVE_STATES, STANDING_STATES, AlarmState
+from wallctl.controller.journal import Journal
+from wallctl.core.alarms.alarm import ACTIVE_STATES, STANDING_STATES, AlarmState
+from wallctl.core.alarms.engine import AlarmEngine, OperatorError
+from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine, OperatorError
-from wallctl.core.event import Event
-from wallctl.core.journal import Journal
 from wallctl.core.severity import Severity
 
 SOURCES = ["a", "b", "c"]

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import random
 
-from wallctl.core.alarm import AlarmState, list_order
+from wallctl.core.alarms.alarm import AlarmState, list_order
+from wallctl.core.alarms.engine import AlarmEngine, OperatorError
+from wallctl.core.alarms.event import Event
+from wallctl.core.alarms.ranking import Ranking
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine, OperatorError
-from wallctl.core.event import Event
-from wallctl.core.ranking import Ranking
 from wallctl.core.severity import Severity
 
 SEVERITIES = [Severity.WARNING, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL, Severity.CLEARED]

@@ -6,11 +6,11 @@ import itertools
 
 import pytest
 
+from wallctl.core.alarms.engine import AlarmEngine
+from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine
-from wallctl.core.event import Event
-from wallctl.core.rules import Condition, Rule, RuleEngine, RuleSet
 from wallctl.core.severity import Severity
+from wallctl.core.wall.rules import Condition, Rule, RuleEngine, RuleSet
 
 S = Severity
 

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 import yaml
 
-from wallctl.core.schema import render, schemas
+from wallctl.core.config.schema import render, schemas
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "wallctl" / "schemas"

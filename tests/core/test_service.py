@@ -10,13 +10,13 @@ import pytest
 
 from tests.support.wall import write_config
 from wallctl.app import build_core
+from wallctl.controller.payloads import alarms_payload, state_payload
+from wallctl.controller.service import WallService
+from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
-from wallctl.core.commands import CommandError, parse_command
-from wallctl.core.config import load_config
-from wallctl.core.event import Event
-from wallctl.core.payloads import alarms_payload, state_payload
-from wallctl.core.service import WallService
+from wallctl.core.config.settings import load_config
 from wallctl.core.severity import Severity
+from wallctl.core.wire.commands import CommandError, parse_command
 
 S = Severity
 
@@ -258,8 +258,8 @@ def test_the_alarms_payload_is_bounded_most_important_first(tmp_path: Path) -> N
 
 
 def test_ack_all_over_many_alarms_runs_in_slices_and_answers_once(tmp_path: Path) -> None:
-    from wallctl.core.commands import Command
-    from wallctl.core.longwork import BULK_INLINE, PENDING
+    from wallctl.controller.longwork import BULK_INLINE, PENDING
+    from wallctl.core.wire.commands import Command
 
     s, clock = make(tmp_path)
     n = BULK_INLINE * 3

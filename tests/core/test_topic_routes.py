@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from wallctl.core.feeds import FeedWatch, TopicRoutes, Watch, topic_matches
+from wallctl.core.alarms.feeds import FeedWatch, TopicRoutes, Watch, topic_matches
 
 FILTERS = ["noc/kpi/+/latency", "noc/kpi/#", "noc/events/network/+", "noc/heartbeat", "#", "+/+/+"]
 TOPICS = [

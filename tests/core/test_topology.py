@@ -8,13 +8,13 @@ from pathlib import Path
 import pytest
 
 from wallctl.bench.topogen import write_synthetic
+from wallctl.core.alarms.engine import AlarmEngine
+from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine
-from wallctl.core.event import Event
+from wallctl.core.files.yamldoc import ConfigError
 from wallctl.core.severity import Severity
-from wallctl.core.topology import load_topology
-from wallctl.core.topostate import TopologyState
-from wallctl.core.yamldoc import ConfigError
+from wallctl.core.topology.files import load_topology
+from wallctl.core.topology.state import TopologyState
 
 S = Severity
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,10 +6,10 @@ import textwrap
 from pathlib import Path
 
 from tests.support.problems import problems
-from wallctl.core.config import load_config
-from wallctl.core.presets import load_layouts
-from wallctl.core.soundmap import load_soundmap
-from wallctl.core.topology import load_topology
+from wallctl.core.config.settings import load_config
+from wallctl.core.sound.soundmap import load_soundmap
+from wallctl.core.topology.files import load_topology
+from wallctl.core.wall.presets import load_layouts
 
 ROOT = Path(__file__).resolve().parents[2]
 

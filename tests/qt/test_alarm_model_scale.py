@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
+from wallctl.core.alarms.engine import AlarmEngine
+from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
-from wallctl.core.engine import AlarmEngine
-from wallctl.core.event import Event
 from wallctl.core.severity import Severity
 from wallctl.qt.alarm_model import AlarmTableModel, sort_key
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from tests.qt.conftest import Wall
-from wallctl.core.journal import JournalStatus
+from wallctl.controller.journal import JournalStatus
 from wallctl.qt.banner import banner_fields
 
 

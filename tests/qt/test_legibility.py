@@ -22,9 +22,9 @@ from PySide6.QtGui import QColor, QFontMetricsF, QImage
 from pytestqt.qtbot import QtBot
 
 from tests.qt.conftest import Wall
-from wallctl.core.commands import Command
-from wallctl.core.layout import WallSpec
-from wallctl.core.legibility import CAP_EM, DEFAULT_SIZES, LINE_EM, ROW_SPACING, TextSizes
+from wallctl.core.wall.layout import WallSpec
+from wallctl.core.wall.legibility import CAP_EM, DEFAULT_SIZES, LINE_EM, ROW_SPACING, TextSizes
+from wallctl.core.wire.commands import Command
 from wallctl.preview import feed_sample
 from wallctl.qt import theme
 from wallctl.qt.banner import banner_font
@@ -301,13 +301,13 @@ def test_a_node_raised_under_a_name_is_uncovered_at_once(qapp: Any, qtbot: QtBot
     raised is taken away in the same refresh, and the node's own name placed soon after."""
     import pyqtgraph as pg
 
+    from wallctl.core.alarms.engine import AlarmEngine
+    from wallctl.core.alarms.event import Event
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.event import Event
     from wallctl.core.severity import Severity
-    from wallctl.core.tiles import TopologyOptions
-    from wallctl.core.topology import load_topology
-    from wallctl.core.topostate import TopologyState
+    from wallctl.core.topology.files import load_topology
+    from wallctl.core.topology.state import TopologyState
+    from wallctl.core.wall.tiles import TopologyOptions
 
     topo = load_topology(ROOT / "topology" / "estate.yaml")
     engine = AlarmEngine(ManualClock())
@@ -349,7 +349,7 @@ def test_a_node_raised_under_a_name_is_uncovered_at_once(qapp: Any, qtbot: QtBot
 def test_the_banner_runs_along_the_bottom_row_and_no_field_crosses_a_bezel(make_wall: Callable[..., Wall]) -> None:
     """At 16 arcminutes a panel holds ~50 characters: the banner is one strip over the bottom row's monitors, each
     field on one panel (a bezel through a word cuts it)."""
-    from wallctl.core.event import Event
+    from wallctl.core.alarms.event import Event
     from wallctl.core.severity import Severity
 
     w = make_wall()
@@ -379,7 +379,7 @@ def test_chart_ticks_are_drawn_in_a_picture_of_a_tile_built_hidden(qapp: Any) ->
     import pyqtgraph as pg
 
     from wallctl.core.kpi import KpiBoard, KpiSpec
-    from wallctl.core.tiles import KpiOptions
+    from wallctl.core.wall.tiles import KpiOptions
     from wallctl.qt.tiles.charts import KpiTile
 
     board = KpiBoard((KpiSpec("aisle", "t/a", unit=" C", warning_above=27, critical_above=30),))

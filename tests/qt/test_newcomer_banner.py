@@ -14,9 +14,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QFontMetricsF
 
 from tests.qt.conftest import Wall
-from wallctl.core.commands import Command
-from wallctl.core.event import Event
+from wallctl.core.alarms.event import Event
 from wallctl.core.severity import Severity
+from wallctl.core.wire.commands import Command
 from wallctl.qt import theme
 from wallctl.qt.banner import BannerItem, Placed, banner_fields, banner_font, banner_items, countdown
 from wallctl.qt.shots import render_scene

@@ -14,9 +14,9 @@ from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from tests.qt.conftest import Wall
-from wallctl.core.commands import Command
-from wallctl.core.event import Event
+from wallctl.core.alarms.event import Event
 from wallctl.core.severity import Severity
+from wallctl.core.wire.commands import Command
 from wallctl.qt import theme
 from wallctl.qt.shots import render_scene
 from wallctl.qt.tiles.alarms import AlarmSummaryTile
@@ -79,10 +79,10 @@ def flood(engine: Any, clock: Any) -> None:
 
 
 def test_the_alarm_list_says_what_1st_means_when_it_shows_one(qapp: Any) -> None:
-    from wallctl.core.alarm import Flag
+    from wallctl.core.alarms.alarm import Flag
+    from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.tiles import AlarmListOptions
+    from wallctl.core.wall.tiles import AlarmListOptions
     from wallctl.qt.tiles.alarms import AlarmListTile
 
     clock = ManualClock(start=1_800_000_000.0)

@@ -16,8 +16,8 @@ from pytestqt.qtbot import QtBot
 from tests.qt.conftest import Wall
 from tests.support.wall import write_config
 from wallctl.app import build_core, build_scene
-from wallctl.core.config import HotkeyConfig, load_config
-from wallctl.core.hotkeys import normalize_hotkey
+from wallctl.core.config.settings import HotkeyConfig, load_config
+from wallctl.core.wall.hotkeys import normalize_hotkey
 from wallctl.qt import theme
 from wallctl.qt.keys_overlay import HELP_KEY, KeysTile
 from wallctl.qt.overlay import toggle_diagnostics

@@ -19,10 +19,10 @@ from PySide6.QtGui import QColor, QImage
 from pytestqt.qtbot import QtBot
 
 from tests.qt.conftest import Wall
-from wallctl.core.commands import Command
-from wallctl.core.event import Event
+from wallctl.core.alarms.event import Event
 from wallctl.core.severity import Severity
-from wallctl.core.tiles import TopologyOptions
+from wallctl.core.wall.tiles import TopologyOptions
+from wallctl.core.wire.commands import Command
 from wallctl.qt.shots import render_scene
 from wallctl.qt.tiles.topology import TopologyTile
 
@@ -169,10 +169,10 @@ def test_labels_on_every_node_draw_no_boxes_away_from_their_nodes(qapp: Any, tmp
     """``preview --png`` with ``labels: all``: each label's dark box is where its label is placed, none strays."""
     import pyqtgraph as pg
 
+    from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.topology import load_topology
-    from wallctl.core.topostate import TopologyState
+    from wallctl.core.topology.files import load_topology
+    from wallctl.core.topology.state import TopologyState
 
     topo = load_topology(ROOT / "topology" / "estate.yaml")
     state = TopologyState(topo, AlarmEngine(ManualClock()))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from wallctl.core.presets import load_layouts
+from wallctl.core.wall.presets import load_layouts
 from wallctl.qt.platform import inhibit_screensaver, offscreen_config
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -18,8 +18,8 @@ from pytestqt.qtbot import QtBot
 from tests.support.wall import ROOT, write_config
 from wallctl.app import Core, build_core, load_config_layouts
 from wallctl.core.clock import ManualClock
-from wallctl.core.config import load_config
-from wallctl.core.presets import LayoutSet
+from wallctl.core.config.settings import load_config
+from wallctl.core.wall.presets import LayoutSet
 from wallctl.qt.reload import LayoutWatcher
 
 BRIEFING = "Shift briefing - ECC main wall"

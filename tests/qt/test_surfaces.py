@@ -10,9 +10,9 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage
 
 from tests.qt.conftest import Wall
-from wallctl.core.event import Event
+from wallctl.core.alarms.event import Event
 from wallctl.core.severity import Severity
-from wallctl.core.tiles import ImageOptions, TextOptions
+from wallctl.core.wall.tiles import ImageOptions, TextOptions
 from wallctl.qt.banner import banner_fields
 from wallctl.qt.shots import render_scene
 from wallctl.qt.tiles.diagnostics import diagnostics_lines
@@ -105,7 +105,7 @@ def red_critical():  # type: ignore[no-untyped-def]
 
 
 def test_severity_colours_come_from_the_config(make_wall, red_critical, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from wallctl.core.config import load_config
+    from wallctl.core.config.settings import load_config
     from wallctl.qt import theme
 
     cfg = tmp_path / "theme.yaml"
@@ -116,8 +116,8 @@ def test_severity_colours_come_from_the_config(make_wall, red_critical, tmp_path
 
 
 def test_bad_theme_colours_are_refused(tmp_path: Path) -> None:
-    from wallctl.core.config import load_config
-    from wallctl.core.yamldoc import ConfigError
+    from wallctl.core.config.settings import load_config
+    from wallctl.core.files.yamldoc import ConfigError
 
     cfg = tmp_path / "theme.yaml"
     cfg.write_text("theme:\n  severity_colors: {critical: red, huge: '#000000'}\n")

@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor
 from pytestqt.qtbot import QtBot
 
 from tests.qt.conftest import Wall
-from wallctl.core.event import Event
+from wallctl.core.alarms.event import Event
 from wallctl.core.severity import Severity
 from wallctl.qt.alarm_model import AlarmTableModel
 from wallctl.qt.shots import render_scene
@@ -80,8 +80,8 @@ def test_focus_zooms_onto_the_source_and_draws_the_path_to_root(make_wall, qtbot
 
 
 def test_alarm_list_model_keeps_the_first_rows_in_list_order_and_counts_the_rest(qapp) -> None:  # type: ignore[no-untyped-def]
+    from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
     from wallctl.qt.alarm_model import sort_key
 
     engine = AlarmEngine(ManualClock())
@@ -129,11 +129,11 @@ def test_five_thousand_node_map_renders_alarms_and_its_legend(qapp, tmp_path: Pa
     import pyqtgraph as pg
 
     from wallctl.bench.topogen import write_synthetic
+    from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.tiles import TopologyOptions
-    from wallctl.core.topology import load_topology
-    from wallctl.core.topostate import TopologyState
+    from wallctl.core.topology.files import load_topology
+    from wallctl.core.topology.state import TopologyState
+    from wallctl.core.wall.tiles import TopologyOptions
 
     topo = load_topology(write_synthetic(tmp_path / "big.yaml", 5000, 10_000))
     engine = AlarmEngine(ManualClock())
@@ -183,7 +183,7 @@ def test_kpi_tile_draws_the_series_and_its_thresholds(qapp) -> None:  # type: ig
     import pyqtgraph as pg
 
     from wallctl.core.kpi import KpiBoard, KpiSpec
-    from wallctl.core.tiles import KpiOptions
+    from wallctl.core.wall.tiles import KpiOptions
     from wallctl.qt.tiles.charts import KpiTile
 
     board = KpiBoard(
@@ -223,7 +223,7 @@ def test_hovering_a_node_labels_it(make_wall) -> None:  # type: ignore[no-untype
 
 
 def test_a_command_can_pin_a_mode_focused_on_a_site(make_wall, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
-    from wallctl.core.commands import parse_command
+    from wallctl.core.wire.commands import parse_command
 
     w: Wall = make_wall()
     tile: TopologyTile = w.scene.placement["incident"]["map"]
@@ -240,9 +240,9 @@ def test_a_command_can_pin_a_mode_focused_on_a_site(make_wall, qtbot: QtBot) -> 
 
 def test_summary_numbers_of_any_width_stay_inside_their_cells(qapp) -> None:  # type: ignore[no-untyped-def]
     """5,000 warnings must read as '5000', not lose digits at the cell's edges (it did in a flood screenshot)."""
+    from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.tiles import AlarmSummaryOptions
+    from wallctl.core.wall.tiles import AlarmSummaryOptions
     from wallctl.qt.tiles.alarms import AlarmSummaryTile
 
     tile = AlarmSummaryTile("Summary", AlarmSummaryOptions(), AlarmEngine(ManualClock()), lambda: 0.0)
@@ -265,9 +265,9 @@ def test_summary_numbers_of_any_width_stay_inside_their_cells(qapp) -> None:  # 
 
 
 def test_alarm_list_footer_counts_every_alarm_not_only_the_rows_kept(qapp) -> None:  # type: ignore[no-untyped-def]
+    from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.tiles import AlarmListOptions
+    from wallctl.core.wall.tiles import AlarmListOptions
     from wallctl.qt.tiles.alarms import AlarmListTile
 
     engine = AlarmEngine(ManualClock())

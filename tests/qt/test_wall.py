@@ -10,9 +10,9 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from tests.qt.conftest import Wall
-from wallctl.core.event import Event
-from wallctl.core.layout import Cells
+from wallctl.core.alarms.event import Event
 from wallctl.core.severity import Severity
+from wallctl.core.wall.layout import Cells
 from wallctl.qt.scene import qrect
 
 S = Severity

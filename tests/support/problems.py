@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wallctl.core.yamldoc import ConfigError
+from wallctl.core.files.yamldoc import ConfigError
 
 
 def problems(fn: object, *args: object, **kw: object) -> list[str]:

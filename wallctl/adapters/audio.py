@@ -1,4 +1,4 @@
-"""Audio output through simpleaudio (ALSA): the real :class:`~wallctl.core.annunciator.AudioSink`.
+"""Audio output through simpleaudio (ALSA): the real :class:`~wallctl.core.sound.annunciator.AudioSink`.
 
 One channel: ``play`` stops what is playing and starts the new sound. A device error never propagates: it is
 reported (the wall shows it in red and raises an alarm), and playback is retried after ``retry_s``.
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from wallctl.core.soundmap import Sound
+from wallctl.core.sound.soundmap import Sound
 
 log = logging.getLogger("wallctl.audio")
 

@@ -32,7 +32,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from wallctl.adapters import paho_fast
-from wallctl.core.config import MqttConfig
+from wallctl.core.config.settings import MqttConfig
 
 log = logging.getLogger("wallctl.mqtt")
 

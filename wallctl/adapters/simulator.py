@@ -18,8 +18,8 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from wallctl.core.spec import build_doc, spec
-from wallctl.core.yamldoc import load_yaml
+from wallctl.core.files.spec import build_doc, spec
+from wallctl.core.files.yamldoc import load_yaml
 
 log = logging.getLogger("wallctl.simulator")
 

@@ -18,7 +18,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from wallctl.bench.result import Result, latency_pair, percentile
 from wallctl.bench.wall import BenchWall
-from wallctl.core.config import config_path, load_config
+from wallctl.core.config.settings import config_path, load_config
 
 
 def fast_layouts(config: str | None = None) -> Path:

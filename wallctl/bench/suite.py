@@ -24,9 +24,9 @@ def bench_engine(quick: bool) -> list[Result]:
     """Events per second through parse + alarm engine with 10,000 active alarms, vs JSON parsing alone."""
     import json as _json
 
+    from wallctl.core.alarms.engine import AlarmEngine
+    from wallctl.core.alarms.event import parse_event
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.event import parse_event
 
     n = 20_000 if quick else 200_000
     sevs = ["warning", "minor", "major", "critical"]
@@ -100,9 +100,9 @@ def bench_engine_memory(quick: bool) -> list[Result]:
     import gc
     import tracemalloc
 
+    from wallctl.core.alarms.engine import AlarmEngine
+    from wallctl.core.alarms.event import Event
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.event import Event
     from wallctl.core.severity import Severity
 
     n = 20_000 if quick else 100_000

@@ -24,13 +24,13 @@ def bench_topology(*, quick: bool, nodes: int = 5000, links: int = 10_000) -> li
     app = QApplication.instance() or QApplication([])
     import pyqtgraph as pg
 
+    from wallctl.core.alarms.engine import AlarmEngine
+    from wallctl.core.alarms.event import Event
     from wallctl.core.clock import ManualClock
-    from wallctl.core.engine import AlarmEngine
-    from wallctl.core.event import Event
     from wallctl.core.severity import Severity
-    from wallctl.core.tiles import TopologyOptions
-    from wallctl.core.topology import load_topology
-    from wallctl.core.topostate import TopologyState
+    from wallctl.core.topology.files import load_topology
+    from wallctl.core.topology.state import TopologyState
+    from wallctl.core.wall.tiles import TopologyOptions
     from wallctl.qt.tiles.topology import TopologyTile
     from wallctl.qt.views import SceneView
 

@@ -16,7 +16,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from wallctl.core.config import config_path, load_config
+from wallctl.core.config.settings import config_path, load_config
 from wallctl.qt.platform import offscreen_config
 
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
-from wallctl.core.feeds import TopicRoutes
+from wallctl.core.alarms.feeds import TopicRoutes
+from wallctl.core.files.spec import spec
 from wallctl.core.severity import Severity
-from wallctl.core.spec import spec
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,10 @@ from weakref import WeakKeyDictionary
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 
-from wallctl.core.alarm import Alarm, AlarmState, Flag
-from wallctl.core.engine import AlarmEngine
-from wallctl.core.match import AlarmMatch, Groups
-from wallctl.core.ranking import Ranking
+from wallctl.core.alarms.alarm import Alarm, AlarmState, Flag
+from wallctl.core.alarms.engine import AlarmEngine
+from wallctl.core.alarms.match import AlarmMatch, Groups
+from wallctl.core.alarms.ranking import Ranking
 from wallctl.core.signal import Signal, Subscriptions
 
 COLUMNS = ("severity", "state", "source", "type", "text", "count", "last", "flags")

@@ -21,11 +21,11 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
-from wallctl.core.legibility import BANNER_PAD
-from wallctl.core.payloads import journal_state
-from wallctl.core.service import WallService
+from wallctl.controller.payloads import journal_state
+from wallctl.controller.service import WallService
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Subscriptions
+from wallctl.core.wall.legibility import BANNER_PAD
 from wallctl.qt import theme
 from wallctl.qt.tiles.alarms import duration_text
 from wallctl.qt.tiles.base import stop_timers

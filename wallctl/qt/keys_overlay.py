@@ -12,9 +12,9 @@ from dataclasses import dataclass, fields
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QFontMetricsF, QPainter, QPen
 
-from wallctl.core.config import HotkeyConfig
-from wallctl.core.hotkeys import normalize_hotkey
-from wallctl.core.presets import LayoutSet
+from wallctl.core.config.settings import HotkeyConfig
+from wallctl.core.wall.hotkeys import normalize_hotkey
+from wallctl.core.wall.presets import LayoutSet
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
 

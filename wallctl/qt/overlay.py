@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wallctl.core.service import WallService
-from wallctl.core.tiles import DiagnosticsOptions
+from wallctl.controller.service import WallService
+from wallctl.core.wall.tiles import DiagnosticsOptions
 from wallctl.qt.keys_overlay import HELP_KEY, KeysTile
 from wallctl.qt.scene import WallScene
 from wallctl.qt.tiles.diagnostics import DiagnosticsTile

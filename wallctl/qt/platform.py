@@ -9,7 +9,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from wallctl.core.layout import WallSpec
+from wallctl.core.wall.layout import WallSpec
 
 
 def has_display() -> bool:

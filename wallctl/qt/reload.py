@@ -23,9 +23,9 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
 
-from wallctl.core.presets import LayoutSet, layout_files
-from wallctl.core.service import WallService
-from wallctl.core.yamldoc import ConfigError
+from wallctl.controller.service import WallService
+from wallctl.core.files.yamldoc import ConfigError
+from wallctl.core.wall.presets import LayoutSet, layout_files
 
 log = logging.getLogger("wallctl.reload")
 DEBOUNCE_MS = 250  # editors write a file in several steps

@@ -22,10 +22,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
 
 from wallctl.adapters.mqtt import Inbound, LinkEvent, MqttLink
-from wallctl.core.inbox import Inbox, InboxPolicy
-from wallctl.core.payloads import alarms_payload, state_payload
-from wallctl.core.service import WallService
-from wallctl.core.wire import dumps_strict
+from wallctl.controller.inbox import Inbox, InboxPolicy
+from wallctl.controller.payloads import alarms_payload, state_payload
+from wallctl.controller.service import WallService
+from wallctl.core.wire.strict import dumps_strict
 
 log = logging.getLogger("wallctl.runtime")
 

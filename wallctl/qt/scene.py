@@ -16,13 +16,13 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
-from wallctl.core.layout import Cells, Mode, Rect, WallGeometry
-from wallctl.core.legibility import region_rect
-from wallctl.core.presets import LayoutSet
-from wallctl.core.rules import Decision
-from wallctl.core.service import WallService
-from wallctl.core.topology import Topology
-from wallctl.core.topostate import TopologyState
+from wallctl.controller.service import WallService
+from wallctl.core.topology.model import Topology
+from wallctl.core.topology.state import TopologyState
+from wallctl.core.wall.layout import Cells, Mode, Rect, WallGeometry
+from wallctl.core.wall.legibility import region_rect
+from wallctl.core.wall.presets import LayoutSet
+from wallctl.core.wall.rules import Decision
 from wallctl.qt import theme
 from wallctl.qt.banner import BannerItem, BannerTile
 from wallctl.qt.keys_overlay import Binding

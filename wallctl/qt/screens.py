@@ -12,7 +12,7 @@ from typing import Protocol
 
 from PySide6.QtGui import QGuiApplication, QScreen
 
-from wallctl.core.layout import ScreenPosition, WallSpec
+from wallctl.core.wall.layout import ScreenPosition, WallSpec
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ import functools
 
 from PySide6.QtGui import QColor, QFont, QFontMetricsF
 
-from wallctl.core.layout import WallSpec
-from wallctl.core.legibility import DEFAULT_SIZES, TextSizes, text_sizes
 from wallctl.core.severity import Severity
+from wallctl.core.wall.layout import WallSpec
+from wallctl.core.wall.legibility import DEFAULT_SIZES, TextSizes, text_sizes
 
 BACKGROUND = QColor("#0b0f14")
 PANEL = QColor("#121922")

@@ -11,10 +11,10 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QGraphicsView
 
-from wallctl.core.layout import Rect
-from wallctl.core.rules import Decision
-from wallctl.core.service import WallService
+from wallctl.controller.service import WallService
 from wallctl.core.signal import Subscriptions
+from wallctl.core.wall.layout import Rect
+from wallctl.core.wall.rules import Decision
 from wallctl.qt.keys_overlay import HELP_KEY
 from wallctl.qt.overlay import toggle_keys
 from wallctl.qt.scene import WallScene, qrect

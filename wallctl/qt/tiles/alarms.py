@@ -11,13 +11,13 @@ from collections.abc import Callable
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap
 
-from wallctl.core.alarm import AlarmState, Flag
-from wallctl.core.engine import AlarmEngine, Counts
-from wallctl.core.event import AlarmKey
-from wallctl.core.legibility import ROW_SPACING
+from wallctl.core.alarms.alarm import AlarmState, Flag
+from wallctl.core.alarms.engine import AlarmEngine, Counts
+from wallctl.core.alarms.event import AlarmKey
 from wallctl.core.severity import ACTIVE_SEVERITIES, Severity
 from wallctl.core.signal import Signal
-from wallctl.core.tiles import AlarmListOptions, AlarmSummaryOptions
+from wallctl.core.wall.legibility import ROW_SPACING
+from wallctl.core.wall.tiles import AlarmListOptions, AlarmSummaryOptions
 from wallctl.qt import theme
 from wallctl.qt.alarm_model import AlarmTableModel
 from wallctl.qt.tiles.base import Tile

@@ -1,6 +1,6 @@
 """What every tile shares: a dark panel, a caption, the focus frame, and a focus target it may react to.
 
-Captions are secondary text, sized by visual angle at the wall's viewing distance (see wallctl.core.legibility)."""
+Captions are secondary text, sized by visual angle at the wall's viewing distance (see wallctl.core.wall.legibility)."""
 
 from __future__ import annotations
 

@@ -12,12 +12,12 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 
-from wallctl.core.engine import AlarmChange
-from wallctl.core.flood import FloodDetector
+from wallctl.core.alarms.engine import AlarmChange
+from wallctl.core.alarms.flood import FloodDetector
 from wallctl.core.kpi import KpiBoard
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
-from wallctl.core.tiles import AlarmRateOptions, KpiOptions
+from wallctl.core.wall.tiles import AlarmRateOptions, KpiOptions
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
 

@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 
-from wallctl.core.service import WallService
-from wallctl.core.tiles import DiagnosticsOptions
+from wallctl.controller.service import WallService
+from wallctl.core.wall.tiles import DiagnosticsOptions
 from wallctl.qt import theme
 from wallctl.qt.keys_overlay import HELP_KEY, Binding
 from wallctl.qt.tiles.base import Tile

@@ -1,6 +1,6 @@
 """The map's parts apart from the tile itself: the change feed shared by tiles on one topology, the palette, labels,
 site areas and the legend. Labels of alarmed nodes are primary text, other labels and the legend secondary (see
-wallctl.core.legibility)."""
+wallctl.core.wall.legibility)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from PySide6.QtGui import QBrush, QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
 from wallctl.core.severity import Severity
-from wallctl.core.topology import Topology
-from wallctl.core.topostate import Edge, TopologyState
+from wallctl.core.topology.model import Topology
+from wallctl.core.topology.state import Edge, TopologyState
 from wallctl.qt import theme
 
 

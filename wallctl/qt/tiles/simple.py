@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QImage, QPainter
 
-from wallctl.core.tiles import ClockOptions, ImageOptions, TextOptions
+from wallctl.core.wall.tiles import ClockOptions, ImageOptions, TextOptions
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
 

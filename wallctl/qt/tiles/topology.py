@@ -17,9 +17,9 @@ from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem
 
 from wallctl.core.severity import Severity
-from wallctl.core.tiles import TopologyOptions
-from wallctl.core.topology import Topology
-from wallctl.core.topostate import NORMAL, ElementState, TopologyState
+from wallctl.core.topology.model import Topology
+from wallctl.core.topology.state import NORMAL, ElementState, TopologyState
+from wallctl.core.wall.tiles import TopologyOptions
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
 from wallctl.qt.tiles.labels import Raster, layout

@@ -1,0 +1,122 @@
+"""One inbound MQTT message, routed: a command (with exactly one reply), a KPI sample, or an event.
+
+Qt-free and adapter-free (the adapter hands topic, payload and flags), so the whole ingest path can be fuzzed
+against a real journal without a broker. Whatever one message does, it costs that message only: it is applied or
+rejected with its reason, exactly once, and the caller acknowledges it either way.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wallctl.controller.longwork import Pending
+from wallctl.controller.service import WallService
+from wallctl.core.alarms.event import EventRejected, RejectReason, TimeWindow, TopicTemplate, parse_event
+from wallctl.core.wire.commands import CommandError, parse_command, request_id_of
+from wallctl.core.wire.strict import dumps_strict
+
+log = logging.getLogger("wallctl.inbox")
+
+
+@dataclass(frozen=True, slots=True)
+class InboxPolicy:
+    cmd_topic: str
+    templates: tuple[TopicTemplate, ...] = ()
+    max_bytes: int = 64 * 1024
+    window: TimeWindow | None = None
+    token: str | None = None
+    command_max_age_s: float = 30.0
+
+
+class Inbox:
+    def __init__(self, service: WallService, policy: InboxPolicy) -> None:
+        self.service = service
+        self.policy = policy
+        self.ingested = 0
+
+    def handle(
+        self,
+        topic: str,
+        payload: bytes,
+        *,
+        received: float,
+        retained: bool = False,
+        queued: bool = False,
+        late_reply: Callable[[str], None] | None = None,
+    ) -> str | None:
+        """Apply or reject one message; returns the reply to publish for a command, else None. Never raises.
+
+        A command that runs in slices (``ack_all`` over many alarms) returns None here; its one reply goes to
+        ``late_reply`` when it is done."""
+        try:
+            if topic == self.policy.cmd_topic:
+                return self._command(payload, queued, retained, late_reply)
+            self._event(topic, payload, received, retained)
+        except Exception as exc:  # one poisoned message costs itself only: rejected, counted, acknowledged
+            log.exception("Exception when handling a message on %r", topic)
+            self.service.report_exception(f"message on {topic!r}", exc)
+            self.service.reject(topic, RejectReason.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300], payload)
+        return None
+
+    def _event(self, topic: str, payload: bytes, received: float, retained: bool) -> None:
+        service, p = self.service, self.policy
+        if service.kpis.series and service.kpi_message(topic, payload):
+            return
+        try:
+            event = parse_event(
+                topic,
+                payload,
+                received=received,
+                retained=retained,
+                templates=p.templates,
+                max_bytes=p.max_bytes,
+                window=p.window,
+            )
+        except EventRejected as exc:
+            service.reject(topic, exc.reason.value, exc.detail, payload)
+            return
+        service.ingest(event)
+        self.ingested += 1
+
+    def _command(
+        self, payload: bytes, queued: bool, retained: bool, late_reply: Callable[[str], None] | None
+    ) -> str | None:
+        """Exactly one reply and one audit entry per command, whatever it holds."""
+        service, p = self.service, self.policy
+        rid = None
+        try:
+            if retained:
+                raise CommandError(
+                    "stale: a retained command is history, not a request (publish commands without the retain flag, "
+                    "and clear this one with an empty retained message)",
+                    request_id_of(payload),
+                )
+            if queued:
+                raise CommandError(
+                    "stale: the command was queued while the wall was offline and is not executed; "
+                    "send it again if it still applies",
+                    request_id_of(payload),
+                )
+            cmd = parse_command(payload, token=p.token, now=service.clock.now(), max_age_s=p.command_max_age_s)
+            rid = cmd.request_id
+
+            def done(error: str | None, rid: Any = rid) -> None:
+                if late_reply is not None:
+                    late_reply(_reply(rid, error))
+
+            outcome = service.execute(cmd, "mqtt", cmd.actor, on_done=done)
+            if isinstance(outcome, Pending):
+                return None
+            error = outcome
+        except CommandError as exc:
+            rid = exc.request_id
+            error = str(exc)
+            service.audit("mqtt", None, "refused", {"payload": payload[:200].decode("utf-8", "replace")}, False, error)
+        return _reply(rid, error)
+
+
+def _reply(rid: Any, error: str | None) -> str:
+    return dumps_strict({"request_id": rid, "ok": error is None, "error": error})

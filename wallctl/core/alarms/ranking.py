@@ -1,0 +1,176 @@
+"""Alarms kept in display order as they change, so the first rows cost O(rows), not a sort of every alarm.
+
+With 200,000 active alarms a partial sort (``heapq.nsmallest``) took 100-150 ms, and the alarm list and the alarms
+topic each ran one several times a second: a frozen room. A :class:`Ranking` follows the engine's changes one alarm
+at a time (O(log n) each) and hands out its first N in order; what it leaves out it still counts, by reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sortedcontainers import SortedList
+
+from wallctl.core.alarms.alarm import Alarm
+from wallctl.core.alarms.engine import AlarmChange, AlarmEngine
+from wallctl.core.alarms.event import AlarmKey
+
+SortKey = Callable[[Alarm], tuple[Any, ...]]
+# where an alarm goes: None for a row, a reason (counted, not listed), or False (not this ranking's at all)
+Classify = Callable[[Alarm], "str | bool | None"]
+
+
+def _row(_a: Alarm) -> str | bool | None:
+    return None
+
+
+class Ranking:
+    def __init__(
+        self,
+        engine: AlarmEngine,
+        sort_key: SortKey,
+        classify: Classify = _row,
+        tally: Callable[[Alarm], str] | None = None,
+    ) -> None:
+        """``tally``: a class per listed alarm (its category, say) counted as alarms come and go, so what lies
+        beyond the rows a wall can show is summed up without a pass over 200,000 alarms."""
+        self.engine = engine
+        self.sort_key = sort_key
+        self.classify = classify
+        self.tally = tally
+        self.tallies: Counter[str] = Counter()
+        self._class: dict[AlarmKey, str] = {}
+        self._rank: dict[AlarmKey, tuple[Any, ...]] = {}
+        self._order: SortedList = SortedList()
+        self._reason: dict[AlarmKey, str] = {}
+        self.set_aside: Counter[str] = Counter()  # alarms of this ranking not listed, by reason
+        self.rebuild()
+
+    def on_change(self, change: AlarmChange) -> None:
+        """Connect to the engine's ``changed`` (the owner does, so it can also disconnect)."""
+        self._put(change.key, self.engine.get(change.key))
+
+    def on_bulk(self, _kind: object, keys: list[AlarmKey]) -> None:
+        """Connect to the engine's ``bulk_changed``. The old entries of a bulk change (an ``ack_all`` slice) are
+        usually one run of the order: cut as a slice, not searched for one by one (half of ``ack_all``'s time)."""
+        get = self.engine.get
+        gone: list[tuple[tuple[Any, ...], AlarmKey]] = []
+        placed: list[tuple[tuple[Any, ...], AlarmKey]] = []
+        for key in keys:
+            old = self._leave(key)
+            if old is not None:
+                gone.append((old, key))
+            alarm = get(key)
+            if alarm is not None:
+                rank = self._enter(key, alarm)
+                if rank is not None:
+                    placed.append((rank, key))
+        self._remove(gone)
+        self._order.update(placed)
+
+    def _remove(self, entries: list[tuple[tuple[Any, ...], AlarmKey]]) -> None:
+        order = self._order
+        if len(entries) > 1:
+            entries.sort()
+            i = order.index(entries[0])
+            j = i + len(entries)
+            # k distinct sorted entries, all held, the first at i and the last at i + k - 1: they fill that run
+            if j <= len(order) and order[j - 1] == entries[-1]:
+                del order[i:j]
+                return
+        for entry in entries:
+            order.remove(entry)
+
+    def follow(self, connect: Callable[[Any, Any], None]) -> None:
+        """Subscribe to both of the engine's change signals through ``connect(signal, slot)``."""
+        connect(self.engine.changed, self.on_change)
+        connect(self.engine.bulk_changed, self.on_bulk)
+
+    def rebuild(self) -> None:
+        """From the engine as it is (after a restore): one sort, not an insertion per alarm."""
+        self._rank.clear()
+        self._reason.clear()
+        self.set_aside.clear()
+        self._class.clear()
+        self.tallies.clear()
+        entries = []
+        for alarm in self.engine:
+            rank = self._enter(alarm.key, alarm)
+            if rank is not None:
+                entries.append((rank, alarm.key))
+        self._order = SortedList(entries)
+
+    def _put(self, key: AlarmKey, alarm: Alarm | None) -> None:
+        old = self._leave(key)
+        if old is not None:
+            self._order.remove((old, key))
+        if alarm is None:
+            return
+        rank = self._enter(key, alarm)
+        if rank is not None:
+            self._order.add((rank, key))
+
+    def _leave(self, key: AlarmKey) -> tuple[Any, ...] | None:
+        """Uncount ``key``; its old rank when it was listed (the caller takes it out of the order)."""
+        old = self._rank.pop(key, None)
+        if old is not None and self.tally is not None:
+            self.tallies[self._class.pop(key)] -= 1
+        reason = self._reason.pop(key, None)
+        if reason is not None:
+            self.set_aside[reason] -= 1
+        return old
+
+    def _enter(self, key: AlarmKey, alarm: Alarm) -> tuple[Any, ...] | None:
+        """Classify ``alarm`` and count it; its rank when it is listed (the caller places it in the order)."""
+        where = self.classify(alarm)
+        if where is False:
+            return None
+        if isinstance(where, str):
+            self._reason[key] = where
+            self.set_aside[where] += 1
+            return None
+        rank = self._rank[key] = self.sort_key(alarm)
+        if self.tally is not None:
+            c = self._class[key] = self.tally(alarm)
+            self.tallies[c] += 1
+        return rank
+
+    def __len__(self) -> int:
+        return len(self._rank)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._rank
+
+    def first(self, n: int) -> list[Alarm]:
+        return list(self._iter(n))
+
+    def _iter(self, n: int | None = None) -> Iterator[Alarm]:
+        get = self.engine.get
+        for _, key in self._order.islice(0, n):
+            alarm = get(key)
+            if alarm is not None:
+                yield alarm
+
+    def __iter__(self) -> Iterator[Alarm]:
+        return self._iter()
+
+    def keys_before(self, rank: tuple[Any, ...]) -> list[AlarmKey]:
+        """The keys of the rows ranked before ``rank``, in order: one bisection and a copy, not a walk that looks
+        every alarm up (the unacknowledged block of 200,000 alarms took 0.3 s that way)."""
+        end = self._order.bisect_left((rank,))
+        return [key for _, key in self._order.islice(0, end)]
+
+    def step(self, key: AlarmKey | None, step: int) -> AlarmKey | None:
+        """The key ``step`` rows after (or before) ``key``, wrapping around; the first row when ``key`` is not
+        listed. O(log n): the Up/Down hotkeys once sorted every alarm."""
+        n = len(self._order)
+        if n == 0:
+            return None
+        rank = self._rank.get(key) if key is not None else None
+        here = -1 if step > 0 else 0  # not listed: start from the first row (or the last, going up)
+        if rank is not None:
+            here = self._order.index((rank, key))
+        found: AlarmKey = self._order[(here + step) % n][1]
+        return found

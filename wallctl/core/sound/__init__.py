@@ -1,0 +1,1 @@
+"""Sound policy: which alarm sounds, which sound, and when (the annunciator)."""

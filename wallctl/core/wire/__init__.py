@@ -1,0 +1,1 @@
+"""The wire format: strict JSON out, operator commands in."""
