@@ -1,7 +1,7 @@
-"""The composition root: the one place that reads the configuration and wires core, adapters and views.
+"""The single-process wall's composition root: the one place that wires its core, adapters and views.
 
-Nothing happens at import time; :func:`build_core` makes everything that needs no Qt (used by tests and tools),
-:class:`WallApp` adds the screen, the broker link and the main loop.
+Nothing happens at import time; :func:`wallctl.controller.build.build_core` makes everything that needs no Qt,
+:class:`WallApp` adds the screens, the broker link and the Qt main loop.
 """
 
 from __future__ import annotations
@@ -12,148 +12,27 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from wallctl.controller.inbox import InboxPolicy
-from wallctl.controller.journal import Journal
-from wallctl.controller.service import ServiceParts, WallService
-from wallctl.core.alarms.dominance import DominatorIndex
-from wallctl.core.alarms.engine import MaintenanceWindow
-from wallctl.core.alarms.event import TimeWindow, TopicTemplate
-from wallctl.core.alarms.feeds import Watch
-from wallctl.core.clock import Clock, SystemClock
-from wallctl.core.config.settings import LoadedConfig, load_config
-from wallctl.core.files.yamldoc import ConfigError, Problem
-from wallctl.core.signal import Signal
+from wallctl.controller.build import (
+    Core,
+    build_core,
+    inbox_policy,
+    install_excepthooks,
+    load_config_layouts,
+    override_broker,
+    reserved_hotkeys,
+    warn_if_commands_open,
+)
+from wallctl.core.config.settings import load_config
 from wallctl.core.sound.annunciator import AudioSink
-from wallctl.core.sound.soundmap import SoundMap, load_soundmap
-from wallctl.core.topology.files import load_topology
-from wallctl.core.topology.model import Topology
 from wallctl.core.wall.hotkeys import normalize_hotkey
-from wallctl.core.wall.presets import LayoutSet, load_layouts
+from wallctl.core.wall.presets import LayoutSet
 from wallctl.core.wire.strict import dumps_strict
 
 log = logging.getLogger("wallctl.app")
-
-
-@dataclass
-class Core:
-    config: LoadedConfig
-    layouts: LayoutSet
-    soundmap: SoundMap
-    topology: Topology | None
-    service: WallService
-    journal: Journal | None
-    extra_topologies: dict[str, Topology] = field(default_factory=dict)
-
-
-def reserved_hotkeys(config: LoadedConfig) -> dict[str, str]:
-    hk = config.model.operator.hotkeys
-    return {name: getattr(hk, name) for name in hk.__dataclass_fields__}
-
-
-def load_config_layouts(config: LoadedConfig) -> LayoutSet:
-    """The one loading pipeline for layouts (run, live reload): the same checks as ``wallctl validate``."""
-    return load_layouts(
-        config.resolve(config.model.layouts),
-        reserved_hotkeys=reserved_hotkeys(config),
-        kpi_series=[k.name for k in config.model.kpis],
-    )
-
-
-def _parse_time(text: str, file: str) -> float:
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        raise ConfigError([Problem(file, 1, 1, f"maintenance time {text!r} is not RFC 3339")]) from None
-
-
-def build_core(
-    config: LoadedConfig, *, clock: Clock | None = None, sink: AudioSink | None = None, journal_path: str | None = None
-) -> Core:
-    """Everything but Qt and the network: configuration, layouts, topology, sound map, journal, service."""
-    clock = clock or SystemClock()
-    m = config.model
-    problems: list[Problem] = []
-    layouts = soundmap = topology = None
-    try:
-        layouts = load_config_layouts(config)
-    except ConfigError as exc:
-        problems += exc.problems
-    try:
-        topology = load_topology(config.resolve(m.topology)) if m.topology else None
-    except ConfigError as exc:
-        problems += exc.problems
-    groups = topology.groups() if topology is not None else None
-    try:
-        soundmap = load_soundmap(config.resolve(m.sounds), groups)
-    except ConfigError as exc:
-        problems += exc.problems
-    if problems or layouts is None or soundmap is None:
-        raise ConfigError(problems)
-    extra: dict[str, Topology] = {}
-    for opts in layouts.tile_options.values():
-        file = getattr(opts, "file", None)
-        if file and file not in extra:
-            extra[file] = load_topology(config.resolve(m.layouts) / file)
-    dominators = None
-    root = m.engine.suppression_root or (topology.root if topology else None)
-    if topology is not None and root:
-        try:
-            dominators = DominatorIndex(topology.graph, root)
-        except ValueError as exc:
-            raise ConfigError([Problem(str(config.path), 1, 1, f"engine.suppression_root: {exc}")]) from None
-    maintenance = tuple(
-        MaintenanceWindow(
-            w.match, _parse_time(w.start, str(config.path)), _parse_time(w.end, str(config.path)), w.reason
-        )
-        for w in m.engine.maintenance
-    )
-    watches = tuple(
-        Watch(h.name or h.source or h.topic or "feed", h.interval_s, h.source, h.topic) for h in m.heartbeats
-    )
-    parts = ServiceParts(
-        wall_id=m.wall_id,
-        layouts=layouts,
-        soundmap=soundmap,
-        engine_policy=m.engine.policy(),
-        pin_s=m.operator.pin_s,
-        silence_s=m.operator.silence_s,
-        shelve_s=m.operator.shelve_s,
-        link_grace_s=m.mqtt.link_grace_s,
-        alarms_topic_max=m.mqtt.alarms_topic_max,
-        kpis=m.kpis,
-        watches=watches,
-        maintenance=maintenance,
-        dominators=dominators,
-        groups=groups,
-    )
-    journal = Journal(journal_path or config.resolve(m.journal), retention_days=m.journal_retention_days)
-    for notice in journal.notices:
-        log.warning("%s", notice)
-    journal.prune(clock.now())
-    if sink is None:
-        from wallctl.adapters.audio import NullSink
-
-        sink = NullSink()
-    service = WallService(parts, clock=clock, sink=sink, journal=journal)
-    return Core(config, layouts, soundmap, topology, service, journal, extra)
-
-
-def inbox_policy(config: LoadedConfig, token: str | None) -> InboxPolicy:
-    """How inbound messages are checked, from the config (the wall and the fuzz tests build it the same way)."""
-    m = config.model
-    return InboxPolicy(
-        cmd_topic=f"{config.state_prefix}/cmd",
-        templates=tuple(TopicTemplate(t) for t in m.mqtt.topic_templates),
-        max_bytes=m.mqtt.max_payload_bytes,
-        window=TimeWindow(m.engine.max_event_age_s, m.engine.max_event_future_s),
-        token=token,
-        command_max_age_s=m.operator.command_max_age_s,
-    )
 
 
 def mode_hotkeys(layouts: LayoutSet, reserved: dict[str, str]) -> dict[str, str]:
@@ -287,18 +166,11 @@ class WallApp:
     def __init__(self, opts: RunOptions) -> None:
         self.opts = opts
         self.config = load_config(opts.config)
-        if opts.broker:
-            host, _, port = opts.broker.rpartition(":")
-            if not host or not port.isdigit():
-                raise ConfigError([Problem("--broker", 1, 1, f"{opts.broker!r} is not HOST:PORT")])
-            mq = self.config.model.mqtt
-            object.__setattr__(mq, "host", host)
-            object.__setattr__(mq, "port", int(port))
-        if opts.protocol:
-            object.__setattr__(self.config.model.mqtt, "protocol", opts.protocol)
+        override_broker(self.config, opts.broker, opts.protocol)
         self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
         self._early: list[Callable[[], None]] = []
-        from wallctl.adapters.audio import NullSink, SimpleAudioSink
+        from wallctl.adapters.audio import SimpleAudioSink
+        from wallctl.core.sound.annunciator import NullSink
 
         audio = self.config.model.audio
         self.sink: AudioSink
@@ -316,14 +188,7 @@ class WallApp:
         self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
         self.service = self.core.service
         self._stopping = False
-        if self.token is None:
-            warning = (
-                "commands are accepted WITHOUT a token (no mqtt.command_token_env or command_token in the config, or "
-                "command_token: none): anyone on the broker can acknowledge, silence or shelve alarms"
-            )
-            log.warning("%s", warning)
-            self.service.report_device_error(warning)
-            self.service.commands_open = True
+        warn_if_commands_open(self.token, self.service)
 
     # ---------------------------------------------------------------- audio device health (any thread)
     def _audio_failed(self, message: str) -> None:
@@ -352,9 +217,10 @@ class WallApp:
 
         from wallctl.adapters.audio import SimpleAudioSink
         from wallctl.adapters.mqtt import MqttLink
+        from wallctl.controller.reload import LayoutWatcher
+        from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
+        from wallctl.qt.loop import QtLoop
         from wallctl.qt.platform import choose_platform, prepare_qt_environment
-        from wallctl.qt.reload import LayoutWatcher
-        from wallctl.qt.runtime import Runtime, settle_heap, tame_collector
         from wallctl.qt.screens import QtScreens
         from wallctl.qt.shots import save_wall_png
 
@@ -394,7 +260,7 @@ class WallApp:
 
             if isinstance(self.sink, SimpleAudioSink):  # called on the device thread: publish from the main one
                 self.sink.on_played = lambda name, at: self._on_main(lambda: sounded(name, at))
-        runtime = Runtime(service, inbox_policy(cfg, self.token), state_prefix=cfg.state_prefix)
+        runtime = Runtime(service, inbox_policy(cfg, self.token), state_prefix=cfg.state_prefix, loop=QtLoop())
         link = MqttLink(
             cfg.model.mqtt,
             client_id=cfg.client_id,
@@ -413,7 +279,9 @@ class WallApp:
             )
         for fn in self._early:
             runtime.loop.call_soon(fn)
-        watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service)
+        watcher = LayoutWatcher(
+            cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service, runtime.loop
+        )
         self.watcher = watcher
         tame_collector()
         settle_heap()  # the restored picture is long-lived: out of the collector's sight from the start
@@ -460,24 +328,7 @@ class WallApp:
         toggle_diagnostics(self.scene, self.service)
 
     def install_excepthooks(self) -> None:
-        service = self.service
-        Signal.error_hook = service.report_exception
-
-        def hook(exc_type: type[BaseException], exc: BaseException, tb: Any) -> None:
-            log.critical("unhandled exception", exc_info=(exc_type, exc, tb))
-            service.report_exception("unhandled", exc)
-
-        def thook(args: threading.ExceptHookArgs) -> None:
-            if args.exc_value is not None:
-                log.critical(
-                    "unhandled exception in thread %s",
-                    args.thread,
-                    exc_info=(args.exc_type, args.exc_value, args.exc_traceback),
-                )
-                service.report_exception(f"thread {args.thread.name if args.thread else '?'}", args.exc_value)
-
-        sys.excepthook = hook
-        threading.excepthook = thook
+        install_excepthooks(self.service)
 
     def _install_signals(self, app: Any) -> None:
         from PySide6.QtCore import QSocketNotifier

@@ -6,6 +6,7 @@ import argparse
 import logging
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 from wallctl import __version__
 
@@ -15,10 +16,9 @@ Documentation: README.md. Interfaces (topics, payloads, commands): see the READM
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # usage errors exit 2, as documented
+    def error(self, message: str) -> NoReturn:  # usage errors exit 2, as documented
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}: error: {message}\n")
-
 
 
 def host_port(text: str) -> str:
@@ -27,6 +27,7 @@ def host_port(text: str) -> str:
     if not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"{text!r} is not HOST:PORT (e.g. 127.0.0.1:1883)")
     return text
+
 
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
@@ -53,6 +54,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--screenshot-every", type=float, default=5.0, metavar="S", help="how often (default 5 s)")
     run.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests, kiosks)")
     run.add_argument("--journal", type=Path, help="override the configured journal file")
+
+    ctl = sub.add_parser(
+        "controller",
+        help="the headless controller: ingest, alarms, journal, rules, sound, state topics (no Qt)",
+        description="Run the wall's controller without a screen: subscribe to the event topics, keep the alarms "
+        "and the journal, decide the display mode, sound the alarms, publish the state topics and answer commands. "
+        "It imports no Qt.",
+    )
+    ctl.add_argument("--config", help="configuration file")
+    ctl.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+    ctl.add_argument("--no-audio", action="store_true", help="do not play sounds (state still says what sounds)")
+    ctl.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests)")
+    ctl.add_argument("--journal", type=Path, help="override the configured journal file")
 
     demo = sub.add_parser(
         "demo",

@@ -56,6 +56,32 @@ def cmd_run(args: argparse.Namespace) -> int:
     return app.run()
 
 
+# --------------------------------------------------------------------------- controller
+def cmd_controller(args: argparse.Namespace) -> int:
+    from wallctl.controller.journal_files import JournalLocked
+    from wallctl.controller_app import ControllerApp, ControllerOptions
+    from wallctl.core.config.settings import TokenMissing
+
+    try:
+        app = ControllerApp(
+            ControllerOptions(
+                config=_config(args),
+                broker=args.broker,
+                audio=not args.no_audio,
+                duration_s=args.duration,
+                journal=args.journal,
+            )
+        )
+    except ConfigError as exc:
+        _print_problems(exc)
+        print("wallctl: controller not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
+        return 1
+    except (TokenMissing, JournalLocked) as exc:
+        print(f"wallctl: controller not started: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, TokenMissing) else 1
+    return app.run()
+
+
 # --------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
     from wallctl.adapters.broker import EmbeddedBroker

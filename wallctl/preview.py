@@ -38,14 +38,16 @@ def feed_sample(service: WallService) -> None:
 def run_preview(
     config: Path, *, layouts: Path | None, mode: str | None, png_dir: Path | None, sample_alarms: bool
 ) -> int:
-    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtCore import QRect, QRectF, Qt
     from PySide6.QtGui import QColor, QKeySequence, QPainter, QPen, QShortcut
     from PySide6.QtWidgets import QApplication
 
-    from wallctl.app import build_core, build_scene, load_config_layouts
+    from wallctl.app import build_scene
+    from wallctl.controller.build import build_core, load_config_layouts
+    from wallctl.controller.reload import LayoutWatcher
     from wallctl.core.wire.commands import Command
+    from wallctl.qt.loop import QtLoop
     from wallctl.qt.platform import prepare_qt_environment
-    from wallctl.qt.reload import LayoutWatcher
     from wallctl.qt.shots import save_wall_png
     from wallctl.qt.views import SceneView
 
@@ -97,7 +99,7 @@ def run_preview(
         return 0
 
     class Preview(SceneView):
-        def drawForeground(self, p: QPainter, _rect: QRectF) -> None:
+        def drawForeground(self, p: QPainter, _rect: QRectF | QRect) -> None:
             geo = scene.geometry
             p.setPen(QPen(QColor("#000000"), max(geo.gap_x, 4)))
             for r, c in geo.monitors():
@@ -120,7 +122,7 @@ def run_preview(
         if i < 12:
             QShortcut(QKeySequence(f"F{i + 1}"), view).activated.connect(lambda n=name: show(n))
     QShortcut(QKeySequence("Ctrl+Q"), view).activated.connect(app.quit)
-    watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service)
+    watcher = LayoutWatcher(cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service, QtLoop())
     show(mode or core.layouts.default_mode)
     view.show()
     print("preview: F1-F12 switch modes; edits to the layouts are applied on save; Ctrl+Q quits", file=sys.stderr)

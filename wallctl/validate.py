@@ -135,7 +135,7 @@ def load_config_leniently(path: Path) -> tuple[LoadedConfig | None, list[Problem
 
 def _config_references(cfg: LoadedConfig, checked: set[Path], broken: set[str]) -> list[Problem]:
     """The files the configuration names, checked as ``run`` loads them (skipping those of broken sections)."""
-    from wallctl.app import reserved_hotkeys
+    from wallctl.controller.build import reserved_hotkeys
     from wallctl.core.sound.soundmap import load_soundmap
     from wallctl.core.topology.files import load_topology
     from wallctl.core.wall.legibility import check_layouts

@@ -25,8 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.support.wall import write_config
-from wallctl.adapters.audio import NullSink
-from wallctl.app import build_core, inbox_policy
+from wallctl.controller.build import build_core, inbox_policy
 from wallctl.controller.inbox import Inbox, InboxPolicy
 from wallctl.controller.journal import Journal, JournalStatus
 from wallctl.controller.payloads import alarms_payload, state_payload
@@ -34,6 +33,7 @@ from wallctl.controller.service import ServiceParts, WallService
 from wallctl.core.clock import ManualClock
 from wallctl.core.config.settings import LoadedConfig, load_config
 from wallctl.core.severity import SEVERITY_NAMES
+from wallctl.core.sound.annunciator import NullSink
 from wallctl.core.wire.commands import ACTIONS, COMMON, OPTIONAL
 
 TOKEN = "s3cret"

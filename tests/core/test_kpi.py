@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.wall import write_config
-from wallctl.app import build_core
+from wallctl.controller.build import build_core
 from wallctl.core.clock import ManualClock
 from wallctl.core.config.settings import load_config
 from wallctl.core.kpi import KpiError, KpiSeries, KpiSpec, extract_value

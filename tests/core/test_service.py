@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.wall import write_config
-from wallctl.app import build_core
+from wallctl.controller.build import build_core
 from wallctl.controller.payloads import alarms_payload, state_payload
 from wallctl.controller.service import WallService
 from wallctl.core.alarms.event import Event

@@ -40,13 +40,15 @@ defaults:
     return path
 
 
-def start(tmp_path: Path, broker: Mosquitto, wall_id: str, env: dict[str, str]) -> tuple[WallProcess, Observer]:
+def start(
+    tmp_path: Path, broker: Mosquitto, wall_id: str, env: dict[str, str], command: str = "run"
+) -> tuple[WallProcess, Observer]:
     cfg = write_config(tmp_path, wall_id=wall_id, port=broker.port)
     cfg.write_text(
         cfg.read_text().replace(f"sounds: {ROOT / 'sounds' / 'soundmap.yaml'}", f"sounds: {quick_soundmap(tmp_path)}")
     )
     obs = Observer(broker.port, f"wallctl/{wall_id}")
-    wall = WallProcess(cfg, env=env).start()
+    wall = WallProcess(cfg, env=env, command=command).start()
     obs.wait(lambda o: o.state is not None and o.state["broker"] == "connected", 20, "wall online")
     return wall, obs
 
@@ -70,8 +72,12 @@ def wait_captures(alsa: AlsaCapture, n: int, timeout: float = 10) -> list[Captur
     return alsa.captures()
 
 
-def test_preemption_repeat_silence_and_ack(tmp_path: Path, mosquitto: Mosquitto, alsa: AlsaCapture) -> None:
-    wall, obs = start(tmp_path, mosquitto, "ann", alsa.env)
+@pytest.mark.parametrize("command", ["run", "controller"])
+def test_preemption_repeat_silence_and_ack(
+    tmp_path: Path, mosquitto: Mosquitto, alsa: AlsaCapture, command: str
+) -> None:
+    """The annunciator in the single-process wall and in the headless controller."""
+    wall, obs = start(tmp_path, mosquitto, f"ann{command}", alsa.env, command)
     try:
         obs.event("system/dc1-app-01", source="dc1-app-01", type="cpu_high", severity="minor", category="system")
         caps = wait_captures(alsa, 1)

@@ -38,11 +38,15 @@ def alarm_counts(obs: Observer) -> dict[str, int]:
     return {a["source"]: a["count"] for a in obs.alarms["alarms"] if a["type"] == "t"}
 
 
-def test_kill9_and_restart_accounts_for_every_event_exactly_once(tmp_path: Path, mosquitto: Mosquitto) -> None:
-    cfg = write_config(tmp_path, wall_id="k9", port=mosquitto.port)
-    obs = Observer(mosquitto.port, "wallctl/k9")
-    pub = publisher(mosquitto.port, "k9-publisher")
-    wall = WallProcess(cfg, args=("--no-audio",)).start()
+@pytest.mark.parametrize("command", ["run", "controller"])
+def test_kill9_and_restart_accounts_for_every_event_exactly_once(
+    tmp_path: Path, mosquitto: Mosquitto, command: str
+) -> None:
+    """The single-process wall and the headless controller alike: QoS 1 acknowledged only after the commit."""
+    cfg = write_config(tmp_path, wall_id=f"k9{command}", port=mosquitto.port)
+    obs = Observer(mosquitto.port, f"wallctl/k9{command}")
+    pub = publisher(mosquitto.port, f"k9-publisher-{command}")
+    wall = WallProcess(cfg, args=("--no-audio",), command=command).start()
     try:
         started(obs, wall)
         for i in range(100):  # A: a hundred alarms, one event each
@@ -59,7 +63,7 @@ def test_kill9_and_restart_accounts_for_every_event_exactly_once(tmp_path: Path,
             send(pub, f"c{i:03d}", f"C{i}").wait_for_publish(5)
         for i in range(20):  # and redeliveries of A by an over-eager source: same ids, counted once
             send(pub, f"a{i:03d}", f"A{i}").wait_for_publish(5)
-        wall = WallProcess(cfg, args=("--no-audio",)).start()
+        wall = WallProcess(cfg, args=("--no-audio",), command=command).start()
         started(obs, wall)
         obs.wait(lambda o: o.state["alarms"]["active"] == 200, 30, "batches B and C after restart")
         obs.wait(lambda o: o.alarms is not None and len(alarm_counts(o)) == 200, 10, "alarm list")

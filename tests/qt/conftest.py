@@ -12,7 +12,8 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from tests.support.wall import write_config
-from wallctl.app import Core, build_core, build_wall, hotkey_actions
+from wallctl.app import build_wall, hotkey_actions
+from wallctl.controller.build import Core, build_core
 from wallctl.core.clock import ManualClock
 from wallctl.core.config.settings import load_config
 from wallctl.qt.screens import QtScreens, ScreenInfo

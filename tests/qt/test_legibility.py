@@ -165,7 +165,7 @@ def test_primary_text_on_the_shipped_modes_has_16_arcminute_capitals(
                     seen.setdefault("alarmed node name", []).append(h := ink_height(img, glyph, theme.TEXT))
                     assert h >= s.primary_cap, f"{where}: name of {node} {h} px"
         for banner in w.scene.banners:
-            placed, _, scale = banner.layout(w.clock.now())
+            placed, _, scale = banner.place(w.clock.now())
             assert scale == 1.0, f"{mode}: the banner shrank its type"
             unack = next(p for p in placed if p.text.startswith("UNACK"))
             a, b = glyph_span(banner_font(scale), unack.text, 1)  # its N
@@ -365,7 +365,7 @@ def test_the_banner_runs_along_the_bottom_row_and_no_field_crosses_a_bezel(make_
     strip = banner.sceneBoundingRect()
     assert strip.left() == monitors[0].x and strip.right() == monitors[-1].right
     assert strip.height() == theme.sizes().banner_h
-    placed, clock, scale = banner.layout(w.clock.now())
+    placed, clock, scale = banner.place(w.clock.now())
     assert scale == 1.0 and clock, "the whole row holds every field at 16 arcminutes, and the clock"
     texts = [p.text for p in placed]
     assert {"BROKER DOWN", "UNACK 9", "REJECTED 1"} <= set(texts) and any(t.startswith("SILENCED") for t in texts)

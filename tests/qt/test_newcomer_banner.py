@@ -62,7 +62,7 @@ def readable(item: Placed, scale: float) -> bool:
 def test_missing_monitors_and_every_other_warning_are_shown_whole(make_wall: Callable[..., Wall], width: int) -> None:
     w = troubled_wall(make_wall)
     banner = at_width(w, width)
-    placed, clock, scale = banner.layout(w.clock.now())
+    placed, clock, scale = banner.place(w.clock.now())
     shown = [p.text for p in placed]
     if clock:  # the clock goes first when room is tight
         assert [(p.text, p.field.text) for p in placed if p.text != p.field.text] == []
@@ -85,7 +85,7 @@ def test_missing_monitors_and_every_other_warning_are_shown_whole(make_wall: Cal
 def test_a_calm_wide_banner_keeps_full_labels_and_the_clock(make_wall: Callable[..., Wall]) -> None:
     w = make_wall()
     w.service.ingest(Event("dc1-app-01", "cpu_high", Severity.WARNING, w.clock.now(), category="system"))
-    placed, clock, scale = at_width(w, 3840).layout(w.clock.now())
+    placed, clock, scale = at_width(w, 3840).place(w.clock.now())
     assert clock and scale == 1.0
     assert [p.text for p in placed] == [t for t, _ in banner_fields(w.service, w.clock.now())]
 
@@ -97,7 +97,7 @@ def test_every_colour_pair_on_the_banner_meets_wcag_aa(
     w = troubled_wall(make_wall)
     banner = at_width(w, width)
     assert banner.background() == QColor("#3a0d0d")  # the maroon of an unacknowledged critical
-    placed, _, _ = banner.layout(w.clock.now())
+    placed, _, _ = banner.place(w.clock.now())
     ratios = {p.text: theme.contrast_ratio(p.fg, p.bg) for p in placed}
     assert min(ratios.values()) >= 4.5, ratios
     assert theme.contrast_ratio(theme.TEXT, banner.background()) >= 4.5  # the clock's
@@ -114,7 +114,7 @@ def test_configured_dark_severity_colours_still_get_readable_badges(
 ) -> None:
     w = troubled_wall(make_wall)
     theme.apply_colors({"critical": "#8b0000", "major": "#1f3a93"})  # as the configuration's theme section would
-    placed, _, _ = at_width(w, 1920).layout(w.clock.now())
+    placed, _, _ = at_width(w, 1920).place(w.clock.now())
     unack = next(p for p in placed if p.text == "UNACK 9")
     assert unack.fg == QColor("#ffffff") and theme.contrast_ratio(unack.fg, unack.bg) >= 4.5
 

@@ -15,7 +15,8 @@ from pytestqt.qtbot import QtBot
 
 from tests.qt.conftest import Wall
 from tests.support.wall import write_config
-from wallctl.app import build_core, build_scene
+from wallctl.app import build_scene
+from wallctl.controller.build import build_core
 from wallctl.core.config.settings import HotkeyConfig, load_config
 from wallctl.core.wall.hotkeys import normalize_hotkey
 from wallctl.qt import theme

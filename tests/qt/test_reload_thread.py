@@ -16,11 +16,12 @@ from PySide6.QtCore import QTimer
 from pytestqt.qtbot import QtBot
 
 from tests.support.wall import ROOT, write_config
-from wallctl.app import Core, build_core, load_config_layouts
+from wallctl.controller.build import Core, build_core, load_config_layouts
+from wallctl.controller.reload import LayoutWatcher
 from wallctl.core.clock import ManualClock
 from wallctl.core.config.settings import load_config
 from wallctl.core.wall.presets import LayoutSet
-from wallctl.qt.reload import LayoutWatcher
+from wallctl.qt.loop import QtLoop
 
 BRIEFING = "Shift briefing - ECC main wall"
 
@@ -41,7 +42,7 @@ def watch(core: Core) -> Iterator[Callable[[Callable[[], LayoutSet]], LayoutWatc
     made: list[LayoutWatcher] = []
 
     def make(load: Callable[[], LayoutSet]) -> LayoutWatcher:
-        made.append(LayoutWatcher(core.config.resolve(core.config.model.layouts), load, core.service))
+        made.append(LayoutWatcher(core.config.resolve(core.config.model.layouts), load, core.service, QtLoop()))
         return made[-1]
 
     yield make

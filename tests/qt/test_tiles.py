@@ -59,7 +59,7 @@ def test_unacknowledged_node_flashes_and_consequence_is_hollow(make_wall) -> Non
     tile._flash()
     assert tile._brushes[i] is not on  # flashing: the brush alternates
     j = tile.index["br05-sw"]
-    assert tile._brushes[j] is tile.palette.dark_brush  # consequence: outline only
+    assert tile._brushes[j] is tile.colors.dark_brush  # consequence: outline only
     assert tile._symbols[i] == "star" and tile._symbols[j] == "t"  # shape as a second cue
     assert "br05-rtr" in tile._labels and "dc1-core-2" not in tile._labels  # labels only where alarmed
 
@@ -71,7 +71,7 @@ def test_focus_zooms_onto_the_source_and_draws_the_path_to_root(make_wall, qtbot
     w.service.ingest(Event("br05-rtr", "node_down", S.CRITICAL, w.clock.now(), category="network"))
     w.scene.apply(w.service.evaluate(force=True))
     assert tile.focused and tile.focus_target == "br05-rtr"
-    x, y = tile.pos[tile.index["br05-rtr"]]
+    x, y = tile.node_xy[tile.index["br05-rtr"]]
     qtbot.waitUntil(lambda: tile.vb.viewRect().width() < whole.width() * 0.6, timeout=3000)
     view = tile.vb.viewRect()
     assert view.contains(float(x), float(y))
@@ -92,7 +92,7 @@ def test_alarm_list_model_keeps_the_first_rows_in_list_order_and_counts_the_rest
     model.refresh()
     assert model.total == 10_000 and model.columnCount() == 8
     assert model.rowCount() == AlarmTableModel.ROW_LIMIT < 10_000
-    whole = sorted(engine, key=sort_key(model.sort))
+    whole = sorted(engine, key=sort_key(model.sort_name))
     assert [a.key for a, _ in model.rows] == [a.key for a in whole[: AlarmTableModel.ROW_LIMIT]]
     first = model.alarm_at(0)
     assert first is not None and first.peak is S.CRITICAL
@@ -102,13 +102,14 @@ def test_alarm_list_model_keeps_the_first_rows_in_list_order_and_counts_the_rest
 def test_live_reload_applies_valid_saves_and_keeps_the_last_good_layout(
     make_wall, tmp_path: Path, qtbot: QtBot
 ) -> None:  # type: ignore[no-untyped-def]
-    from wallctl.app import load_config_layouts
-    from wallctl.qt.reload import LayoutWatcher
+    from wallctl.controller.build import load_config_layouts
+    from wallctl.controller.reload import LayoutWatcher
+    from wallctl.qt.loop import QtLoop
 
     layouts = tmp_path / "layouts"
     shutil.copytree(ROOT / "layouts", layouts)
     w: Wall = make_wall(layouts=layouts)
-    watcher = LayoutWatcher(layouts, lambda: load_config_layouts(w.core.config), w.service)
+    watcher = LayoutWatcher(layouts, lambda: load_config_layouts(w.core.config), w.service, QtLoop())
     mode_file = layouts / "modes" / "05-briefing.yaml"
     text = mode_file.read_text()
     mode_file.write_text(text.replace("Shift briefing - ECC main wall", "Briefing at 08:00"))
@@ -234,7 +235,7 @@ def test_a_command_can_pin_a_mode_focused_on_a_site(make_wall, qtbot: QtBot) -> 
     assert w.service.decision.focus_target == "br07" and tile.focus_target == "br07"
     qtbot.waitUntil(lambda: tile.vb.viewRect().width() < whole.width() * 0.5, timeout=3000)
     for n in ("br07-rtr", "br07-srv"):
-        x, y = tile.pos[tile.index[n]]
+        x, y = tile.node_xy[tile.index[n]]
         assert tile.vb.viewRect().contains(float(x), float(y))
 
 

@@ -1,4 +1,5 @@
-"""The real wall process, started as ``python -m wallctl run`` against a real broker, and an MQTT observer."""
+"""The real wall process, started as ``python -m wallctl run`` (or the headless ``controller``) against a real
+broker, and an MQTT observer."""
 
 from __future__ import annotations
 
@@ -59,8 +60,11 @@ engine:
 
 
 class WallProcess:
-    def __init__(self, config: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, config: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = (), command: str = "run"
+    ) -> None:
         self.config = config
+        self.command = command
         self.env = env or {}
         self.args = args
         self.proc: subprocess.Popen[str] | None = None
@@ -72,7 +76,7 @@ class WallProcess:
         env.setdefault("PYTHONUNBUFFERED", "1")
         self._fh = self.log.open("a")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "wallctl", "-v", "run", "--config", str(self.config), *self.args],
+            [sys.executable, "-m", "wallctl", "-v", self.command, "--config", str(self.config), *self.args],
             env=env,
             stdout=self._fh,
             stderr=subprocess.STDOUT,

@@ -306,19 +306,6 @@ class _Worker:
         threading.Thread(target=self.proc.wait, name="wallctl-audio-reap", daemon=True).start()
 
 
-class NullSink:
-    """For ``--no-audio`` and tools: remembers what it was asked to play."""
-
-    def __init__(self) -> None:
-        self.played: list[tuple[float, str]] = []
-
-    def play(self, sound: Sound, volume: float) -> None:
-        self.played.append((time.monotonic(), sound.name))
-
-    def stop(self) -> None:
-        pass
-
-
 def probe_device(timeout_s: float = 3.0) -> str | None:
     """Open the default ALSA device with a few ms of silence, in a process of its own (a blocked device cannot
     hang the caller); the error with what to do, or None when it works."""

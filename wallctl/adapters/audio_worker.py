@@ -22,6 +22,7 @@ def main() -> int:
     quiet_alsa_messages()
     import simpleaudio
 
+    failures: tuple[type[BaseException], ...] = (*device_errors(), AudioDeviceError, OSError, ValueError)
     clips: dict[tuple[str, float], tuple[bytes, Clip]] = {}
     playing: Any = None
     out = sys.stdout
@@ -49,7 +50,7 @@ def main() -> int:
                 data, clip = hit
                 playing = simpleaudio.play_buffer(data, clip.channels, clip.width, clip.rate)
             say({"seq": seq, "ok": True, "at": time.time()})
-        except (*device_errors(), AudioDeviceError, OSError, ValueError) as exc:
+        except failures as exc:
             say({"seq": seq, "error": str(exc)})
     if playing is not None:
         playing.stop()

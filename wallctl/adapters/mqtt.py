@@ -22,8 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
@@ -32,6 +31,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from wallctl.adapters import paho_fast
+from wallctl.controller.link import Inbound, LinkEvent, LoopHooks
 from wallctl.core.config.settings import MqttConfig
 
 log = logging.getLogger("wallctl.mqtt")
@@ -41,46 +41,6 @@ READ_BUDGET_S = 0.025  # ... or this much time: a burst of costly events must no
 
 
 SYNC_WAIT_S = 5.0
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One received message, already free of paho types."""
-
-    topic: str
-    payload: bytes
-    retained: bool
-    qos: int
-    mid: int
-    received: float
-    response_topic: str | None = None
-    correlation: bytes | None = None
-    queued: bool = False  # delivered on (re)connect from what the broker held while we were away
-
-
-@dataclass(frozen=True, slots=True)
-class LinkEvent:
-    state: str  # connected, disconnected, connecting
-    detail: str = ""
-    session_present: bool = False
-
-
-class LoopHooks(Protocol):
-    """What the adapter needs from the main loop (the wall implements it with Qt)."""
-
-    def watch(self, sock: Any, on_read: Callable[[], None], on_write: Callable[[], None]) -> None: ...
-
-    def want_write(self, sock: Any, want: bool) -> None: ...
-
-    def unwatch(self, sock: Any) -> None: ...
-
-    def call_soon(self, fn: Callable[[], None]) -> None:
-        """Run ``fn`` on the main loop; callable from any thread."""
-        ...
-
-    def call_later(self, seconds: float, fn: Callable[[], None]) -> None: ...
-
-    def is_main_thread(self) -> bool: ...
 
 
 class MqttLink:
@@ -179,7 +139,7 @@ class MqttLink:
             error: str | None = None
             try:
                 if self.v5:
-                    props = Properties(PacketTypes.CONNECT)
+                    props = _properties(PacketTypes.CONNECT)
                     props.SessionExpiryInterval = cfg.session_expiry_s
                     props.ReceiveMaximum = 65535
                     self.client.connect(
@@ -261,7 +221,12 @@ class MqttLink:
             if self._sock is not None:
                 self.hooks.want_write(sock, True)
         else:  # the connect helper queued CONNECT: the main loop picks it up once it watches the socket
-            self.hooks.call_soon(lambda: self._sock is not None and self.hooks.want_write(self._sock, True))
+
+            def resume_writing() -> None:
+                if self._sock is not None:
+                    self.hooks.want_write(self._sock, True)
+
+            self.hooks.call_soon(resume_writing)
 
     def _unregister_write(self, _c: paho.Client, _ud: Any, sock: Any) -> None:
         if self.hooks.is_main_thread() and self._sock is not None:
@@ -303,7 +268,7 @@ class MqttLink:
             return
         props = None
         if self.v5 and correlation is not None:
-            props = Properties(PacketTypes.PUBLISH)
+            props = _properties(PacketTypes.PUBLISH)
             props.CorrelationData = correlation
         self.publish(topic, payload, qos=1, properties=props)
 
@@ -363,9 +328,10 @@ class MqttLink:
             if msg.qos > 0:
                 self.ack([(msg.mid, msg.qos)])
             return
+        payload = msg.payload  # typed bytes | bytearray; a received PUBLISH carries bytes (struct.unpack's)
         inbound = Inbound(
             msg.topic,
-            msg.payload,
+            payload if isinstance(payload, bytes) else bytes(payload),
             bool(msg.retain),
             msg.qos,
             msg.mid,
@@ -378,6 +344,11 @@ class MqttLink:
             self.on_message(inbound)
         except Exception:  # one bad message must not take the link down (Home Assistant's rule)
             log.exception("Exception in the message handler when handling msg on %r", msg.topic)
+
+
+def _properties(packet_type: int) -> Properties:
+    """Empty MQTT 5 properties for one packet type."""
+    return Properties(packet_type)  # type: ignore[no-untyped-call]  # paho's Properties.__init__ has no annotations
 
 
 def _has_data(sock: Any, wait: float) -> bool:

@@ -77,7 +77,7 @@ def bench_topology(*, quick: bool, nodes: int = 5000, links: int = 10_000) -> li
             clock.advance(0.001)
             engine.ingest(Event(rnd.choice(ids), "down", rnd.choice(sevs), clock.now()))
             state.take_dirty()
-            sc.setData(pos=tile.pos, symbol=tile._symbols, size=tile._sizes, brush=tile._brushes, pen=tile._pens)
+            sc.setData(pos=tile.node_xy, symbol=tile._symbols, size=tile._sizes, brush=tile._brushes, pen=tile._pens)
         view.viewport().repaint()
         naive.append(time.perf_counter() - t)
     tile.shutdown()

@@ -17,6 +17,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from wallctl.core.config.settings import config_path, load_config
+from wallctl.core.wall.layout import WallSpec
 from wallctl.qt.platform import offscreen_config
 
 
@@ -56,7 +57,7 @@ class BenchWall:
         self.config = cfg
         self.prefix = f"wallctl/{wall_id}"
         self.protocol = load_config(cfg).model.mqtt.protocol
-        screens = offscreen_config(load_config(cfg).model and _wall_spec(cfg), self.dir)
+        screens = offscreen_config(_wall_spec(cfg), self.dir)
         self.env = {**os.environ, "QT_QPA_PLATFORM": f"offscreen:configfile={screens}", **(env or {})}
         self.args = args
         self.audio = audio
@@ -212,7 +213,7 @@ class BenchWall:
             self._watch.disconnect()
 
 
-def _wall_spec(cfg: Path) -> Any:
-    from wallctl.app import load_config_layouts
+def _wall_spec(cfg: Path) -> WallSpec:
+    from wallctl.controller.build import load_config_layouts
 
     return load_config_layouts(load_config(cfg)).wall

@@ -104,8 +104,8 @@ class AlarmTableModel(QAbstractTableModel):
         """``changed``: a batched "alarms changed" signal (the service's); default: every engine change."""
         super().__init__(parent)
         self.engine = engine
-        self.match = match
-        self.sort = sort
+        self.alarm_match = match
+        self.sort_name = sort  # the list's order by name (not ``sort``: QAbstractItemModel.sort is a method)
         self.groups = groups
         self.group_consequences = group_consequences
         self.rows: list[tuple[Alarm, int]] = []  # (alarm, depth), the first ROW_LIMIT in list order

@@ -225,7 +225,7 @@ class BannerItem(QGraphicsWidget):
         critical = counts.highest is not None and counts.highest >= Severity.CRITICAL
         return ALARM_BG if critical and counts.unacked else CALM_BG
 
-    def layout(self, now: float) -> tuple[list[Placed], bool, float]:
+    def place(self, now: float) -> tuple[list[Placed], bool, float]:
         """What is drawn where: the placed fields, whether the clock is shown, and the type scale."""
         r = self.rect()
         fields = banner_items(self.service, now, self._notice(), self._notice_short())
@@ -256,7 +256,7 @@ class BannerItem(QGraphicsWidget):
         p.setPen(QPen(theme.PANEL_EDGE, 2))
         p.drawLine(r.topLeft(), r.topRight())
         now = self._now()
-        placed, clock, scale = self.layout(now)
+        placed, clock, scale = self.place(now)
         p.setFont(banner_font(scale))
         for item in placed:
             if item.field.warning:

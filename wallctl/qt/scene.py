@@ -80,7 +80,7 @@ class TileFactory:
         raise ValueError(f"unknown tile type {tile_type!r}")  # validation makes this unreachable
 
 
-class WallScene(pg.GraphicsScene):
+class WallScene(pg.GraphicsScene):  # type: ignore[misc]  # pyqtgraph has no type hints: its classes are Any
     def __init__(self, service: WallService, factory: TileFactory, layouts: LayoutSet) -> None:
         super().__init__()
         self.service = service
@@ -207,7 +207,8 @@ class WallScene(pg.GraphicsScene):
 
     def dispose(self) -> None:
         """Tear everything down while Qt is still alive (Python's shutdown order is no place for Qt objects)."""
-        for item in [*self.tiles.values(), *self.banners, *self.overlays.values()]:
+        items: list[Tile | BannerItem] = [*self.tiles.values(), *self.banners, *self.overlays.values()]
+        for item in items:
             item.shutdown()
         self.clear()
         self.tiles = {}

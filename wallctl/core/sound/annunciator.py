@@ -32,6 +32,20 @@ class AudioSink(Protocol):
     def stop(self) -> None: ...
 
 
+class NullSink:
+    """For ``--no-audio``, tools and tests: plays nothing, remembers what it was asked to play."""
+
+    def __init__(self) -> None:
+        self.played: list[str] = []
+
+    def play(self, sound: Sound, volume: float) -> None:
+        self.played.append(sound.name)
+        del self.played[:-1000]
+
+    def stop(self) -> None:
+        pass
+
+
 @dataclass(frozen=True, slots=True)
 class Audible:
     sound: str | None

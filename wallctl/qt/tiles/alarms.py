@@ -274,7 +274,7 @@ class AlarmSummaryTile(Tile):
 
     def paint_content(self, p: QPainter, rect: QRectF) -> None:
         counts = self.engine.counts()
-        sevs = [s for s in ACTIVE_SEVERITIES if s is not Severity.INDETERMINATE]
+        sevs: list[Severity] = [s for s in ACTIVE_SEVERITIES if s is not Severity.INDETERMINATE]
         big_h = rect.height() * 0.55
         size = min(big_h * 0.62, rect.width() / len(sevs) * 0.5) / 1.333
         numbers = self.standing(counts, sevs)

@@ -22,7 +22,7 @@ from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
 
 
-class _Axis(pg.AxisItem):
+class _Axis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type hints: its classes are Any
     """An axis that also draws in a picture of the scene taken without a view (``preview --png``): pyqtgraph
     measures it in device pixels and drew nothing when no view showed it; and that keeps the size its ticks need
     (style_axes) while its tile is hidden: pyqtgraph made a hidden axis 0 px wide and, without a view, kept it so."""

@@ -84,7 +84,7 @@ class Palette:
 LABEL_FILL = QColor(0, 0, 0, 170)
 
 
-class NodeLabel(pg.TextItem):
+class NodeLabel(pg.TextItem):  # type: ignore[misc]  # pyqtgraph has no type hints: its classes are Any
     """A map label (a node's or a site's name) whose box is drawn where its text is, placed by its top-left corner.
 
     pyqtgraph's ``TextItem`` sets the painter to its scene transform on its first paint in a scene, which is right
@@ -165,7 +165,8 @@ class Legend(QGraphicsWidget):
         line_h = plain.height() * 1.2
         sym = plain.capHeight() * 1.3
         gap = plain.horizontalAdvance("M") * 1.5
-        x, y, out = self.PAD, self.PAD, []
+        x, y = float(self.PAD), float(self.PAD)
+        out: list[tuple[Severity | None, str, QRectF]] = []
         for sev, text in self._entries():
             w = (sym + 10 + bold.horizontalAdvance(text)) if sev is not None else plain.horizontalAdvance(text)
             if x > self.PAD and x + w > width - self.PAD:

@@ -48,8 +48,8 @@ class TopologyTile(Tile):
         self.ids: list[str] = list(g.nodes)
         self.index = {n: i for i, n in enumerate(self.ids)}
         pos = np.array([topology.positions.get(n, (0.0, 0.0)) for n in self.ids], dtype=float).reshape(-1, 2)
-        self.pos = pos
-        self.palette = Palette()
+        self.node_xy = pos  # each node's position in map units, in the order of ``ids``
+        self.colors = Palette()
         self.vb = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False, defaultPadding=0.04)
         self.vb.setParentItem(self)
         self.legend = Legend(self)
@@ -61,7 +61,7 @@ class TopologyTile(Tile):
         self._names_drawn = Raster(QRectF())  # where node names are drawn: a node raised there re-places them
         self.placed: dict[object, QRectF] = {}  # label -> where it is drawn, in scene pixels (tests look there)
         self._alarmed: set[int] = set()
-        self._sites = site_areas(self.vb, self.graph, self.topology, self.pos)
+        self._sites = site_areas(self.vb, self.graph, self.topology, self.node_xy)
         self.vb.sigTransformChanged.connect(self._labels_moved)
         self.vb.sigResized.connect(self._labels_moved)
         self.edges = pg.PlotCurveItem(connect="pairs", pen=pg.mkPen(EDGE_NORMAL, width=2), antialias=False)
@@ -85,8 +85,8 @@ class TopologyTile(Tile):
         n = len(self.ids)
         self._symbols = np.array(["o"] * n, dtype=object)
         self._sizes = np.full(n, NODE_SIZE, dtype=float)
-        self._brushes = np.array([self.palette.normal_brush] * n, dtype=object)
-        self._pens = np.array([self.palette.normal_pen] * n, dtype=object)
+        self._brushes = np.array([self.colors.normal_brush] * n, dtype=object)
+        self._pens = np.array([self.colors.normal_pen] * n, dtype=object)
         self.scatter.setData(pos=pos, symbol=self._symbols, size=self._sizes, brush=self._brushes, pen=self._pens)
         self._labels: dict[str, NodeLabel] = {}
         self._feed = dirty_feed(state)
@@ -107,10 +107,11 @@ class TopologyTile(Tile):
     def _edge_xy(self, edges: list[tuple[str, str]]) -> np.ndarray:
         if not edges:
             return np.zeros((0, 2))
-        idx = np.array([(self.index[a], self.index[b]) for a, b in edges if a in self.index and b in self.index])
+        pairs = [(self.index[a], self.index[b]) for a, b in edges if a in self.index and b in self.index]
+        idx = np.array(pairs, dtype=np.intp)
         if len(idx) == 0:
             return np.zeros((0, 2))
-        return self.pos[idx.reshape(-1)]
+        return self.node_xy[idx.reshape(-1)]
 
     def layout_content(self, rect: QRectF) -> None:
         legend_h = self.legend.fit(rect.width())
@@ -173,7 +174,7 @@ class TopologyTile(Tile):
         node is never under a name, and a storm of raises costs no more placing than LABEL_S allows."""
         m = self.vb.childGroup.sceneTransform()
         for i in indices:
-            c, r = m.map(QPointF(float(self.pos[i, 0]), float(self.pos[i, 1]))), ALARM_SIZE / 2 + 2
+            c, r = m.map(QPointF(float(self.node_xy[i, 0]), float(self.node_xy[i, 1]))), ALARM_SIZE / 2 + 2
             symbol = QRectF(c.x() - r, c.y() - r, 2 * r, 2 * r)
             if not self._names_drawn.hits(symbol):
                 continue
@@ -197,7 +198,7 @@ class TopologyTile(Tile):
         self.scatter.updateSpots(data)
 
     def _style(self, i: int, st: ElementState) -> None:
-        pal = self.palette
+        pal = self.colors
         if st.alarmed:
             self._alarmed.add(i)
         else:
@@ -271,7 +272,7 @@ class TopologyTile(Tile):
         self._laid_out_at = time.monotonic()
         self.vb.updateMatrix()
         m = self.vb.childGroup.sceneTransform()
-        x, y = self.pos[:, 0], self.pos[:, 1]
+        x, y = self.node_xy[:, 0], self.node_xy[:, 1]
         xy = np.column_stack((m.m11() * x + m.m21() * y + m.dx(), m.m12() * x + m.m22() * y + m.dy()))
         alarmed = np.zeros(len(self.ids), dtype=bool)
         alarmed[list(self._alarmed)] = True
@@ -283,9 +284,9 @@ class TopologyTile(Tile):
         bounds = self.vb.sceneBoundingRect()
         self.placed = layout(names, sites, xy, self._sizes / 2, alarmed, bounds)
         self._names_drawn = Raster(bounds)
-        for key, r in self.placed.items():
+        for key, box in self.placed.items():
             if isinstance(key, str):
-                self._names_drawn.add(r.left(), r.top(), r.right(), r.bottom())
+                self._names_drawn.add(box.left(), box.top(), box.right(), box.bottom())
         from_scene = m.inverted()[0]
         for key, label in [*self._labels.items(), *((a, a.label) for a in self._sites)]:
             r = self.placed.get(key)
@@ -328,7 +329,7 @@ class TopologyTile(Tile):
             members = [n for n, d in self.graph.nodes(data=True) if d.get("site") == target]
             if members:  # a site: show all of it
                 self._auto_fit = False
-                pts = self.pos[[self.index[n] for n in members]]
+                pts = self.node_xy[[self.index[n] for n in members]]
                 (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
                 pad = max(x1 - x0, y1 - y0, 300.0) * 0.15
                 self.path.setData([], [])
@@ -344,7 +345,7 @@ class TopologyTile(Tile):
         root = self.topology.root
         if root is not None and root in self.graph and nx.has_path(self.graph, root, target):
             route = nx.shortest_path(self.graph, root, target)
-            xy = self.pos[[self.index[n] for n in route]]
+            xy = self.node_xy[[self.index[n] for n in route]]
             self.path.setData(xy[:, 0], xy[:, 1])
         for n in list(self._labels):
             self._label(n, self.state.node(n))
@@ -359,7 +360,7 @@ class TopologyTile(Tile):
             near = [n for n, d in g.nodes(data=True) if d.get("site") == site]
         else:
             near = [target, *g.neighbors(target)]
-        pts = self.pos[[self.index[n] for n in near if n in self.index]]
+        pts = self.node_xy[[self.index[n] for n in near if n in self.index]]
         (x0, y0), (x1, y1) = pts.min(axis=0), pts.max(axis=0)
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         w, h = max(x1 - x0, 1300.0) * 1.3, max(y1 - y0, 700.0) * 1.3  # some context around it
@@ -394,4 +395,4 @@ class TopologyTile(Tile):
     def node_scene_pos(self, node: str) -> Any:
         """Where ``node`` is drawn, in scene coordinates (tests look at the pixels there)."""
         i = self.index[node]
-        return self.vb.mapViewToScene(pg.Point(float(self.pos[i, 0]), float(self.pos[i, 1])))
+        return self.vb.mapViewToScene(pg.Point(float(self.node_xy[i, 0]), float(self.node_xy[i, 1])))

@@ -1,11 +1,12 @@
-"""The Qt main loop's side of the edges: serve the MQTT socket, run the timers, publish state.
+"""The dispatcher: inbound messages to the core, timers, journal flushes, acknowledgements, publication.
 
-- ``QtLoop`` gives the MQTT adapter socket notifiers, timers and a thread-safe ``call_soon`` (the one place where
-  another thread hands work to the main thread: a queued Qt signal).
-- Messages are handled as paho reads them, on the main thread; a zero-delay timer closes each burst (rules
-  re-evaluated, watchers notified once per burst, not once per message).
-- A 50 ms timer runs the core's timers, flushes the journal and only then acknowledges the QoS 1 messages
-  whose effect the flush committed.
+Qt-free: it runs on whichever loop the process has (:class:`~wallctl.controller.link.LoopHooks`), asyncio in the
+headless controller, Qt in the single-process wall.
+
+- Messages are handled as the link reads them; a zero-delay timer closes each burst (rules re-evaluated, watchers
+  notified once per burst, not once per message).
+- A 50 ms tick runs the core's timers, flushes the journal and only then acknowledges the QoS 1 messages whose
+  effect the flush committed.
 - State is published within 50 ms of a change, coalesced to at most 20 per second; the alarm list at most 2 per
   second. Both retained.
 """
@@ -14,22 +15,18 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
-from PySide6.QtCore import QObject, QSocketNotifier, Qt, QTimer, Signal
-
-from wallctl.adapters.mqtt import Inbound, LinkEvent, MqttLink
 from wallctl.controller.inbox import Inbox, InboxPolicy
+from wallctl.controller.link import Inbound, Link, LinkEvent, LoopHooks, Timer
 from wallctl.controller.payloads import alarms_payload, state_payload
 from wallctl.controller.service import WallService
 from wallctl.core.wire.strict import dumps_strict
 
 log = logging.getLogger("wallctl.runtime")
 
-TICK_MS = 50
+TICK_S = 0.05
 STATE_MIN_INTERVAL_S = 0.05
 ALARMS_MIN_INTERVAL_S = 0.5
 GC_FREEZE_TICKS = 1200  # every minute
@@ -55,106 +52,47 @@ def tame_collector() -> None:
     gc.set_threshold(young, middle, 1_000_000)
 
 
-class QtLoop(QObject):
-    """The adapter's ``LoopHooks`` on the Qt event loop."""
-
-    _call = Signal(object)
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._main = threading.get_ident()
-        self._notifiers: dict[int, tuple[QSocketNotifier, QSocketNotifier]] = {}
-        self._call.connect(self._run, Qt.ConnectionType.QueuedConnection)
-
-    def _run(self, fn: Callable[[], None]) -> None:
-        fn()
-
-    def watch(self, sock: Any, on_read: Callable[[], None], on_write: Callable[[], None]) -> None:
-        fd = sock.fileno()
-        r = QSocketNotifier(fd, QSocketNotifier.Type.Read, self)
-        r.activated.connect(lambda *_: on_read())
-        w = QSocketNotifier(fd, QSocketNotifier.Type.Write, self)
-        w.setEnabled(False)
-        w.activated.connect(lambda *_: on_write())
-        self._notifiers[id(sock)] = (r, w)
-
-    def want_write(self, sock: Any, want: bool) -> None:
-        pair = self._notifiers.get(id(sock))
-        if pair is not None:
-            pair[1].setEnabled(want)
-
-    def unwatch(self, sock: Any) -> None:
-        pair = self._notifiers.pop(id(sock), None)
-        if pair is not None:
-            for n in pair:
-                n.setEnabled(False)
-                n.deleteLater()
-
-    def call_soon(self, fn: Callable[[], None]) -> None:
-        self._call.emit(fn)
-
-    def call_later(self, seconds: float, fn: Callable[[], None]) -> None:
-        QTimer.singleShot(int(seconds * 1000), self, fn)
-
-    def is_main_thread(self) -> bool:
-        return threading.get_ident() == self._main
-
-
-class Runtime(QObject):
-    def __init__(
-        self,
-        service: WallService,
-        inbox: InboxPolicy,
-        *,
-        state_prefix: str,
-    ) -> None:
-        super().__init__()
+class Runtime:
+    def __init__(self, service: WallService, inbox: InboxPolicy, *, state_prefix: str, loop: LoopHooks) -> None:
         self.service = service
         self.inbox = Inbox(service, inbox)
-        self.link: MqttLink | None = None
-        self.loop = QtLoop()
+        self.link: Link | None = None
+        self.loop = loop
         self.prefix = state_prefix
         self.cmd_topic = inbox.cmd_topic
         self._pending_acks: list[tuple[int, int]] = []
-        self._acks_after_flush: list[tuple[int, int]] = []
         self.state_seq = service.reserved_seq("state")
         self.alarms_seq = service.reserved_seq("alarms")
         self._reserved = {"state": self.state_seq, "alarms": self.alarms_seq}
         self._last_state = 0.0
         self._last_alarms = 0.0
-        self._state_timer = QTimer(self)
-        self._state_timer.setSingleShot(True)
-        self._state_timer.timeout.connect(self.publish_state)
-        self._alarms_timer = QTimer(self)
-        self._alarms_timer.setSingleShot(True)
-        self._alarms_timer.timeout.connect(self.publish_alarms)
+        self._state_timer = Timer(loop, self.publish_state)
+        self._alarms_timer = Timer(loop, self.publish_alarms)
         self._alarms_dirty = True
         self._alarms_cost_s = 0.0
         self.stalls = 0
         self._last_tick = time.monotonic()
-        self.max_late = 0.0  # the longest the tick timer was late since the last report: a main-loop stall
+        self.max_late = 0.0  # the longest the tick was late since the last report: a main-loop stall
         self.on_loop_report: Callable[[float], None] | None = None
         self._ticks = 0
         self.batches = 0
         service.state_changed.connect(self._state_dirty)
         service.state_changed.connect(self._mark_alarms)
-        self._tick = QTimer(self)
-        self._tick.timeout.connect(self.on_tick)
-        self._work = QTimer(self)
-        self._work.setSingleShot(True)
-        self._work.timeout.connect(self._do_work)
-        self._burst = QTimer(self)
-        self._burst.setSingleShot(True)
-        self._burst.timeout.connect(self.end_burst)
+        self._tick = Timer(loop, self.on_tick)
+        self._work = Timer(loop, self._do_work)
+        self._burst = Timer(loop, self.end_burst)
+        self.running = False
 
-    def attach(self, link: MqttLink) -> None:
+    def attach(self, link: Link) -> None:
         self.link = link
 
     def start(self) -> None:
         self._reserve("state", self.state_seq)
         self._reserve("alarms", self.alarms_seq)
         self.service.flush_journal()  # the reservation is durable before the first publication
-        self._tick.start(TICK_MS)
+        self.running = True
+        self._last_tick = time.monotonic()
+        self._tick.start(TICK_S)
         if self.link is not None:
             self.link.start()
         self._state_dirty()
@@ -170,7 +108,7 @@ class Runtime(QObject):
         if msg.qos > 0:  # acknowledged after the next durable flush, whatever its handling did
             self._pending_acks.append((msg.mid, msg.qos))
         self._handle(msg)
-        if not self._burst.isActive():
+        if not self._burst.active:
             self._burst.start(0)  # runs when this burst of reads is over
 
     def end_burst(self) -> None:
@@ -190,7 +128,11 @@ class Runtime(QObject):
         )
         if reply is not None:
             publish(reply)
-        if self.service.busy and not self._work.isActive():
+        self.kick()
+
+    def kick(self) -> None:
+        """Start the slices of a long action that a message or a hotkey queued."""
+        if self.service.busy and not self._work.active:
             self._work.start(0)
 
     def _do_work(self) -> None:
@@ -200,15 +142,16 @@ class Runtime(QObject):
 
     # ---------------------------------------------------------------- timers
     def on_tick(self) -> None:
+        if self.running:
+            self._tick.start(TICK_S)
         now = time.monotonic()
-        late = now - self._last_tick - TICK_MS / 1000
+        late = now - self._last_tick - TICK_S
         self._last_tick = now
         if late > 0.5:  # the main loop was blocked: say so, a wall must never hang silently
             log.warning("main loop stalled for %.2f s", late)
             self.stalls += 1
         self.max_late = max(self.max_late, late)
-        if self.service.busy and not self._work.isActive():  # a long action from a hotkey
-            self._work.start(0)
+        self.kick()
         self.service.tick()
         self._ticks += 1
         if self._ticks % GC_FREEZE_TICKS == 0:
@@ -229,19 +172,19 @@ class Runtime(QObject):
 
     # ---------------------------------------------------------------- publishing
     def _state_dirty(self) -> None:
-        if self._state_timer.isActive():
+        if self._state_timer.active:
             return
         wait = max(0.0, self._last_state + STATE_MIN_INTERVAL_S - time.monotonic())
-        self._state_timer.start(int(wait * 1000))
+        self._state_timer.start(wait)
 
     def _mark_alarms(self) -> None:
         self._alarms_dirty = True
-        if self._alarms_timer.isActive():
+        if self._alarms_timer.active:
             return
         # the list costs O(alarms) to build: at 100,000 alarms it is spaced to a tenth of the main loop
         interval = max(ALARMS_MIN_INTERVAL_S, 10 * self._alarms_cost_s)
         wait = max(0.0, self._last_alarms + interval - time.monotonic())
-        self._alarms_timer.start(int(wait * 1000))
+        self._alarms_timer.start(wait)
 
     def _reserve(self, name: str, seq: int) -> None:
         if seq >= self._reserved[name]:
@@ -268,7 +211,9 @@ class Runtime(QObject):
             self._alarms_cost_s = time.perf_counter() - t0
 
     def stop(self) -> None:
-        self._tick.stop()
+        self.running = False
+        for timer in (self._tick, self._work, self._burst, self._state_timer, self._alarms_timer):
+            timer.stop()
         self.flush()
         if self.link is not None:
             self.publish_state()

@@ -1,8 +1,11 @@
-"""Live reload of the layouts directory: a valid save is on the wall within a second; an invalid one leaves the
-last good layout up and puts every problem (file:line:col) on the diagnostics view.
+"""Live reload of the layouts directory: a valid save is applied within a second; an invalid one leaves the last
+good layout up and puts every problem (file:line:col) on the diagnostics.
+
+Qt-free, on the process's loop (:class:`~wallctl.controller.link.LoopHooks`): the files are polled (a stat of a
+dozen files twice a second), so the headless controller and the single-process wall reload the same way.
 
 Parsing and validating a save can take a second (a file near the 1 MiB limit), so it runs on a worker thread and
-the result comes back to the main thread through a queued signal: the wall keeps drawing, ticking and answering
+the result comes back to the main loop through ``call_soon``: the wall keeps drawing, ticking and answering
 meanwhile. One parse runs at a time; a save made while one runs supersedes it, so the running parse's result is
 dropped and the newest files are parsed next: a stale layout is never applied after a newer one.
 
@@ -16,48 +19,45 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QFileSystemWatcher, QObject, Qt, QTimer, Signal
-
+from wallctl.controller.link import LoopHooks, Timer
 from wallctl.controller.service import WallService
 from wallctl.core.files.yamldoc import ConfigError
 from wallctl.core.wall.presets import LayoutSet, layout_files
 
 log = logging.getLogger("wallctl.reload")
-DEBOUNCE_MS = 250  # editors write a file in several steps
+POLL_S = 0.3
+DEBOUNCE_S = 0.25  # editors write a file in several steps
+
+Stamp = tuple[tuple[str, int, int], ...]
 
 
-class LayoutWatcher(QObject):
-    """Watches the layouts directory; ``load`` (the same pipeline as ``run`` and ``validate``) runs off the GUI
-    thread, and only its outcome is applied on the main thread."""
+class LayoutWatcher:
+    """Watches the layouts directory; ``load`` (the same pipeline as ``run`` and ``validate``) runs off the main
+    loop, and only its outcome is applied on it."""
 
-    _parsed = Signal(int, object)  # (generation, Future[LayoutSet]) from the worker thread
-
-    def __init__(self, directory: Path, load: Callable[[], LayoutSet], service: WallService) -> None:
-        super().__init__()
+    def __init__(self, directory: Path, load: Callable[[], LayoutSet], service: WallService, loop: LoopHooks) -> None:
         self.directory = directory
         self.load = load
         self.service = service
-        self.watcher = QFileSystemWatcher(self)
-        self.timer = QTimer(self)
-        self.timer.setSingleShot(True)
-        self.timer.timeout.connect(self.reload)
-        self.watcher.fileChanged.connect(lambda _p: self.timer.start(DEBOUNCE_MS))
-        self.watcher.directoryChanged.connect(lambda _p: self.timer.start(DEBOUNCE_MS))
-        # the executor captures whatever the loader raises into the future; result() raises it on the main thread
+        self.loop = loop
+        # the executor captures whatever the loader raises into the future; result() raises it on the main loop
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wallctl-layouts")
-        self._parsed.connect(self._on_parsed, Qt.ConnectionType.QueuedConnection)
         self._wanted = 0  # generation of the newest save
         self._running: int | None = None  # generation being parsed
         self.reloads = 0
         self.failures = 0
         self.superseded = 0  # parses whose result was dropped because a newer save came in meanwhile
         self._closed = False
-        self._watch()
+        self._stamp = self._files()
+        self._poll = Timer(loop, self._check)
+        self._debounce = Timer(loop, self.reload)
+        self._poll.start(POLL_S)
 
     @property
     def busy(self) -> bool:
@@ -69,19 +69,29 @@ class LayoutWatcher(QObject):
         """A newer save waits for the running parse to end (its result will be dropped)."""
         return self._running is not None and self._running != self._wanted
 
-    def _watch(self) -> None:
-        paths = [str(p) for p in layout_files(self.directory) if p.exists()]
-        paths += [str(self.directory), str(self.directory / "modes")]
-        old = self.watcher.files() + self.watcher.directories()
-        if old:
-            self.watcher.removePaths(old)
-        self.watcher.addPaths([p for p in paths if Path(p).exists()])
+    def _files(self) -> Stamp:
+        out = []
+        for p in [*layout_files(self.directory), self.directory, self.directory / "modes"]:
+            try:
+                st = os.stat(p)
+            except OSError:
+                continue
+            out.append((str(p), st.st_mtime_ns, st.st_size))
+        return tuple(out)
 
-    def reload(self) -> None:
-        """A save happened: parse the directory off the main thread (or after the parse already running)."""
+    def _check(self) -> None:
         if self._closed:
             return
-        self._watch()  # editors that save by rename replace the watched file
+        stamp = self._files()
+        if stamp != self._stamp:
+            self._stamp = stamp
+            self._debounce.start(DEBOUNCE_S)
+        self._poll.start(POLL_S)
+
+    def reload(self) -> None:
+        """A save happened: parse the directory off the main loop (or after the parse already running)."""
+        if self._closed:
+            return
         self._wanted += 1
         if self._running is None:
             self._start()
@@ -89,7 +99,8 @@ class LayoutWatcher(QObject):
     def _start(self) -> None:
         generation = self._running = self._wanted
         future = self._pool.submit(self._load)
-        future.add_done_callback(lambda f: self._parsed.emit(generation, f))  # on the worker thread
+        # on the worker thread: hand the outcome to the main loop
+        future.add_done_callback(lambda f: self.loop.call_soon(lambda: self._on_parsed(generation, f)))
 
     def _load(self) -> LayoutSet:
         """On the worker thread."""
@@ -97,7 +108,7 @@ class LayoutWatcher(QObject):
             return self.load()
 
     def _on_parsed(self, generation: int, future: Future[LayoutSet]) -> None:
-        """On the main thread: apply the outcome, unless a newer save came in while it was parsed."""
+        """On the main loop: apply the outcome, unless a newer save came in while it was parsed."""
         self._running = None
         if self._closed:
             return
@@ -107,7 +118,7 @@ class LayoutWatcher(QObject):
             self._start()
             return
         try:
-            layouts = future.result()  # a loader bug raises here, on the main thread, to the wall's notifier
+            layouts = future.result()  # a loader bug raises here, on the main loop, to the process's notifier
         except ConfigError as exc:
             self.failures += 1
             errors = [str(p) for p in exc.problems]
@@ -121,7 +132,8 @@ class LayoutWatcher(QObject):
     def close(self) -> None:
         """Stop reloading; a parse still running finishes on its thread and its result is dropped."""
         self._closed = True
-        self.timer.stop()
+        self._poll.stop()
+        self._debounce.stop()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -1,0 +1,125 @@
+"""The headless controller (``wallctl controller``) as a real process on a real broker: it imports no Qt (looked up
+in the running process's memory map), ingests, switches the mode, sounds through ALSA, answers commands, reloads
+its layouts live and stops cleanly on SIGTERM. Its QoS 1 accounting across kill -9 is the ingestion test's, run
+against both commands (tests/e2e/test_ingestion.py)."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.alsa import AlsaCapture
+from tests.support.mosquitto import Mosquitto
+from tests.support.wall import ROOT, Observer, WallProcess, started, write_config
+
+pytestmark = pytest.mark.e2e
+QT_LIBRARIES = ("PySide6", "shiboken6", "libQt6", "pyqtgraph")
+
+
+def mapped_files(pid: int) -> set[str]:
+    with open(f"/proc/{pid}/maps") as f:
+        return {line.split()[-1] for line in f if len(line.split()) >= 6}
+
+
+def result(obs: Observer, request_id: str) -> dict[str, object]:
+    obs.wait(lambda o: any(r.get("request_id") == request_id for r in o.results), 10, f"reply to {request_id}")
+    return next(r for r in obs.results if r.get("request_id") == request_id)
+
+
+def test_the_controller_runs_the_wall_without_qt(tmp_path: Path, mosquitto: Mosquitto, alsa: AlsaCapture) -> None:
+    cfg = write_config(tmp_path, wall_id="ctl", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/ctl")
+    ctl = WallProcess(cfg, env=alsa.env, command="controller").start()
+    try:
+        started(obs, ctl)
+        assert ctl.proc is not None
+        files = mapped_files(ctl.proc.pid)
+        assert any("python" in f or "libpython" in f for f in files)  # the map is the interpreter's
+        assert not [f for f in files if any(q in f for q in QT_LIBRARIES)]
+        assert obs.state is not None and obs.state["mode"] == "normal"
+        obs.event("network/br05-rtr", source="br05-rtr", type="node_down", severity="critical", category="network")
+        obs.wait(lambda o: o.state["mode"] == "incident" and o.state["alarms"]["unacked"] >= 1, 10, "incident mode")
+        obs.wait(lambda o: o.alarm("br05-rtr", "node_down") is not None, 10, "alarm listed")
+        deadline = time.monotonic() + 10
+        while not alsa.captures() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        caps = alsa.captures()
+        assert caps and caps[0].pulses() >= 2, "the controller sounded nothing"
+        assert obs.state["audible"]["sound"] is not None
+        obs.command(action="ack", source="br05-rtr", type="node_down", request_id="ack-1")
+        assert result(obs, "ack-1") == {"request_id": "ack-1", "ok": True, "error": None}
+        obs.wait(lambda o: o.state["alarms"]["unacked"] == 0 and o.state["audible"]["sound"] is None, 10, "quiet")
+        obs.command(action="mode", mode="no-such-mode", request_id="bad-1")
+        reply = result(obs, "bad-1")
+        assert reply["ok"] is False and "unknown mode 'no-such-mode'" in str(reply["error"])
+        assert not [f for f in mapped_files(ctl.proc.pid) if any(q in f for q in QT_LIBRARIES)]  # still none
+    finally:
+        assert ctl.stop() == 0
+        obs.close()
+
+
+def test_a_saved_layout_reaches_the_controller(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    layouts = tmp_path / "layouts"
+    shutil.copytree(ROOT / "layouts", layouts)
+    cfg = write_config(tmp_path, wall_id="ctlreload", port=mosquitto.port, layouts=layouts)
+    obs = Observer(mosquitto.port, "wallctl/ctlreload")
+    ctl = WallProcess(cfg, args=("--no-audio",), command="controller").start()
+    try:
+        started(obs, ctl)
+        obs.command(action="mode", mode="nightwatch", request_id="before")
+        assert result(obs, "before")["ok"] is False  # no such mode yet
+        text = (layouts / "modes" / "05-briefing.yaml").read_text()
+        (layouts / "modes" / "07-nightwatch.yaml").write_text(
+            text.replace("name: briefing", "name: nightwatch").replace("hotkey: F5\n", "")
+        )
+        deadline = time.monotonic() + 5
+        ok = False
+        n = 0
+        while not ok and time.monotonic() < deadline:  # applied within a second or so of the save
+            n += 1
+            obs.command(action="mode", mode="nightwatch", request_id=f"after-{n}")
+            ok = bool(result(obs, f"after-{n}")["ok"])
+            if not ok:
+                time.sleep(0.2)
+        assert ok, ctl.output()[-2000:]
+        obs.wait(lambda o: o.state["mode"] == "nightwatch", 5, "the new mode on the state topic")
+        (layouts / "rules.yaml").write_text("rules: [\n")  # a broken save: the last good layout stays
+        time.sleep(1.5)
+        obs.command(action="mode", mode="nightwatch", pin_s=60, request_id="still")
+        assert result(obs, "still")["ok"] is True
+        assert "layout reload failed" in ctl.output()
+    finally:
+        assert ctl.stop() == 0
+        obs.close()
+
+
+def test_sigterm_stops_the_controller_within_two_seconds(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    cfg = write_config(tmp_path, wall_id="ctlterm", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/ctlterm")
+    ctl = WallProcess(cfg, args=("--no-audio",), command="controller").start()
+    try:
+        started(obs, ctl)
+        for i in range(50):
+            obs.event(f"system/s{i}", source=f"s{i}", type="cpu_high", severity="minor", category="system")
+        obs.wait(lambda o: o.state["alarms"]["active"] == 50, 10, "50 alarms")
+        assert ctl.proc is not None
+        t0 = time.monotonic()
+        ctl.proc.send_signal(signal.SIGTERM)
+        code = ctl.proc.wait(5)
+        assert code == 0 and time.monotonic() - t0 < 2.0
+        obs.wait(lambda o: o.status == "offline", 5, "offline on the status topic")
+    finally:
+        ctl.stop()
+        obs.close()
+    again = WallProcess(cfg, args=("--no-audio",), command="controller").start()
+    obs = Observer(mosquitto.port, "wallctl/ctlterm")
+    try:
+        started(obs, again)
+        obs.wait(lambda o: o.state["alarms"]["active"] == 50, 10, "the 50 alarms restored from the journal")
+    finally:
+        assert again.stop() == 0
+        obs.close()

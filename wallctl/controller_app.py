@@ -1,0 +1,139 @@
+"""The headless controller's composition root: configuration, core, audio, broker link and asyncio's loop.
+
+It owns ingest, the alarm engine, the journal, the rules, the annunciator and its audio output, live reload of the
+layouts and the contract's status, state, alarms and cmd topics. It imports no Qt: ``lint-imports`` keeps Qt out of
+the controller package, and ``tests/e2e/test_controller.py`` looks at the running process.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from wallctl.adapters.audio import SimpleAudioSink
+from wallctl.adapters.mqtt import MqttLink
+from wallctl.controller.build import (
+    build_core,
+    inbox_policy,
+    install_excepthooks,
+    load_config_layouts,
+    override_broker,
+    warn_if_commands_open,
+)
+from wallctl.controller.loop import AsyncioLoop
+from wallctl.controller.reload import LayoutWatcher
+from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
+from wallctl.core.config.settings import load_config
+from wallctl.core.sound.annunciator import AudioSink, NullSink
+from wallctl.core.wire.strict import dumps_strict
+
+log = logging.getLogger("wallctl.controller")
+
+
+@dataclass
+class ControllerOptions:
+    config: Path
+    broker: str | None = None
+    audio: bool = True
+    journal: Path | None = None
+    duration_s: float | None = None
+    protocol: str | None = None  # override the configured MQTT version (the embedded broker speaks 3.1.1 only)
+
+
+class ControllerApp:
+    def __init__(self, opts: ControllerOptions) -> None:
+        self.opts = opts
+        self.config = load_config(opts.config)
+        override_broker(self.config, opts.broker, opts.protocol)
+        self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
+        self.loop = AsyncioLoop()
+        audio = self.config.model.audio
+        self.sink: AudioSink
+        if opts.audio and audio.enabled:
+            if audio.card:
+                os.environ["ALSA_CARD"] = audio.card  # ALSA's default device follows it
+            self.sink = SimpleAudioSink(
+                retry_s=audio.retry_s,
+                open_timeout_s=audio.open_timeout_s,
+                on_error=lambda message: self._on_loop(lambda: self.service.set_audio_device(False, message)),
+                on_recovered=lambda: self._on_loop(lambda: self.service.set_audio_device(True)),
+            )
+        else:
+            self.sink = NullSink()
+        self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
+        self.service = self.core.service
+        warn_if_commands_open(self.token, self.service)
+        self._stopping = False
+
+    def _on_loop(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the loop (the audio sink reports from its device thread)."""
+        self.loop.call_soon(fn)
+
+    def run(self) -> int:
+        cfg, service = self.config, self.service
+        install_excepthooks(service)
+        runtime = Runtime(service, inbox_policy(cfg, self.token), state_prefix=cfg.state_prefix, loop=self.loop)
+        link = MqttLink(
+            cfg.model.mqtt,
+            client_id=cfg.client_id,
+            state_prefix=cfg.state_prefix,
+            hooks=self.loop,
+            on_message=runtime.on_message,
+            on_link=runtime.on_link,
+            password=cfg.password(),
+            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1), *((t, 1) for t in service.kpis.topics)),
+        )
+        runtime.attach(link)
+        self.runtime = runtime
+        if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the loop's longest stall each second, and each sound
+            runtime.on_loop_report = lambda late: link.publish(
+                f"{cfg.state_prefix}/bench/loop", dumps_strict({"max_late_ms": round(late * 1000, 1)}), qos=0
+            )
+            if isinstance(self.sink, SimpleAudioSink):
+                self.sink.on_played = lambda name, at: self._on_loop(
+                    lambda: link.publish(
+                        f"{cfg.state_prefix}/bench/sounded", json.dumps({"sound": name, "at": at}), qos=0
+                    )
+                )
+        self.watcher = LayoutWatcher(
+            cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service, self.loop
+        )
+        tame_collector()
+        settle_heap()  # the restored picture is long-lived: out of the collector's sight from the start
+        runtime.start()
+        self.loop.on_signals(lambda _signum: self.quit())
+        if self.opts.duration_s:
+            self.loop.call_later(self.opts.duration_s, self.quit)
+        log.info(
+            "controller %s running: broker %s:%d, mode %s",
+            cfg.model.wall_id,
+            cfg.model.mqtt.host,
+            cfg.model.mqtt.port,
+            service.decision.mode,
+        )
+        try:
+            self.loop.run()
+        finally:
+            self.shutdown()
+        return 0
+
+    def quit(self) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        log.info("shutting down")
+        self.loop.stop()
+
+    def shutdown(self) -> None:
+        self.watcher.close()  # a layout parse under way is not waited for
+        self.runtime.stop()
+        if self.core.journal is not None:
+            self.core.journal.close()
+        close = getattr(self.sink, "close", None)
+        if close is not None:
+            close()
+        self.loop.close()
