@@ -1,8 +1,9 @@
 """The headless controller's composition root: configuration, core, audio, broker link and asyncio's loop.
 
 It owns ingest, the alarm engine, the journal, the rules, the annunciator and its audio output, live reload of the
-layouts and the contract's status, state, alarms and cmd topics. It imports no Qt: ``lint-imports`` keeps Qt out of
-the controller package, and ``tests/e2e/test_controller.py`` looks at the running process.
+layouts, the contract's status, state, alarms and cmd topics, and what display nodes draw (``view/...``). It
+imports no Qt: ``lint-imports`` keeps Qt out of the controller package, and ``tests/e2e/test_controller.py`` looks
+at the running process.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from wallctl.controller.build import (
 from wallctl.controller.loop import AsyncioLoop
 from wallctl.controller.reload import LayoutWatcher
 from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
+from wallctl.controller.views import ViewPublisher
 from wallctl.core.config.settings import load_config
 from wallctl.core.sound.annunciator import AudioSink, NullSink
 from wallctl.core.wire.strict import dumps_strict
@@ -89,6 +91,16 @@ class ControllerApp:
         )
         runtime.attach(link)
         self.runtime = runtime
+        topologies = dict(self.core.extra_topologies)
+        if self.core.topology is not None:
+            topologies[""] = self.core.topology
+        prefix = cfg.state_prefix
+        self.views = ViewPublisher(
+            service,
+            topologies,
+            self.loop,
+            lambda topic, payload: link.publish(f"{prefix}/{topic}", payload, qos=1, retain=True),
+        )
         if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the loop's longest stall each second, and each sound
             runtime.on_loop_report = lambda late: link.publish(
                 f"{cfg.state_prefix}/bench/loop", dumps_strict({"max_late_ms": round(late * 1000, 1)}), qos=0
@@ -130,6 +142,7 @@ class ControllerApp:
 
     def shutdown(self) -> None:
         self.watcher.close()  # a layout parse under way is not waited for
+        self.views.close()
         self.runtime.stop()
         if self.core.journal is not None:
             self.core.journal.close()

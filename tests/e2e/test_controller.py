@@ -5,16 +5,27 @@ against both commands (tests/e2e/test_ingestion.py)."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import signal
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import paho.mqtt.client as paho
 import pytest
+from paho.mqtt.enums import CallbackAPIVersion
 
 from tests.support.alsa import AlsaCapture
 from tests.support.mosquitto import Mosquitto
 from tests.support.wall import ROOT, Observer, WallProcess, started, write_config
+from wallctl.controller.build import load_config_layouts
+from wallctl.core.config.settings import load_config
+from wallctl.core.severity import Severity
+from wallctl.core.wall.tiles import AlarmListOptions
+from wallctl.core.wire.view import VIEW_ROWS, decode_map, decode_picture, decode_rows, list_id
 
 pytestmark = pytest.mark.e2e
 QT_LIBRARIES = ("PySide6", "shiboken6", "libQt6", "pyqtgraph")
@@ -122,4 +133,83 @@ def test_sigterm_stops_the_controller_within_two_seconds(tmp_path: Path, mosquit
         obs.wait(lambda o: o.state["alarms"]["active"] == 50, 10, "the 50 alarms restored from the journal")
     finally:
         assert again.stop() == 0
+        obs.close()
+
+
+class ViewWatcher:
+    """Keeps the latest message of each ``view/...`` topic, as a display node joining would read them."""
+
+    def __init__(self, port: int, prefix: str) -> None:
+        self.prefix = f"{prefix}/view/"
+        self.latest: dict[str, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, *_: c.subscribe(f"{self.prefix}#", qos=1)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def _on_message(self, _c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        with self.lock:
+            self.latest[msg.topic[len(self.prefix) :]] = json.loads(msg.payload)
+
+    def get(self, topic: str) -> dict[str, Any] | None:
+        with self.lock:
+            return self.latest.get(topic)
+
+    def wait(self, predicate: Callable[[ViewWatcher], bool], timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self):
+                return
+            time.sleep(0.02)
+        raise AssertionError(f"timed out waiting for {what}; topics: {sorted(self.latest)}")
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def test_the_controller_publishes_what_displays_draw(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    cfg = write_config(tmp_path, wall_id="ctlview", port=mosquitto.port)
+    layouts = load_config_layouts(load_config(cfg))
+    lists = {
+        list_id(o.sort, o.filter, o.show_consequences)
+        for o in layouts.tile_options.values()
+        if isinstance(o, AlarmListOptions)
+    }
+    assert len(lists) >= 2  # the shipped modes list alarms in more than one way
+    obs = Observer(mosquitto.port, "wallctl/ctlview")
+    ctl = WallProcess(cfg, args=("--no-audio",), command="controller").start()
+    views = ViewWatcher(mosquitto.port, "wallctl/ctlview")
+    try:
+        started(obs, ctl)
+        views.wait(lambda v: all(v.get(f"lists/{n}") for n in lists) and v.get("map/estate") is not None, 10, "views")
+        obs.event("network/br05-rtr", source="br05-rtr", type="node_down", severity="critical", category="network")
+        views.wait(lambda v: "br05-rtr" in v.get("map/estate")["nodes"], 10, "the node on the map")  # type: ignore[index]
+        node = decode_map(views.get("map/estate")).nodes["br05-rtr"]  # type: ignore[arg-type]
+        assert node.severity is Severity.CRITICAL and node.unacked
+        for i in range(1500):  # more alarms than any list sends
+            obs.client.publish(
+                f"noc/events/system/h{i}",
+                json.dumps({"source": f"h{i}", "type": "cpu_high", "severity": "minor", "category": "system"}),
+                qos=1,
+            )
+        obs.wait(lambda o: o.state["alarms"]["active"] == 1501, 30, "1501 alarms")
+        views.wait(lambda v: decode_picture(v.get("picture")).counts.active == 1501, 10, "the picture")  # type: ignore[arg-type]
+        for name in lists:  # a filtered list may show none of these: every one is bounded
+            assert len(decode_rows(views.get(f"lists/{name}")).rows) <= VIEW_ROWS  # type: ignore[arg-type]
+        priority = decode_rows(views.get(f"lists/{list_id('priority', None, True)}"))  # type: ignore[arg-type]
+        assert priority.total == 1501 and len(priority.rows) == VIEW_ROWS
+        assert priority.rows[0][0].key == ("br05-rtr", "node_down")  # the critical first
+        assert sum(n for _, n in priority.beyond) == 1501 - VIEW_ROWS
+        sizes = [len(json.dumps(b)) for b in views.latest.values()]
+        assert max(sizes) < 64_000, sizes  # bounded by what a wall draws, not by 1,501 alarms
+        seq_before = views.get("map/estate")["seq"]  # type: ignore[index]
+        obs.command(action="ack", source="br05-rtr", type="node_down")
+        views.wait(lambda v: not decode_map(v.get("map/estate")).nodes["br05-rtr"].unacked, 10, "acknowledged")  # type: ignore[arg-type]
+        assert views.get("map/estate")["seq"] > seq_before  # type: ignore[index]
+    finally:
+        views.close()
+        assert ctl.stop() == 0
         obs.close()

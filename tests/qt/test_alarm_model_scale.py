@@ -9,7 +9,8 @@ from wallctl.core.alarms.engine import AlarmEngine
 from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
 from wallctl.core.severity import Severity
-from wallctl.qt.alarm_model import AlarmTableModel, sort_key
+from wallctl.core.view.rows import sort_key
+from wallctl.qt.alarm_model import AlarmTableModel
 
 
 def test_rows_beyond_the_limit_are_aggregated_by_class(qapp: QApplication) -> None:

@@ -82,7 +82,7 @@ def test_focus_zooms_onto_the_source_and_draws_the_path_to_root(make_wall, qtbot
 def test_alarm_list_model_keeps_the_first_rows_in_list_order_and_counts_the_rest(qapp) -> None:  # type: ignore[no-untyped-def]
     from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.qt.alarm_model import sort_key
+    from wallctl.core.view.rows import sort_key
 
     engine = AlarmEngine(ManualClock())
     sevs = [S.WARNING, S.MINOR, S.MAJOR, S.CRITICAL]

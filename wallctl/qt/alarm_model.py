@@ -6,54 +6,21 @@ QTableView on it. Consequences follow their cause, indented.
 
 from __future__ import annotations
 
-import heapq
 import time
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 
-from wallctl.core.alarms.alarm import Alarm, AlarmState, Flag
+from wallctl.core.alarms.alarm import Alarm, Flag
 from wallctl.core.alarms.engine import AlarmEngine
 from wallctl.core.alarms.match import AlarmMatch, Groups
 from wallctl.core.alarms.ranking import Ranking
 from wallctl.core.signal import Signal, Subscriptions
+from wallctl.core.view.rows import beyond_text, list_ranking, list_rows
 
 COLUMNS = ("severity", "state", "source", "type", "text", "count", "last", "flags")
-_STATE_ORDER = {
-    AlarmState.UNACK: 0,
-    AlarmState.RTNUN: 1,
-    AlarmState.ACKED: 2,
-    AlarmState.SHLVD: 3,
-    AlarmState.DSUPR: 4,
-    AlarmState.OOSRV: 5,
-    AlarmState.NORM: 6,
-}
 Index = QModelIndex | QPersistentModelIndex
-
-
-def sort_key(sort: str) -> Any:
-    if sort == "time":
-        return lambda a: (-a.last,)
-    if sort == "state":
-        return lambda a: (_STATE_ORDER[a.state], -int(a.peak), -a.last)
-    return lambda a: (-int(a.peak), _STATE_ORDER[a.state], -a.last)  # priority
-
-
-def _classifier(match: AlarmMatch | None, groups: Groups | None) -> Any:
-    def classify(a: Alarm) -> str | bool | None:
-        if match is not None and not match.matches(
-            source=a.source, type=a.type, category=a.category, severity=a.peak, groups=groups
-        ):
-            return False
-        st = a.state
-        if st is AlarmState.SHLVD:
-            return "shelved"
-        if st is AlarmState.DSUPR or st is AlarmState.OOSRV:
-            return "suppressed"
-        return None
-
-    return classify
 
 
 # Rankings shared by the list models that show the same alarms in the same order: six list tiles on the shipped
@@ -66,7 +33,7 @@ def _shared_ranking(engine: AlarmEngine, sort: str, match: AlarmMatch | None, gr
     key = (sort, match, id(groups))
     entry = pool.get(key)
     if entry is None:
-        ranking = Ranking(engine, sort_key(sort), _classifier(match, groups), tally=lambda a: a.category or "other")
+        ranking = list_ranking(engine, sort, match, groups)
         subs = Subscriptions()
         ranking.follow(subs.add)
         entry = pool[key] = [ranking, subs, 0]
@@ -150,45 +117,18 @@ class AlarmTableModel(QAbstractTableModel):
         """The first ROW_LIMIT rows from the ranking: O(rows), whatever the number of alarms."""
         t0 = time.perf_counter()
         self._dirty = False
-        ranking, limit = self.ranking, self.ROW_LIMIT
-        rows: list[tuple[Alarm, int]] = []
-        if self.group_consequences:
-            key = ranking.sort_key
-            for a in ranking:
-                if a.cause is not None and a.cause in ranking:
-                    continue  # listed under its cause
-                rows.append((a, 0))
-                children = [c for c in self.engine.consequences_of(a.key) if c.key in ranking]
-                rows += [(c, 1) for c in heapq.nsmallest(limit - len(rows), children, key=key)]
-                if len(rows) >= limit:
-                    break
-            rows = rows[:limit]
-        else:
-            rows = [(a, 0) for a in ranking.first(limit)]
-        shelved, suppressed = ranking.set_aside["shelved"], ranking.set_aside["suppressed"]
-        selected_total = len(ranking)
-        beyond = ranking.tallies.copy()
-        if selected_total > len(rows):  # aggregate what a wall cannot show row by row
-            beyond.subtract(a.category or "other" for a, _ in rows)
-        else:
-            beyond.clear()
-        self.beyond = [(c, n) for c, n in beyond.most_common() if n > 0]
+        listed = list_rows(self.ranking, self.engine, self.ROW_LIMIT, group_consequences=self.group_consequences)
+        self.beyond = listed.beyond
         self.beginResetModel()
-        self.rows = rows
-        self.total = selected_total
-        self.hidden = {"shelved": shelved, "suppressed": suppressed}
+        self.rows = listed.rows
+        self.total = listed.total
+        self.hidden = listed.hidden
         self.endResetModel()
         self.last_refresh_s = time.perf_counter() - t0
 
     def beyond_text(self, most: int = 3) -> str:
         """``+198,000: 120,000 system · 78,000 network`` for the alarms not among the rows kept ('' if none)."""
-        if not self.beyond:
-            return ""
-        n = sum(c for _, c in self.beyond)
-        parts = [f"{c:,} {name}" for name, c in self.beyond[:most]]
-        if len(self.beyond) > most:
-            parts.append(f"{sum(c for _, c in self.beyond[most:]):,} other")
-        return f"+{n:,} not listed: " + " · ".join(parts)
+        return beyond_text(self.beyond, most)
 
     # ---------------------------------------------------------------- Qt model API
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008

@@ -1,0 +1,139 @@
+"""What display nodes draw, kept current by the controller and published on ``<prefix>/view/...`` (retained).
+
+Each message is a whole, bounded projection: the first rows of each alarm list of the layouts (one message per
+distinct list, shared by every tile that shows the same alarms in the same order), the summary picture, the worst
+state per element of each map, the KPI series. A change publishes only the projections it changed, at most ten
+times a second each, so a display joins from the retained messages within a second whatever the number of alarms,
+and one alarm's change costs a few small messages, not a re-sent list.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from wallctl.controller.link import LoopHooks, Timer
+from wallctl.controller.service import WallService
+from wallctl.core.alarms.ranking import Ranking
+from wallctl.core.signal import Subscriptions
+from wallctl.core.topology.model import Topology
+from wallctl.core.topology.state import TopologyState
+from wallctl.core.view.rows import list_ranking, list_rows
+from wallctl.core.wall.presets import LayoutSet
+from wallctl.core.wall.tiles import AlarmListOptions
+from wallctl.core.wire.strict import dumps_strict
+from wallctl.core.wire.view import VIEW_ROWS, encode_kpis, encode_map, encode_picture, encode_rows, list_id
+
+MIN_INTERVAL_S = 0.1
+KPI_INTERVAL_S = 1.0
+Publish = Callable[[str, str], None]  # (topic below the prefix, payload): retained, QoS 1
+
+
+@dataclass
+class _List:
+    ranking: Ranking
+    subs: Subscriptions
+    group_consequences: bool
+
+
+def map_name(file: str) -> str:
+    """A map's name on the wire: ``estate`` for the configured topology, else the tile's file (no topic levels)."""
+    return file.replace("/", ":") if file else "estate"
+
+
+class ViewPublisher:
+    def __init__(
+        self, service: WallService, topologies: dict[str, Topology], loop: LoopHooks, publish: Publish
+    ) -> None:
+        self.service = service
+        self.publish = publish
+        engine = service.engine
+        self.maps = {map_name(f): TopologyState(t, engine) for f, t in topologies.items()}
+        self.lists: dict[str, _List] = {}
+        self.seq = 0  # one sequence for all view messages of this controller run (with its epoch)
+        self._last: dict[str, str] = {}  # topic -> the content last published (without seq and time)
+        self._last_flush = 0.0
+        self._last_kpi = 0.0
+        self._timer = Timer(loop, self.flush)
+        self._kpi_timer = Timer(loop, self.flush)
+        self.set_layouts(service.layouts)
+        self._subs = Subscriptions()
+        self._subs.add(engine.changed, self._dirty)
+        self._subs.add(engine.bulk_changed, self._dirty)
+        self._subs.add(service.state_changed, self._dirty)
+        self._subs.add(service.layouts_changed, self.set_layouts)
+        self.published = 0
+
+    def set_layouts(self, layouts: LayoutSet) -> None:
+        """One ranking per distinct list of the layouts (sort, filter, grouping)."""
+        wanted: dict[str, AlarmListOptions] = {}
+        for opts in layouts.tile_options.values():
+            if isinstance(opts, AlarmListOptions):
+                wanted.setdefault(list_id(opts.sort, opts.filter, opts.show_consequences), opts)
+        for name in set(self.lists) - set(wanted):
+            self.lists.pop(name).subs.disconnect_all()
+            self._last.pop(f"view/lists/{name}", None)
+        engine, groups = self.service.engine, self.service.parts.groups
+        for name, opts in wanted.items():
+            if name not in self.lists:
+                ranking = list_ranking(engine, opts.sort, opts.filter, groups)
+                subs = Subscriptions()
+                ranking.follow(subs.add)
+                self.lists[name] = _List(ranking, subs, opts.show_consequences)
+        self._dirty()
+
+    def _dirty(self, *_args: Any) -> None:
+        if self._timer.active:
+            return
+        self._timer.start(max(0.0, self._last_flush + MIN_INTERVAL_S - time.monotonic()))
+
+    def flush(self) -> None:
+        """Publish every projection whose content changed since it was last published."""
+        self._last_flush = time.monotonic()
+        s = self.service
+        e, now = s.engine, s.clock.now()
+        for name, lst in self.lists.items():
+            listed = list_rows(lst.ranking, e, VIEW_ROWS, group_consequences=lst.group_consequences)
+            self._send(f"view/lists/{name}", encode_rows(listed, seq=0, now=now, list_name=name))
+        self._send(
+            "view/picture",
+            encode_picture(
+                e.counts(),
+                dict(e.set_aside_by_severity()),
+                e.oldest_unacked(),
+                e.flood.active,
+                e.flood.per_minute,
+                seq=0,
+                now=now,
+            ),
+        )
+        for name, state in self.maps.items():
+            if state.dirty_nodes or state.dirty_links or f"view/map/{name}" not in self._last:
+                state.dirty_nodes.clear()
+                state.dirty_links.clear()
+                self._send(f"view/map/{name}", encode_map(state, seq=0, now=now, name=name))
+        if time.monotonic() - self._last_kpi >= KPI_INTERVAL_S:
+            self._last_kpi = time.monotonic()
+            self._send("view/kpis", encode_kpis(s.kpis, seq=0, now=now))
+        if s.kpis.series and not self._kpi_timer.active:
+            self._kpi_timer.start(KPI_INTERVAL_S)  # the KPI charts move without alarms changing
+
+    def _send(self, topic: str, body: dict[str, Any]) -> None:
+        content = dumps_strict({k: v for k, v in body.items() if k not in ("seq", "time")})
+        if self._last.get(topic) == content:
+            return
+        self._last[topic] = content
+        self.seq += 1
+        body["seq"] = self.seq
+        body["epoch"] = round(self.service.started, 3)
+        self.publish(topic, dumps_strict(body))
+        self.published += 1
+
+    def close(self) -> None:
+        self._timer.stop()
+        self._kpi_timer.stop()
+        self._subs.disconnect_all()
+        for lst in self.lists.values():
+            lst.subs.disconnect_all()
