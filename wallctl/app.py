@@ -59,29 +59,27 @@ def build_wall(
     """The wall's scene and its monitor windows over a built core (needs a QApplication)."""
     from wallctl.qt.wall import WallWindows
 
-    service = core.service
     scene = build_scene(core)
-    windows = WallWindows(scene, service, screens, windowed=windowed, hotkeys=hotkeys)
+    windows = WallWindows(scene, scene.source, screens, windowed=windowed, hotkeys=hotkeys)
     windows.remap()
-    scene.apply(service.evaluate(force=True))
+    scene.apply(core.service.evaluate(force=True))
     return scene, windows
 
 
 def build_scene(core: Core) -> Any:
     """The wall scene (every tile of every mode, built once) over a built core; follows layout reloads."""
-    from wallctl.core.topology.state import TopologyState
+    from wallctl.controller.local_view import LocalView
     from wallctl.qt import theme
     from wallctl.qt.keys_overlay import key_bindings
     from wallctl.qt.scene import TileFactory, WallScene
 
     theme.apply_colors(core.config.model.theme.severity_colors)
     service, cfg = core.service, core.config
-    topologies = {}
+    topologies = dict(core.extra_topologies)
     if core.topology is not None:
-        topologies[""] = (core.topology, TopologyState(core.topology, service.engine))
-    for name, topo in core.extra_topologies.items():
-        topologies[name] = (topo, TopologyState(topo, service.engine))
-    scene = WallScene(service, TileFactory(service, topologies, cfg.resolve(cfg.model.layouts)), core.layouts)
+        topologies[""] = core.topology
+    source = LocalView(service, topologies)  # the views see the service only through what a display node gets
+    scene = WallScene(source, TileFactory(source, topologies, cfg.resolve(cfg.model.layouts)), core.layouts)
     keys = mode_hotkeys(core.layouts, reserved_hotkeys(cfg))  # as hotkey_actions binds them
     scene.factory.bindings = key_bindings(cfg.model.operator.hotkeys, keys, core.layouts)
     service.layouts_changed.connect(scene.set_layouts)
@@ -325,7 +323,7 @@ class WallApp:
     def _toggle_diag(self) -> None:
         from wallctl.qt.overlay import toggle_diagnostics
 
-        toggle_diagnostics(self.scene, self.service)
+        toggle_diagnostics(self.scene)
 
     def install_excepthooks(self) -> None:
         install_excepthooks(self.service)

@@ -72,7 +72,13 @@ def test_state_payload_follows_the_contract(tmp_path: Path) -> None:
         "suppressed": 0,
         "by_severity": {"critical": 1, "minor": 1},
     }
-    assert st["audible"] == {"sound": "network_high", "silenced_until": None, "device": "ok"}
+    assert st["audible"] == {
+        "sound": "network_high",
+        "silenced_until": None,
+        "device": "ok",
+        "self_test": None,
+        "self_test_text": "",
+    }
     assert st["broker"] == "connected" and st["rejected_events"] == 0
     json.dumps(st)
     alarms = alarms_payload(s, 3)
@@ -240,9 +246,7 @@ def test_a_change_at_rest_is_decided_at_once_and_a_stream_is_throttled(tmp_path:
 
 def test_the_alarms_payload_is_bounded_most_important_first(tmp_path: Path) -> None:
     clock = ManualClock()
-    core = build_core(
-        load_config(write_config(tmp_path, mqtt_extra="  alarms_topic_max: 5")), clock=clock, sink=Sink()
-    )
+    core = build_core(load_config(write_config(tmp_path, mqtt_extra="  alarms_topic_max: 5")), clock=clock, sink=Sink())
     s = core.service
     for i in range(11):
         s.ingest(Event(f"n{i:02d}", "t", S.MINOR, clock.now()))

@@ -120,7 +120,13 @@ def test_a_missing_audio_device_is_shown_and_the_wall_keeps_running(tmp_path: Pa
         assert alarm is not None and alarm["severity"] == "major" and "Alarm sound is not working" in alarm["text"]
         assert obs.state["mode"] == "incident"  # still switching, still publishing
         assert wall.alive
-        assert obs.state["audible"] == {"sound": None, "silenced_until": None, "device": "failed"}
+        assert obs.state["audible"] == {
+            "sound": None,
+            "silenced_until": None,
+            "device": "failed",
+            "self_test": None,
+            "self_test_text": "",
+        }
         obs.wait(lambda o: o.state["alarms"]["unacked"] >= 2, 5, "more alarms")
         obs.event("system/srv9", source="srv9", type="disk_full", severity="critical", category="system")
         obs.wait(lambda o: o.alarm("srv9", "disk_full") is not None, 10, "another critical")

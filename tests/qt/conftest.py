@@ -69,6 +69,11 @@ class Wall:
     def service(self) -> Any:
         return self.core.service
 
+    @property
+    def source(self) -> Any:
+        """What the views read (the service seen as a display node sees the controller)."""
+        return self.scene.source
+
 
 @pytest.fixture
 def make_wall(qapp: QApplication, tmp_path: Path) -> Iterator[Callable[..., Wall]]:

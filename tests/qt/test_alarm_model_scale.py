@@ -9,15 +9,16 @@ from wallctl.core.alarms.engine import AlarmEngine
 from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
 from wallctl.core.severity import Severity
-from wallctl.core.view.rows import sort_key
+from wallctl.core.signal import Signal
+from wallctl.core.view.rows import ROW_LIMIT, RankedFeed, sort_key
 from wallctl.qt.alarm_model import AlarmTableModel
 
 
 def test_rows_beyond_the_limit_are_aggregated_by_class(qapp: QApplication) -> None:
     clock = ManualClock()
     engine = AlarmEngine(clock)
-    model = AlarmTableModel(engine, group_consequences=False)
-    limit = model.ROW_LIMIT
+    model = AlarmTableModel(RankedFeed(engine, group_consequences=False), Signal("changed"))
+    limit = ROW_LIMIT
     for i in range(limit + 700):
         category = "network" if i % 3 == 0 else "system"
         engine.ingest(

@@ -11,7 +11,7 @@ from wallctl.qt.banner import banner_fields
 
 
 def texts(w: Wall) -> list[str]:
-    return [t for t, _ in banner_fields(w.service, w.clock.now())]
+    return [t for t, _ in banner_fields(w.source, w.clock.now())]
 
 
 def test_a_journal_that_is_not_ok_is_on_the_banner(make_wall: Callable[..., Wall]) -> None:

@@ -66,7 +66,7 @@ def test_missing_monitors_and_every_other_warning_are_shown_whole(make_wall: Cal
     shown = [p.text for p in placed]
     if clock:  # the clock goes first when room is tight
         assert [(p.text, p.field.text) for p in placed if p.text != p.field.text] == []
-        assert len(placed) == len(banner_items(w.service, w.clock.now(), w.scene.notice))
+        assert len(placed) == len(banner_items(w.source, w.clock.now(), w.scene.notice))
     for p in placed:
         assert p.text in (p.field.text, p.field.short), f"{p.text!r} is cut"
         assert readable(p, scale), f"{p.text!r} does not fit its box"
@@ -77,7 +77,7 @@ def test_missing_monitors_and_every_other_warning_are_shown_whole(make_wall: Cal
     if width >= 2560:
         assert any(t.startswith("SILENCED") for t in shown) and any(t.startswith("PINNED") for t in shown), shown
     if width >= 3840:  # room for every warning and the mode
-        warnings = [f for f in banner_items(w.service, w.clock.now(), w.scene.notice) if f.warning]
+        warnings = [f for f in banner_items(w.source, w.clock.now(), w.scene.notice) if f.warning]
         assert len([p for p in placed if p.field.warning]) == len(warnings), shown
         assert shown[0].startswith("MODE INCIDENT"), shown
 
@@ -87,7 +87,7 @@ def test_a_calm_wide_banner_keeps_full_labels_and_the_clock(make_wall: Callable[
     w.service.ingest(Event("dc1-app-01", "cpu_high", Severity.WARNING, w.clock.now(), category="system"))
     placed, clock, scale = at_width(w, 3840).place(w.clock.now())
     assert clock and scale == 1.0
-    assert [p.text for p in placed] == [t for t, _ in banner_fields(w.service, w.clock.now())]
+    assert [p.text for p in placed] == [t for t, _ in banner_fields(w.source, w.clock.now())]
 
 
 @pytest.mark.parametrize("width", (1280, 1920))
@@ -133,7 +133,7 @@ def test_a_day_long_pin_reads_in_hours_and_minutes(make_wall: Callable[..., Wall
     assert w.service.execute(Command("mode", {"mode": "briefing", "pin_s": 86400}), "hotkey") is None
     w.service.evaluate(force=True)
     w.clock.advance(0.5)
-    texts = [t for t, _ in banner_fields(w.service, w.clock.now())]
+    texts = [t for t, _ in banner_fields(w.source, w.clock.now())]
     assert any(t.startswith("PINNED by hotkey 23 h 59 min ·") for t in texts), texts
     assert (countdown(59), countdown(899), countdown(3600), countdown(86399)) == (
         "0:59",

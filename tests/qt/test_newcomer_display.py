@@ -82,13 +82,15 @@ def test_the_alarm_list_says_what_1st_means_when_it_shows_one(qapp: Any) -> None
     from wallctl.core.alarms.alarm import Flag
     from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
+    from wallctl.core.signal import Signal
+    from wallctl.core.view.rows import RankedFeed
     from wallctl.core.wall.tiles import AlarmListOptions
     from wallctl.qt.tiles.alarms import AlarmListTile
 
     clock = ManualClock(start=1_800_000_000.0)
     engine = AlarmEngine(clock)
     engine.ingest(Event("quiet", "t", S.MINOR, clock.now()))
-    tile = AlarmListTile("Alarms", AlarmListOptions(), engine, lambda: None)
+    tile = AlarmListTile("Alarms", AlarmListOptions(), RankedFeed(engine), lambda: None, Signal("changed"))
     tile.model.refresh()
     assert tile.first_out_note(capacity=30) is None
     flood(engine, clock)

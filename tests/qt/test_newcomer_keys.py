@@ -56,7 +56,7 @@ def test_question_mark_shows_every_key_of_the_config_and_the_modes(
 
 def test_one_overlay_at_a_time(make_wall: Callable[..., Wall], qtbot: QtBot) -> None:
     w = make_wall()
-    assert toggle_diagnostics(w.scene, w.service)
+    assert toggle_diagnostics(w.scene)
     view = w.windows.views[3]
     view.activateWindow()
     qtbot.waitUntil(view.isActiveWindow, timeout=2000)
@@ -72,7 +72,7 @@ def test_the_list_follows_the_configuration(qapp: object, tmp_path: Path) -> Non
         keys = {b.key: b.what for b in scene.factory.bindings}
         assert keys["K"] == HotkeyConfig.__dataclass_fields__["ack"].metadata["doc"]
         assert "Ctrl+M" in keys and "A" not in keys and "S" not in keys
-        lines = [t for t, _ in diagnostics_lines(core.service, scene.factory.bindings)]
+        lines = [t for t, _ in diagnostics_lines(scene.source, scene.factory.bindings)]
         assert lines[0].startswith("Broker link")
         assert any(re.match(r"^\s+K\s+acknowledge", t) for t in lines), lines
         assert any(re.match(r"^\s+F1\s+mode normal", t) for t in lines), lines
@@ -84,9 +84,9 @@ def test_the_list_follows_the_configuration(qapp: object, tmp_path: Path) -> Non
 
 def test_the_diagnostics_overlay_lists_the_keys_too(make_wall: Callable[..., Wall]) -> None:
     w = make_wall()
-    assert toggle_diagnostics(w.scene, w.service)
+    assert toggle_diagnostics(w.scene)
     tile = w.scene.overlays["diagnostics"]
-    lines = [t for t, _ in diagnostics_lines(w.service, tile.bindings())]
+    lines = [t for t, _ in diagnostics_lines(w.source, tile.bindings())]
     assert any(t.startswith("Keys (? shows them on the wall)") for t in lines)
     assert any(re.match(r"^\s+Ctrl\+T\s+sound self-test", t) for t in lines), lines
 

@@ -29,13 +29,13 @@ def test_banner_says_what_the_wall_does_and_why(make_wall) -> None:  # type: ign
     s = w.service
     s.ingest(Event("br05-rtr", "node_down", S.CRITICAL, w.clock.now(), category="network"))
     s.evaluate(force=True)
-    fields = texts(banner_fields(s, w.clock.now()))
+    fields = texts(banner_fields(w.source, w.clock.now()))
     assert fields[0].startswith("MODE INCIDENT") and "by rule critical-network" in fields
     assert "BROKER CONNECTED" in fields and "UNACK 1" in fields and "♪ network_high" in fields
     w.hotkeys["F5"]()  # pin briefing
     w.hotkeys["S"]()  # silence
     s.reject("noc/events/x", "not_json", "payload is not JSON", b"{")
-    fields = texts(banner_fields(s, w.clock.now()))
+    fields = texts(banner_fields(w.source, w.clock.now()))
     assert any(f.startswith("PINNED by hotkey 15:00 · rules: incident") for f in fields), fields
     assert any(f.startswith("SILENCED 2:00") for f in fields) and "REJECTED 1" in fields
 
@@ -48,13 +48,13 @@ def test_diagnostics_list_rejections_and_errors_and_the_hotkey_shows_them(make_w
     s.reject("noc/events/x", "unknown_severity", "severity 'bad' is not one of ...", b"{}")
     s.set_config_errors(["layouts/rules.yaml:3:11: rule 'r1' names unknown mode 'nope'"])
     s.report_device_error("audio device error playing 'network_high': Error opening PCM device")
-    lines = texts(diagnostics_lines(s))
+    lines = texts(diagnostics_lines(w.source))
     assert lines[0] == "Broker link: connected"
     assert "CONFIG  layouts/rules.yaml:3:11: rule 'r1' names unknown mode 'nope'" in lines
     assert any(t.startswith("DEVICE  audio device error") for t in lines)
     assert any("unknown_severity: 1" in t for t in lines)
-    assert toggle_diagnostics(w.scene, s) is True
-    assert toggle_diagnostics(w.scene, s) is False
+    assert toggle_diagnostics(w.scene) is True
+    assert toggle_diagnostics(w.scene) is False
 
 
 def test_alarm_rate_chart_counts_new_alarms_per_ten_minutes(make_wall) -> None:  # type: ignore[no-untyped-def]

@@ -82,18 +82,19 @@ def test_focus_zooms_onto_the_source_and_draws_the_path_to_root(make_wall, qtbot
 def test_alarm_list_model_keeps_the_first_rows_in_list_order_and_counts_the_rest(qapp) -> None:  # type: ignore[no-untyped-def]
     from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
-    from wallctl.core.view.rows import sort_key
+    from wallctl.core.signal import Signal
+    from wallctl.core.view.rows import ROW_LIMIT, RankedFeed, sort_key
 
     engine = AlarmEngine(ManualClock())
     sevs = [S.WARNING, S.MINOR, S.MAJOR, S.CRITICAL]
     for i in range(10_000):
         engine.ingest(Event(f"n{i}", "t", sevs[i % 4], float(i)))
-    model = AlarmTableModel(engine)
+    model = AlarmTableModel(RankedFeed(engine), Signal("changed"))
     model.refresh()
     assert model.total == 10_000 and model.columnCount() == 8
-    assert model.rowCount() == AlarmTableModel.ROW_LIMIT < 10_000
-    whole = sorted(engine, key=sort_key(model.sort_name))
-    assert [a.key for a, _ in model.rows] == [a.key for a in whole[: AlarmTableModel.ROW_LIMIT]]
+    assert model.rowCount() == ROW_LIMIT < 10_000
+    whole = sorted(engine, key=sort_key("priority"))
+    assert [a.key for a, _ in model.rows] == [a.key for a in whole[:ROW_LIMIT]]
     first = model.alarm_at(0)
     assert first is not None and first.peak is S.CRITICAL
     assert model.data(model.index(0, 0)) == "critical"
@@ -243,10 +244,11 @@ def test_summary_numbers_of_any_width_stay_inside_their_cells(qapp) -> None:  # 
     """5,000 warnings must read as '5000', not lose digits at the cell's edges (it did in a flood screenshot)."""
     from wallctl.core.alarms.engine import AlarmEngine
     from wallctl.core.clock import ManualClock
+    from wallctl.core.signal import Signal
     from wallctl.core.wall.tiles import AlarmSummaryOptions
     from wallctl.qt.tiles.alarms import AlarmSummaryTile
 
-    tile = AlarmSummaryTile("Summary", AlarmSummaryOptions(), AlarmEngine(ManualClock()), lambda: 0.0)
+    tile = AlarmSummaryTile("Summary", AlarmSummaryOptions(), AlarmEngine(ManualClock()), lambda: 0.0, Signal("c"))
     sevs = [S.CRITICAL, S.MAJOR, S.MINOR, S.WARNING]
     width, big_h = 1000.0, 300.0
     size = min(big_h * 0.62, width / len(sevs) * 0.5) / 1.333  # as the tile sizes them
@@ -274,12 +276,15 @@ def test_alarm_list_footer_counts_every_alarm_not_only_the_rows_kept(qapp) -> No
     engine = AlarmEngine(ManualClock())
     for i in range(12):
         engine.ingest(Event(f"n{i}", "t", S.MINOR, float(i)))
-    tile = AlarmListTile("Alarms", AlarmListOptions(), engine, lambda: None)
+    from wallctl.core.signal import Signal
+    from wallctl.core.view.rows import ROW_LIMIT, RankedFeed
+
+    tile = AlarmListTile("Alarms", AlarmListOptions(), RankedFeed(engine), lambda: None, Signal("changed"))
     tile.model.refresh()
     assert tile.footer(capacity=30) == "12 listed"
     assert tile.footer(capacity=10) == "12 listed   ·   2 more below"
     for i in range(12, 5000):
         engine.ingest(Event(f"n{i}", "t", S.MINOR, float(i)))
     tile.model.refresh()
-    assert tile.footer(capacity=36) == f"first {AlarmTableModel.ROW_LIMIT} of 5000 listed   ·   4964 more below"
+    assert tile.footer(capacity=36) == f"first {ROW_LIMIT} of 5000 listed   ·   4964 more below"
     tile.shutdown()

@@ -24,7 +24,11 @@ def state_payload(service: WallService, seq: int) -> dict[str, Any]:
         "focus": {"region": decision.focus_region, "target": decision.focus_target},
         "reason": decision.reason,
         "rules_mode": decision.rules_choice,
-        "pinned": {"mode": decision.pin.mode, "until": round(decision.pin.until, 3)} if decision.pin else None,
+        "pinned": (
+            {"mode": decision.pin.mode, "until": round(decision.pin.until, 3), "origin": decision.pin.origin}
+            if decision.pin
+            else None
+        ),
         "alarms": {
             "active": counts.active,
             "unacked": counts.unacked,
@@ -38,6 +42,8 @@ def state_payload(service: WallService, seq: int) -> dict[str, Any]:
             "sound": audible.sound if service.audio_device_ok else None,
             "silenced_until": audible.silenced_until,
             "device": "ok" if service.audio_device_ok else "failed",
+            "self_test": audible.self_test,
+            "self_test_text": self_test_text(service, audible.self_test),
         },
         "broker": service.link.state,
         "rejected_events": service.diagnostics.rejected_total,
@@ -45,8 +51,15 @@ def state_payload(service: WallService, seq: int) -> dict[str, Any]:
         "duplicate_events": service.engine.duplicates,
         "events": service.engine.events_applied,
         "journal": journal_state(service.journal),
+        "commands_open": service.commands_open,
+        "problems": len(service.diagnostics.device_errors) + len(service.diagnostics.config_errors),
         "epoch": round(service.started, 3),
     }
+
+
+def self_test_text(service: WallService, name: str | None) -> str:
+    sound = service.annunciator.soundmap.sounds.get(name) if name else None
+    return sound.description if sound is not None and sound.description else ""
 
 
 def journal_state(j: Journal | None) -> dict[str, Any]:

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from wallctl.controller.diagnostics import Diagnostics, Rejected
 from wallctl.controller.journal import AuditEntry, Journal, JournalStatus
 from wallctl.controller.longwork import BULK_INLINE, JOB_NOTIFY_S, PENDING, Job, Pending, ack_in_slices
 from wallctl.core.alarms.alarm import Alarm, AlarmState, list_order
@@ -36,6 +35,7 @@ from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
 from wallctl.core.sound.annunciator import Annunciator, AudioSink
 from wallctl.core.sound.soundmap import SoundMap
+from wallctl.core.view.diagnostics import Diagnostics, Rejected
 from wallctl.core.wall.presets import LayoutSet
 from wallctl.core.wall.rules import Decision, RuleEngine
 from wallctl.core.wire.commands import Command

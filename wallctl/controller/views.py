@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from wallctl.controller.link import LoopHooks, Timer
 from wallctl.controller.service import WallService
-from wallctl.core.alarms.ranking import Ranking
 from wallctl.core.signal import Subscriptions
 from wallctl.core.topology.model import Topology
 from wallctl.core.topology.state import TopologyState
-from wallctl.core.view.rows import list_ranking, list_rows
+from wallctl.core.view.rows import RankedFeed
 from wallctl.core.wall.presets import LayoutSet
 from wallctl.core.wall.tiles import AlarmListOptions
 from wallctl.core.wire.strict import dumps_strict
@@ -29,13 +27,6 @@ from wallctl.core.wire.view import VIEW_ROWS, encode_kpis, encode_map, encode_pi
 MIN_INTERVAL_S = 0.1
 KPI_INTERVAL_S = 1.0
 Publish = Callable[[str, str], None]  # (topic below the prefix, payload): retained, QoS 1
-
-
-@dataclass
-class _List:
-    ranking: Ranking
-    subs: Subscriptions
-    group_consequences: bool
 
 
 def map_name(file: str) -> str:
@@ -51,7 +42,7 @@ class ViewPublisher:
         self.publish = publish
         engine = service.engine
         self.maps = {map_name(f): TopologyState(t, engine) for f, t in topologies.items()}
-        self.lists: dict[str, _List] = {}
+        self.lists: dict[str, RankedFeed] = {}
         self.seq = 0  # one sequence for all view messages of this controller run (with its epoch)
         self._last: dict[str, str] = {}  # topic -> the content last published (without seq and time)
         self._last_flush = 0.0
@@ -73,15 +64,14 @@ class ViewPublisher:
             if isinstance(opts, AlarmListOptions):
                 wanted.setdefault(list_id(opts.sort, opts.filter, opts.show_consequences), opts)
         for name in set(self.lists) - set(wanted):
-            self.lists.pop(name).subs.disconnect_all()
+            self.lists.pop(name).close()
             self._last.pop(f"view/lists/{name}", None)
         engine, groups = self.service.engine, self.service.parts.groups
-        for name, opts in wanted.items():
+        for name, o in wanted.items():
             if name not in self.lists:
-                ranking = list_ranking(engine, opts.sort, opts.filter, groups)
-                subs = Subscriptions()
-                ranking.follow(subs.add)
-                self.lists[name] = _List(ranking, subs, opts.show_consequences)
+                self.lists[name] = RankedFeed(
+                    engine, o.sort, o.filter, groups, group_consequences=o.show_consequences, limit=VIEW_ROWS
+                )
         self._dirty()
 
     def _dirty(self, *_args: Any) -> None:
@@ -94,9 +84,8 @@ class ViewPublisher:
         self._last_flush = time.monotonic()
         s = self.service
         e, now = s.engine, s.clock.now()
-        for name, lst in self.lists.items():
-            listed = list_rows(lst.ranking, e, VIEW_ROWS, group_consequences=lst.group_consequences)
-            self._send(f"view/lists/{name}", encode_rows(listed, seq=0, now=now, list_name=name))
+        for name, feed in self.lists.items():
+            self._send(f"view/lists/{name}", encode_rows(feed.rows(), seq=0, now=now, list_name=name))
         self._send(
             "view/picture",
             encode_picture(
@@ -135,5 +124,5 @@ class ViewPublisher:
         self._timer.stop()
         self._kpi_timer.stop()
         self._subs.disconnect_all()
-        for lst in self.lists.values():
-            lst.subs.disconnect_all()
+        for feed in self.lists.values():
+            feed.close()

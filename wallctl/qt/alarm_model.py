@@ -7,94 +7,45 @@ QTableView on it. Consequences follow their cause, indented.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
-from weakref import WeakKeyDictionary
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt, QTimer
 
-from wallctl.core.alarms.alarm import Alarm, Flag
-from wallctl.core.alarms.engine import AlarmEngine
-from wallctl.core.alarms.match import AlarmMatch, Groups
-from wallctl.core.alarms.ranking import Ranking
+from wallctl.core.alarms.alarm import Flag
 from wallctl.core.signal import Signal, Subscriptions
-from wallctl.core.view.rows import beyond_text, list_ranking, list_rows
+from wallctl.core.view.rows import AlarmRow, beyond_text
+from wallctl.core.view.source import ListFeed
 
 COLUMNS = ("severity", "state", "source", "type", "text", "count", "last", "flags")
 Index = QModelIndex | QPersistentModelIndex
 
 
-# Rankings shared by the list models that show the same alarms in the same order: six list tiles on the shipped
-# modes kept six rankings, each paying for every change of every alarm (seconds of an ack_all at 200,000).
-_SHARED: WeakKeyDictionary[AlarmEngine, dict[tuple[Any, ...], list[Any]]] = WeakKeyDictionary()
-
-
-def _shared_ranking(engine: AlarmEngine, sort: str, match: AlarmMatch | None, groups: Groups | None) -> Ranking:
-    pool = _SHARED.setdefault(engine, {})
-    key = (sort, match, id(groups))
-    entry = pool.get(key)
-    if entry is None:
-        ranking = list_ranking(engine, sort, match, groups)
-        subs = Subscriptions()
-        ranking.follow(subs.add)
-        entry = pool[key] = [ranking, subs, 0]
-    entry[2] += 1
-    ranking_: Ranking = entry[0]
-    return ranking_
-
-
-def _release(engine: AlarmEngine, ranking: Ranking) -> None:
-    pool = _SHARED.get(engine, {})
-    for key, entry in list(pool.items()):
-        if entry[0] is ranking:
-            entry[2] -= 1
-            if entry[2] <= 0:
-                entry[1].disconnect_all()
-                del pool[key]
-            return
-
-
 class AlarmTableModel(QAbstractTableModel):
     REFRESH_MS = 400  # a list that changes faster than the eye can read only costs CPU
-    ROW_LIMIT = 2000  # rows kept: nobody pages past them on a wall; 100,000 alarms sorted whole took 90 ms
 
-    def __init__(
-        self,
-        engine: AlarmEngine,
-        *,
-        match: AlarmMatch | None = None,
-        sort: str = "priority",
-        groups: Groups | None = None,
-        group_consequences: bool = True,
-        changed: Signal[[]] | None = None,
-        parent: QObject | None = None,
-    ) -> None:
-        """``changed``: a batched "alarms changed" signal (the service's); default: every engine change."""
+    def __init__(self, feed: ListFeed, changed: Signal[[]], parent: QObject | None = None) -> None:
+        """``feed``: the list's rows as of now (from a ranking, or from the wire on a display node); ``changed``: a
+        batched "alarms changed" signal."""
         super().__init__(parent)
-        self.engine = engine
-        self.alarm_match = match
-        self.sort_name = sort  # the list's order by name (not ``sort``: QAbstractItemModel.sort is a method)
-        self.groups = groups
-        self.group_consequences = group_consequences
-        self.rows: list[tuple[Alarm, int]] = []  # (alarm, depth), the first ROW_LIMIT in list order
+        self.feed = feed
+        self.rows: Sequence[tuple[AlarmRow, int]] = []  # (alarm, depth), the first rows in list order
         self.total = 0  # alarms the list would show without the limit
         self.hidden = {"shelved": 0, "suppressed": 0}
+        self.beyond: list[tuple[str, int]] = []  # (category, alarms) not among the rows kept, most first
         self._dirty = True
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.refresh)
         self.last_refresh_s = 0.0
         self.active = True  # a model whose view is hidden only remembers that it is stale
-        # kept in order as alarms change; counted by category for what lies beyond the rows kept
-        self.ranking = _shared_ranking(engine, sort, match, groups)
-        self.beyond: list[tuple[str, int]] = []  # (category, alarms) not among the rows kept, most first
         self.subs = Subscriptions()
-        self.subs.add(changed if changed is not None else engine.changed, self._on_change)
-        self.subs.add(engine.bulk_changed, self._on_change)
+        self.subs.add(changed, self._on_change)
 
     def close(self) -> None:
         self._timer.stop()
         self.subs.disconnect_all()
-        _release(self.engine, self.ranking)
+        self.feed.close()
 
     def _on_change(self, *_args: object) -> None:
         if not self._dirty:  # the common case under load costs one attribute test
@@ -114,10 +65,10 @@ class AlarmTableModel(QAbstractTableModel):
             self.refresh()
 
     def refresh(self) -> None:
-        """The first ROW_LIMIT rows from the ranking: O(rows), whatever the number of alarms."""
+        """The rows the feed holds: O(rows), whatever the number of alarms."""
         t0 = time.perf_counter()
         self._dirty = False
-        listed = list_rows(self.ranking, self.engine, self.ROW_LIMIT, group_consequences=self.group_consequences)
+        listed = self.feed.rows()
         self.beyond = listed.beyond
         self.beginResetModel()
         self.rows = listed.rows
@@ -162,7 +113,7 @@ class AlarmTableModel(QAbstractTableModel):
             return time.strftime("%H:%M:%S", time.localtime(alarm.last))
         return getattr(alarm, col)
 
-    def alarm_at(self, row: int) -> Alarm | None:
+    def alarm_at(self, row: int) -> AlarmRow | None:
         return self.rows[row][0] if 0 <= row < len(self.rows) else None
 
     def row_of(self, key: Any) -> int:

@@ -21,10 +21,9 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsWidget, QStyleOptionGraphicsItem, QWidget
 
-from wallctl.controller.payloads import journal_state
-from wallctl.controller.service import WallService
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Subscriptions
+from wallctl.core.view.source import WallSource
 from wallctl.core.wall.legibility import BANNER_PAD
 from wallctl.qt import theme
 from wallctl.qt.tiles.alarms import duration_text
@@ -68,63 +67,59 @@ def countdown(seconds: float) -> str:
 
 
 def banner_items(
-    service: WallService, now: float, notice: str | None = None, notice_short: str | None = None
+    source: WallSource, now: float, notice: str | None = None, notice_short: str | None = None
 ) -> list[Field]:
     """The banner's fields, left to right (also used by the banner tile, the preview and tests)."""
-    d = service.decision
-    mode = service.layouts.modes.get(d.mode)
-    title = mode.title if mode and mode.title else d.mode
-    out = [Field(f"MODE {d.mode.upper()}: {title}", theme.TEXT, short=f"MODE {d.mode.upper()}", rank=5)]
-    if d.pin is not None:
-        left = countdown(d.pin.until - now)
-        text = f"PINNED by {d.pin.origin} {left} · rules: {d.rules_choice}"
+    f = source.facts()
+    mode = source.layouts.modes.get(f.mode)
+    title = mode.title if mode and mode.title else f.mode
+    out = [Field(f"MODE {f.mode.upper()}: {title}", theme.TEXT, short=f"MODE {f.mode.upper()}", rank=5)]
+    if f.controller != "ok":  # a display node whose controller fell silent: the picture may be old
+        out.append(Field("CONTROLLER LOST: PICTURE STALE", RED, warning=True, short="CONTROLLER LOST", rank=10))
+    if f.pin_until is not None:
+        left = countdown(f.pin_until - now)
+        text = f"PINNED by {f.pin_origin} {left} · rules: {f.rules_mode}"
         out.append(Field(text, AMBER, warning=True, short=f"PINNED {left}", rank=4))
     else:
-        out.append(Field(f"by {'rule ' + d.reason if d.reason != 'default' else 'default'}", theme.MUTED))
+        out.append(Field(f"by {'rule ' + f.reason if f.reason != 'default' else 'default'}", theme.MUTED))
     if notice:
         out.append(Field(notice, AMBER, warning=True, short=notice_short, rank=9))
-    link = service.link.state
+    link = f.broker
     if link == "connected":
         out.append(Field("BROKER CONNECTED", theme.GOOD, short="BROKER OK", rank=3))
     elif link == "none":  # the preview: no broker, not a lost one
         out.append(Field("BROKER NONE", theme.MUTED, short="NO BROKER", rank=1))
     else:
         out.append(Field(f"BROKER {link.upper()}", RED, warning=True, rank=8))
-    counts = service.engine.counts()
-    sev = counts.highest
-    if counts.unacked:
-        color = theme.severity_color(sev) if sev is not None else AMBER
-        out.append(Field(f"UNACK {counts.unacked}", color, warning=True, rank=7))
+    if f.unacked:
+        color = theme.severity_color(f.highest) if f.highest is not None else AMBER
+        out.append(Field(f"UNACK {f.unacked}", color, warning=True, rank=7))
     else:
         out.append(Field("UNACK 0", theme.TEXT, rank=4))
-    aud = service.annunciator.audible
-    if aud.self_test is not None:
-        sound = service.annunciator.soundmap.sounds.get(aud.self_test)
-        what = f" - {sound.description}" if sound is not None and sound.description else ""
-        text = f"SOUND SELF-TEST ♪ {aud.self_test}{what}"
-        out.append(Field(text, AMBER, warning=True, short=f"SELF-TEST ♪ {aud.self_test}", rank=2))
-    if aud.silenced_until is not None:
-        out.append(Field(f"SILENCED {countdown(aud.silenced_until - now)}", AMBER, warning=True, rank=5))
-    elif aud.sound and service.audio_device_ok:  # nothing is heard from a failed device: no note on it
-        out.append(Field(f"♪ {aud.sound}", theme.TEXT, short="♪", rank=2))
-    if service.engine.flood.active:
+    if f.self_test is not None:
+        what = f" - {f.self_test_text}" if f.self_test_text else ""
+        text = f"SOUND SELF-TEST ♪ {f.self_test}{what}"
+        out.append(Field(text, AMBER, warning=True, short=f"SELF-TEST ♪ {f.self_test}", rank=2))
+    if f.silenced_until is not None:
+        out.append(Field(f"SILENCED {countdown(f.silenced_until - now)}", AMBER, warning=True, rank=5))
+    elif f.sound and f.audio_ok:  # nothing is heard from a failed device: no note on it
+        out.append(Field(f"♪ {f.sound}", theme.TEXT, short="♪", rank=2))
+    if f.flood:
         out.append(Field("FLOOD", RED, warning=True, rank=6))
-    rejected = service.diagnostics.rejected_total
-    if rejected:
-        out.append(Field(f"REJECTED {rejected}", AMBER, warning=True, short=f"REJ {rejected}", rank=3))
-    journal = journal_state(service.journal)["status"]
-    if journal != "ok":  # alarms are not kept across a restart (off) or are held in memory (failing)
-        out.append(Field(f"JOURNAL {journal.upper()}", RED, warning=True, rank=8))
-    if not service.audio_device_ok:
+    if f.rejected:
+        out.append(Field(f"REJECTED {f.rejected}", AMBER, warning=True, short=f"REJ {f.rejected}", rank=3))
+    if f.journal != "ok":  # alarms are not kept across a restart (off) or are held in memory (failing)
+        out.append(Field(f"JOURNAL {f.journal.upper()}", RED, warning=True, rank=8))
+    if not f.audio_ok:
         out.append(Field("SOUND DEVICE FAILED", RED, warning=True, short="NO SOUND", rank=8))
-    if service.commands_open:
+    if f.commands_open:
         out.append(Field("COMMANDS WITHOUT TOKEN", AMBER, warning=True, short="NO TOKEN", rank=3))
-    if service.diagnostics.device_errors or service.diagnostics.config_errors:
+    if f.problems:
         out.append(Field("SEE DIAGNOSTICS (D)", RED, warning=True, short="DIAG (D)", rank=4))
     return out
 
 
-def banner_fields(service: WallService, now: float) -> list[tuple[str, QColor]]:
+def banner_fields(service: WallSource, now: float) -> list[tuple[str, QColor]]:
     """The banner's full texts with their colours, left to right."""
     return [(f.text, f.color) for f in banner_items(service, now)]
 
@@ -191,7 +186,7 @@ def fit(
 class BannerItem(QGraphicsWidget):
     def __init__(
         self,
-        service: WallService,
+        service: WallSource,
         now: Callable[[], float],
         notice: Callable[[], str | None],
         notice_short: Callable[[], str | None] = lambda: None,
@@ -221,9 +216,9 @@ class BannerItem(QGraphicsWidget):
             self._soon_timer.start(250)
 
     def background(self) -> QColor:
-        counts = self.service.engine.counts()
-        critical = counts.highest is not None and counts.highest >= Severity.CRITICAL
-        return ALARM_BG if critical and counts.unacked else CALM_BG
+        f = self.service.facts()
+        critical = f.highest is not None and f.highest >= Severity.CRITICAL
+        return ALARM_BG if critical and f.unacked else CALM_BG
 
     def place(self, now: float) -> tuple[list[Placed], bool, float]:
         """What is drawn where: the placed fields, whether the clock is shown, and the type scale."""
@@ -282,7 +277,7 @@ class BannerTile(QGraphicsWidget):
 
     kind = "banner"
 
-    def __init__(self, service: WallService, now: Callable[[], float], font_pt: float) -> None:
+    def __init__(self, service: WallSource, now: Callable[[], float], font_pt: float) -> None:
         super().__init__()
         self.service = service
         self._now = now

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from wallctl.controller.service import WallService
 from wallctl.core.wall.tiles import DiagnosticsOptions
 from wallctl.qt.keys_overlay import HELP_KEY, KeysTile
 from wallctl.qt.scene import WallScene
 from wallctl.qt.tiles.diagnostics import DiagnosticsTile
 
 
-def toggle_diagnostics(scene: WallScene, service: WallService) -> bool:
+def toggle_diagnostics(scene: WallScene) -> bool:
     """Show or hide the diagnostics overlay; returns whether it is now shown."""
     return scene.toggle_overlay(
         "diagnostics",
         lambda: DiagnosticsTile(
-            "Diagnostics (press D to close)", DiagnosticsOptions(font_pt=18), service, lambda: scene.factory.bindings
+            "Diagnostics (press D to close)",
+            DiagnosticsOptions(font_pt=18),
+            scene.source,
+            lambda: scene.factory.bindings,
         ),
     )
 

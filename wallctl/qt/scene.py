@@ -16,9 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor
 
-from wallctl.controller.service import WallService
 from wallctl.core.topology.model import Topology
-from wallctl.core.topology.state import TopologyState
+from wallctl.core.view.source import WallSource
 from wallctl.core.wall.layout import Cells, Mode, Rect, WallGeometry
 from wallctl.core.wall.legibility import region_rect
 from wallctl.core.wall.presets import LayoutSet
@@ -39,10 +38,9 @@ def qrect(r: Rect) -> QRectF:
 
 
 class TileFactory:
-    def __init__(
-        self, service: WallService, topologies: dict[str, tuple[Topology, TopologyState]], layouts_dir: Path
-    ) -> None:
-        self.service = service
+    def __init__(self, source: WallSource, topologies: dict[str, Topology], layouts_dir: Path) -> None:
+        """``topologies``: by the file a topology tile names ('' for the configured one)."""
+        self.source = source
         self.topologies = topologies
         self.layouts_dir = layouts_dir
         self.built = 0
@@ -52,19 +50,21 @@ class TileFactory:
         return (region_type, repr(options), occurrence)
 
     def build(self, tile_type: str, title: str | None, options: Any) -> Tile:
-        s = self.service
+        s = self.source
         now = s.clock.now
         self.built += 1
         match tile_type:
             case "topology":
-                topo, state = self.topologies[options.file or ""]
-                return TopologyTile(title, options, topo, state)
+                file = options.file or ""
+                state = s.map_state(file)
+                assert state is not None, f"no topology for {file!r}"  # validation and the wire guarantee one
+                return TopologyTile(title, options, self.topologies[file], state)
             case "alarm_list":
-                return AlarmListTile(title, options, s.engine, lambda: s.selected, s.parts.groups, s.state_changed)
+                return AlarmListTile(title, options, s.list_feed(options), lambda: s.selected, s.state_changed)
             case "alarm_summary":
-                return AlarmSummaryTile(title, options, s.engine, now, s.state_changed)
+                return AlarmSummaryTile(title, options, s.picture, now, s.state_changed)
             case "alarm_rate":
-                return AlarmRateTile(title, options, s.engine.flood, now, s.engine.changed)
+                return AlarmRateTile(title, options, s.picture.flood, now, s.state_changed)
             case "kpi":
                 return KpiTile(title, options, s.kpis, now)
             case "clock":
@@ -81,9 +81,9 @@ class TileFactory:
 
 
 class WallScene(pg.GraphicsScene):  # type: ignore[misc]  # pyqtgraph has no type hints: its classes are Any
-    def __init__(self, service: WallService, factory: TileFactory, layouts: LayoutSet) -> None:
+    def __init__(self, source: WallSource, factory: TileFactory, layouts: LayoutSet) -> None:
         super().__init__()
-        self.service = service
+        self.source = source
         self.factory = factory
         self.setBackgroundBrush(theme.BACKGROUND)
         self.tiles: dict[tuple[Any, ...], Tile] = {}
@@ -153,7 +153,7 @@ class WallScene(pg.GraphicsScene):  # type: ignore[misc]  # pyqtgraph has no typ
         for cells in rows:
             panels = [self.geometry.monitor_rect(r, c) for r, c in cells]
             x0, bottom = panels[0].x, panels[0].bottom
-            banner = BannerItem(self.service, self.service.clock.now, lambda: self.notice, lambda: self.notice_short)
+            banner = BannerItem(self.source, self.source.clock.now, lambda: self.notice, lambda: self.notice_short)
             banner.setGeometry(QRectF(x0, bottom - h, panels[-1].right - x0, h))
             banner.panels = [(m.x - x0, m.right - x0) for m in panels]
             self.addItem(banner)

@@ -11,8 +11,8 @@ from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QPainter, QShortcut
 from PySide6.QtWidgets import QGraphicsView
 
-from wallctl.controller.service import WallService
 from wallctl.core.signal import Subscriptions
+from wallctl.core.view.source import WallSource
 from wallctl.core.wall.layout import Rect
 from wallctl.core.wall.rules import Decision
 from wallctl.qt.keys_overlay import HELP_KEY
@@ -87,7 +87,7 @@ class WallWindows:
     def __init__(
         self,
         scene: WallScene,
-        service: WallService,
+        service: WallSource,
         screens: ScreenProvider,
         *,
         windowed: bool = False,

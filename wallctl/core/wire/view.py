@@ -10,13 +10,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from wallctl.core.alarms.alarm import Alarm, AlarmState, Flag
+from wallctl.core.alarms.alarm import AlarmState, Flag
 from wallctl.core.alarms.engine import Counts
 from wallctl.core.alarms.match import AlarmMatch
 from wallctl.core.kpi import KpiBoard
 from wallctl.core.severity import Severity
 from wallctl.core.topology.state import ElementState, TopologyState
-from wallctl.core.view.rows import ListRows
+from wallctl.core.view.rows import AlarmRow, ListRows
 
 VIEW_ROWS = 100  # rows sent per list: more than any list tile shows at a legible size
 _STATES = {s.value: s for s in AlarmState}
@@ -42,7 +42,7 @@ def encode_rows(listed: ListRows, *, seq: int, now: float, list_name: str) -> di
     }
 
 
-def _row(a: Alarm, depth: int) -> list[Any]:
+def _row(a: AlarmRow, depth: int) -> list[Any]:
     """Positional: a list of 100 rows goes out at every change of it."""
     return [
         a.source,
@@ -90,6 +90,9 @@ class RemoteRows:
     total: int
     hidden: dict[str, int]
     beyond: list[tuple[str, int]]
+
+    def listed(self) -> ListRows:
+        return ListRows(self.rows, self.total, self.hidden, self.beyond)
 
 
 def decode_rows(body: dict[str, Any]) -> RemoteRows:

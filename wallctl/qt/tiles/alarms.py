@@ -12,10 +12,11 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen, QPixmap
 
 from wallctl.core.alarms.alarm import AlarmState, Flag
-from wallctl.core.alarms.engine import AlarmEngine, Counts
+from wallctl.core.alarms.engine import Counts
 from wallctl.core.alarms.event import AlarmKey
 from wallctl.core.severity import ACTIVE_SEVERITIES, Severity
 from wallctl.core.signal import Signal
+from wallctl.core.view.source import ListFeed, Picture
 from wallctl.core.wall.legibility import ROW_SPACING
 from wallctl.core.wall.tiles import AlarmListOptions, AlarmSummaryOptions
 from wallctl.qt import theme
@@ -32,20 +33,12 @@ class AlarmListTile(Tile):
         self,
         title: str | None,
         options: AlarmListOptions,
-        engine: AlarmEngine,
+        feed: ListFeed,
         selected: Callable[[], AlarmKey | None],
-        groups: object = None,
-        changed: Signal[[]] | None = None,
+        changed: Signal[[]],
     ) -> None:
         super().__init__(title, options)
-        self.model = AlarmTableModel(
-            engine,
-            changed=changed,
-            match=options.filter,
-            sort=options.sort,
-            groups=groups,  # type: ignore[arg-type]
-            group_consequences=options.show_consequences,
-        )
+        self.model = AlarmTableModel(feed, changed)
         self.model.modelReset.connect(self.update)
         self.model.refresh()
         self._selected = selected
@@ -186,18 +179,18 @@ class AlarmSummaryTile(Tile):
         self,
         title: str | None,
         options: AlarmSummaryOptions,
-        engine: AlarmEngine,
+        picture: Picture,
         now: Callable[[], float],
-        changed: Signal[[]] | None = None,
+        changed: Signal[[]],
     ) -> None:
         super().__init__(title, options)
-        self.engine = engine
+        self.engine = picture
         self._now = now
         self._dirty_timer = QTimer()
         self._dirty_timer.setSingleShot(True)
         self._dirty_timer.timeout.connect(self.update_now)
         self._pending = False
-        self.subs.add(changed if changed is not None else engine.changed, self._on_change)
+        self.subs.add(changed, self._on_change)
         self._cells_key: tuple[object, ...] | None = None
         self._cells = QPixmap()
         self._oldest: float | None = None

@@ -12,7 +12,6 @@ import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 
-from wallctl.core.alarms.engine import AlarmChange
 from wallctl.core.alarms.flood import FloodDetector
 from wallctl.core.kpi import KpiBoard
 from wallctl.core.severity import Severity
@@ -80,7 +79,7 @@ class AlarmRateTile(Tile):
         options: AlarmRateOptions,
         flood: FloodDetector,
         now: Callable[[], float],
-        changed: Signal[[AlarmChange]] | None = None,
+        changed: Signal[[]] | None = None,
     ) -> None:
         super().__init__(title, options)
         self.flood = flood
@@ -136,7 +135,7 @@ class AlarmRateTile(Tile):
         self.restyle()
         super().relayout()
 
-    def _on_change(self, _change: AlarmChange) -> None:
+    def _on_change(self) -> None:
         if not self._soon.isActive():
             self._soon.start(1000)
 

@@ -8,19 +8,19 @@ from collections.abc import Callable, Sequence
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter
 
-from wallctl.controller.service import WallService
+from wallctl.core.view.source import WallSource
 from wallctl.core.wall.tiles import DiagnosticsOptions
 from wallctl.qt import theme
 from wallctl.qt.keys_overlay import HELP_KEY, Binding
 from wallctl.qt.tiles.base import Tile
 
 
-def diagnostics_lines(service: WallService, bindings: Sequence[Binding] = ()) -> list[tuple[str, QColor]]:
-    d = service.diagnostics
+def diagnostics_lines(source: WallSource, bindings: Sequence[Binding] = ()) -> list[tuple[str, QColor]]:
+    d = source.diagnostics
     red, amber = QColor("#ff3b30"), QColor("#ff9f0a")
     out: list[tuple[str, QColor]] = []
-    link = service.link
-    out.append((f"Broker link: {link.state}", theme.GOOD if link.state == "connected" else red))
+    link = source.facts().broker
+    out.append((f"Broker link: {link}", theme.GOOD if link == "connected" else red))
     for err in d.config_errors:
         out.append((f"CONFIG  {err}", red))
     for err in d.device_errors:
@@ -49,7 +49,7 @@ class DiagnosticsTile(Tile):
         self,
         title: str | None,
         options: DiagnosticsOptions,
-        service: WallService,
+        service: WallSource,
         bindings: Callable[[], Sequence[Binding]] = tuple,
     ) -> None:
         super().__init__(title, options)

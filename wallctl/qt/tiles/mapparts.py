@@ -16,18 +16,19 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QGraphicsWidget,
 
 from wallctl.core.severity import Severity
 from wallctl.core.topology.model import Topology
-from wallctl.core.topology.state import Edge, TopologyState
+from wallctl.core.topology.state import Edge
+from wallctl.core.view.source import MapState
 from wallctl.qt import theme
 
 
 class DirtyFeed:
     """Hands every change of one topology state to each tile that draws it.
 
-    ``TopologyState.take_dirty`` empties the state's dirty sets, so with two tiles on one file (the normal map and a
+    ``MapState.take_dirty`` empties the state's dirty sets, so with two tiles on one file (the normal map and a
     whole-wall map with other options) the first tile's timer took every change and the second never drew them.
     """
 
-    def __init__(self, state: TopologyState) -> None:
+    def __init__(self, state: MapState) -> None:
         self.state = state
         self.pending: dict[int, tuple[set[str], set[Edge]]] = {}
 
@@ -52,10 +53,10 @@ class DirtyFeed:
                 ln |= links
 
 
-_FEEDS: WeakKeyDictionary[TopologyState, DirtyFeed] = WeakKeyDictionary()
+_FEEDS: WeakKeyDictionary[MapState, DirtyFeed] = WeakKeyDictionary()
 
 
-def dirty_feed(state: TopologyState) -> DirtyFeed:
+def dirty_feed(state: MapState) -> DirtyFeed:
     """The one feed of ``state``, shared by every tile drawing it."""
     feed = _FEEDS.get(state)
     if feed is None:

@@ -18,7 +18,8 @@ from PySide6.QtWidgets import QGraphicsItem
 
 from wallctl.core.severity import Severity
 from wallctl.core.topology.model import Topology
-from wallctl.core.topology.state import NORMAL, ElementState, TopologyState
+from wallctl.core.topology.state import NORMAL, ElementState
+from wallctl.core.view.source import MapState
 from wallctl.core.wall.tiles import TopologyOptions
 from wallctl.qt import theme
 from wallctl.qt.tiles.base import Tile
@@ -37,7 +38,7 @@ LABEL_S = 0.3  # labels placed again at most this often as alarms come and go (a
 class TopologyTile(Tile):
     kind = "topology"
 
-    def __init__(self, title: str | None, options: TopologyOptions, topology: Topology, state: TopologyState) -> None:
+    def __init__(self, title: str | None, options: TopologyOptions, topology: Topology, state: MapState) -> None:
         super().__init__(title, options)
         self.topology = topology
         self.state = state
