@@ -28,29 +28,10 @@ from wallctl.controller.build import (
 )
 from wallctl.core.config.settings import load_config
 from wallctl.core.sound.annunciator import AudioSink
-from wallctl.core.wall.hotkeys import normalize_hotkey
-from wallctl.core.wall.presets import LayoutSet
+from wallctl.core.wall.hotkeys import mode_hotkeys, normalize_hotkey
 from wallctl.core.wire.strict import dumps_strict
 
 log = logging.getLogger("wallctl.app")
-
-
-def mode_hotkeys(layouts: LayoutSet, reserved: dict[str, str]) -> dict[str, str]:
-    """Mode -> hotkey: the mode's own, else the next free F-key (F1-F12 by default)."""
-    taken = {normalize_hotkey(k) for k in reserved.values()}
-    out: dict[str, str] = {}
-    for m in layouts.modes.values():
-        if m.hotkey:
-            out[m.name] = normalize_hotkey(m.hotkey)
-            taken.add(out[m.name])
-    free = (f"F{i}" for i in range(1, 13))
-    for m in layouts.modes.values():
-        if m.name not in out:
-            key = next((k for k in free if k not in taken), None)
-            if key is not None:
-                out[m.name] = key
-                taken.add(key)
-    return out
 
 
 def build_wall(
@@ -80,7 +61,7 @@ def build_scene(core: Core) -> Any:
         topologies[""] = core.topology
     source = LocalView(service, topologies)  # the views see the service only through what a display node gets
     scene = WallScene(source, TileFactory(source, topologies, cfg.resolve(cfg.model.layouts)), core.layouts)
-    keys = mode_hotkeys(core.layouts, reserved_hotkeys(cfg))  # as hotkey_actions binds them
+    keys = mode_hotkeys(core.layouts.modes.values(), reserved_hotkeys(cfg))  # as hotkey_actions binds them
     scene.factory.bindings = key_bindings(cfg.model.operator.hotkeys, keys, core.layouts)
     service.layouts_changed.connect(scene.set_layouts)
     return scene
@@ -140,7 +121,7 @@ def hotkey_actions(
         "quit": on_quit,
     }
     out = {normalize_hotkey(reserved[name]): fn for name, fn in actions.items()}
-    for mode, key in mode_hotkeys(core.layouts, reserved).items():
+    for mode, key in mode_hotkeys(core.layouts.modes.values(), reserved).items():
         out[key] = run("mode", mode=mode)
     return out
 

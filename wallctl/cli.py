@@ -54,6 +54,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--screenshot-every", type=float, default=5.0, metavar="S", help="how often (default 5 s)")
     run.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests, kiosks)")
     run.add_argument("--journal", type=Path, help="override the configured journal file")
+    run.add_argument(
+        "--one-process",
+        action="store_true",
+        help="controller and monitors in this one process (default: a supervised controller process and a "
+        "display process for every node of layouts/wall.yaml)",
+    )
 
     ctl = sub.add_parser(
         "controller",
@@ -67,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     ctl.add_argument("--no-audio", action="store_true", help="do not play sounds (state still says what sounds)")
     ctl.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests)")
     ctl.add_argument("--journal", type=Path, help="override the configured journal file")
+    ctl.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)  # the demo's broker: 3.1.1
+
+    disp = sub.add_parser(
+        "display",
+        help="a display node: draws the monitors of its node, following the controller",
+        description="Run a display node: follow the wall's controller over MQTT and draw the monitors that "
+        "layouts/wall.yaml assigns to NODE (monitors' 'node:', default main). Needs only the broker settings and "
+        "wall_id of the config; layouts and topology come from the controller.",
+    )
+    disp.add_argument("--config", help="configuration file (its mqtt section and wall_id)")
+    disp.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+    disp.add_argument("--node", default="main", help="this PC's node name in layouts/wall.yaml (default main)")
+    disp.add_argument("--windowed", action="store_true", help="ordinary windows instead of full-screen")
+    disp.add_argument("--screenshot", type=Path, metavar="PNG", help="write a picture of this node's monitors")
+    disp.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests)")
+    disp.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)
 
     demo = sub.add_parser(
         "demo",

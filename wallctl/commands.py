@@ -6,6 +6,7 @@ import argparse
 import os
 import secrets
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,6 +27,37 @@ def _print_problems(exc: ConfigError) -> None:
 
 # --------------------------------------------------------------------------- run
 def cmd_run(args: argparse.Namespace) -> int:
+    if args.one_process:
+        return _run_one_process(args)
+    from wallctl.controller.build import load_config_layouts
+    from wallctl.core.config.settings import load_config
+    from wallctl.supervisor import Supervisor
+
+    supervisor = Supervisor(duration_s=args.duration)
+    config = _config(args)
+    try:  # the nodes to start; every other check is the controller's, which says what is wrong and exits
+        nodes = load_config_layouts(load_config(config)).wall.nodes()
+    except ConfigError as exc:
+        _print_problems(exc)
+        print("wallctl: not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
+        return 1
+    base = [sys.executable, "-m", "wallctl", *(["-v"] * args.verbose)]
+    common = ["--config", str(config), *(["--broker", args.broker] if args.broker else [])]
+    controller = [*base, "controller", *common]
+    controller += ["--no-audio"] if args.no_audio else []
+    controller += ["--journal", str(args.journal)] if args.journal else []
+    displays = {}
+    for node in nodes:
+        argv = [*base, "display", *common, "--node", node, *(["--windowed"] if args.windowed else [])]
+        if args.screenshot:
+            shot = args.screenshot if len(nodes) == 1 else args.screenshot.with_stem(f"{args.screenshot.stem}-{node}")
+            argv += ["--screenshot", str(shot)]
+        displays[node] = argv
+    return supervisor.run(controller, displays)
+
+
+def _run_one_process(args: argparse.Namespace) -> int:
+    """The whole wall in one process and one Qt thread (a desk, a laptop demo, the benchmark's baseline)."""
     from wallctl.app import RunOptions, WallApp
     from wallctl.controller.journal_files import JournalLocked
     from wallctl.core.config.settings import TokenMissing
@@ -70,6 +102,7 @@ def cmd_controller(args: argparse.Namespace) -> int:
                 audio=not args.no_audio,
                 duration_s=args.duration,
                 journal=args.journal,
+                protocol=args.mqtt_protocol,
             )
         )
     except ConfigError as exc:
@@ -82,11 +115,33 @@ def cmd_controller(args: argparse.Namespace) -> int:
     return app.run()
 
 
+# --------------------------------------------------------------------------- display
+def cmd_display(args: argparse.Namespace) -> int:
+    from wallctl.display_app import DisplayApp, DisplayOptions
+
+    try:
+        app = DisplayApp(
+            DisplayOptions(
+                config=_config(args),
+                node=args.node,
+                broker=args.broker,
+                windowed=args.windowed,
+                screenshot=args.screenshot,
+                duration_s=args.duration,
+                protocol=args.mqtt_protocol,
+            )
+        )
+        return app.run()
+    except ConfigError as exc:
+        _print_problems(exc)
+        print("wallctl: display not started: fix the problems above", file=sys.stderr)
+        return 1
+
+
 # --------------------------------------------------------------------------- demo
 def cmd_demo(args: argparse.Namespace) -> int:
     from wallctl.adapters.broker import EmbeddedBroker
     from wallctl.adapters.simulator import Simulator, load_scenario
-    from wallctl.app import RunOptions, WallApp
     from wallctl.core.config.settings import load_config
     from wallctl.core.topology.files import load_topology
     from wallctl.qt.platform import has_display
@@ -127,39 +182,41 @@ def cmd_demo(args: argparse.Namespace) -> int:
         speed=args.speed,
         token=cfg.command_token(),
     )
-    hint = None
     if offscreen:
-        hint = (
-            f"A picture of the whole wall is written to {shot} every 5 s; stop with Ctrl-C. To watch the wall in "
-            "a window instead, run it under a virtual display: xvfb-run -a -s '-screen 0 1920x1080x24' make demo"
+        print(
+            f"wallctl demo: a picture of the whole wall is written to {shot} every second; stop with Ctrl-C. To "
+            "watch the wall in a window instead, run it under a virtual display: "
+            "xvfb-run -a -s '-screen 0 1920x1080x24' make demo",
+            file=sys.stderr,
         )
+    from wallctl.adapters.mqtt import read_retained
+    from wallctl.supervisor import Supervisor
+
+    supervisor = Supervisor(duration_s=args.duration)
+    base = [sys.executable, "-m", "wallctl", *(["-v"] * args.verbose)]
+    common = ["--config", str(config_file), "--broker", broker.address, "--mqtt-protocol", "3.1.1"]
+    controller = [*base, "controller", *common, "--journal", str(journal), *(["--no-audio"] if args.no_audio else [])]
+    display = [*base, "display", *common, "--node", "main", "--windowed"]
+    display += ["--screenshot", str(shot)] if shot is not None else []
     started = False
 
-    def ready(_app: object) -> None:
+    def start_sim() -> None:  # once the controller is subscribed: the scenario's first events must reach it
         nonlocal started
+        mq = cfg.model.mqtt
+        object.__setattr__(mq, "host", broker.host)
+        object.__setattr__(mq, "port", broker.port)
+        for _ in range(60):
+            if (
+                read_retained(mq, f"{cfg.state_prefix}/status", client_id="wallctl-demo-wait", timeout_s=1.0)
+                == b"online"
+            ):
+                break
         sim.start()
         started = True
 
+    threading.Thread(target=start_sim, name="wallctl-demo-scenario", daemon=True).start()
     try:
-        app = WallApp(
-            RunOptions(
-                config=config_file,
-                broker=broker.address,
-                windowed=True,
-                audio=not args.no_audio,
-                screenshot=shot,
-                screenshot_every_s=5.0,
-                duration_s=args.duration,
-                offscreen_message=hint,
-                protocol="3.1.1",  # amqtt speaks MQTT 3.1.1 only
-                on_ready=ready,
-                journal=journal,
-            )
-        )
-        return app.run()
-    except ConfigError as exc:
-        _print_problems(exc)
-        return 1
+        return supervisor.run(controller, {"main": display})
     finally:
         if started:
             sim.stop()

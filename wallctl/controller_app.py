@@ -23,15 +23,19 @@ from wallctl.controller.build import (
     install_excepthooks,
     load_config_layouts,
     override_broker,
+    reserved_hotkeys,
     warn_if_commands_open,
 )
+from wallctl.controller.displays import DisplayWatch
+from wallctl.controller.link import Inbound
 from wallctl.controller.loop import AsyncioLoop
 from wallctl.controller.reload import LayoutWatcher
 from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
-from wallctl.controller.views import ViewPublisher
+from wallctl.controller.views import ViewPublisher, read_setup_files
 from wallctl.core.config.settings import load_config
 from wallctl.core.sound.annunciator import AudioSink, NullSink
 from wallctl.core.wire.strict import dumps_strict
+from wallctl.core.wire.view import Setup
 
 log = logging.getLogger("wallctl.controller")
 
@@ -84,10 +88,14 @@ class ControllerApp:
             client_id=cfg.client_id,
             state_prefix=cfg.state_prefix,
             hooks=self.loop,
-            on_message=runtime.on_message,
+            on_message=self._on_message,
             on_link=runtime.on_link,
             password=cfg.password(),
-            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1), *((t, 1) for t in service.kpis.topics)),
+            extra_subscriptions=(
+                (f"{cfg.state_prefix}/cmd", 1),
+                (f"{cfg.state_prefix}/displays/+", 0),
+                *((t, 1) for t in service.kpis.topics),
+            ),
         )
         runtime.attach(link)
         self.runtime = runtime
@@ -100,7 +108,10 @@ class ControllerApp:
             topologies,
             self.loop,
             lambda topic, payload: link.publish(f"{prefix}/{topic}", payload, qos=1, retain=True),
+            self._setup,
         )
+        self.displays = DisplayWatch(service, prefix)
+        service.layouts_changed.connect(lambda _layouts: self.displays.check())
         if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the loop's longest stall each second, and each sound
             runtime.on_loop_report = lambda late: link.publish(
                 f"{cfg.state_prefix}/bench/loop", dumps_strict({"max_late_ms": round(late * 1000, 1)}), qos=0
@@ -132,6 +143,30 @@ class ControllerApp:
         finally:
             self.shutdown()
         return 0
+
+    def _on_message(self, msg: Inbound) -> None:
+        if self.displays.is_presence(msg.topic):
+            self.displays.on_presence(msg.topic, msg.payload)
+        else:
+            self.runtime.on_message(msg)
+
+    def _setup(self) -> Setup:
+        """What a display node builds the scene from (read again when the layouts change)."""
+        cfg, core = self.config, self.core
+        layouts_dir = cfg.resolve(cfg.model.layouts)
+        paths = {file: layouts_dir / file for file in core.extra_topologies}
+        if cfg.model.topology:
+            paths[""] = cfg.resolve(cfg.model.topology)
+        layouts, assets, topologies = read_setup_files(layouts_dir, paths)
+        return Setup(
+            layouts,
+            assets,
+            topologies,
+            list(cfg.model.kpis),
+            cfg.model.engine.policy().flood,
+            reserved_hotkeys(cfg),
+            dict(cfg.model.theme.severity_colors),
+        )
 
     def quit(self) -> None:
         if self._stopping:

@@ -336,6 +336,7 @@ COMMAND_FIELDS: dict[str, st.SearchStrategy[str]] = {  # valid values
     "reason": st.text(max_size=20).map(json.dumps),
     "request_id": st.one_of(st.text(max_size=10).map(json.dumps), st.integers().map(str)),
     "actor": st.text(max_size=10).map(json.dumps),
+    "origin": st.sampled_from(["display/top", "display/main", "desk 3"]).map(json.dumps),
     "token": st.just(json.dumps(TOKEN)),
     "time": st.just(f'"{NOW}"'),
 }
@@ -345,6 +346,7 @@ BAD_FIELDS: dict[str, st.SearchStrategy[str]] = {  # wrong in a way a sender cou
     "pin_s": st.sampled_from(["0", "604801", "Infinity", "-1"]),
     "token": st.sampled_from(['"wrong"', '"s3cret\\ud800"', '""', "null"]),
     "time": st.sampled_from(["1799990000", '"2027-01-15T08:00:00Z"', '"yesterday"', "true", "1e400"]),
+    "origin": st.sampled_from(['"bell\\u0007"', "5", json.dumps("x" * 101), "null"]),
 }
 # the actions that change what a restart must restore come up more often
 GOOD_ACTIONS = [*sorted(ACTIONS), "silence", "silence", "mode", "mode", "shelve", "shelve", "ack", "ack"]

@@ -153,6 +153,11 @@ class Observer:
             elif sub == "cmd/result":
                 self.results.append(json.loads(msg.payload))
 
+    def forget(self) -> None:
+        """Drop what was seen, so that a restarted wall is waited for, not its predecessor's retained messages."""
+        with self.lock:
+            self.state = self.alarms = self.status = None
+
     def wait(self, predicate: Callable[[Observer], bool], timeout: float = 15.0, what: str = "condition") -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

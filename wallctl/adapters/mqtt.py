@@ -55,8 +55,17 @@ class MqttLink:
         on_link: Callable[[LinkEvent], None],
         password: str | None = None,
         extra_subscriptions: tuple[tuple[str, int], ...] = (),
+        subscriptions: tuple[tuple[str, int], ...] | None = None,
+        presence: tuple[str, str, str] | None = None,
+        persistent: bool = True,
     ) -> None:
+        """``subscriptions`` replaces the configured ones (a display node follows the wall's topics, not events);
+        ``presence`` is (topic, online payload, offline payload: the last will), default ``<prefix>/status``;
+        ``persistent=False`` for a follower: a clean session, retained messages again on every (re)connect, no
+        queued-command check (it takes no commands)."""
         self.cfg = cfg
+        self.persistent = persistent
+        self.presence = presence or (f"{state_prefix}/status", "online", "offline")
         self.state_prefix = state_prefix
         self.hooks = hooks
         self.on_message = on_message
@@ -67,7 +76,7 @@ class MqttLink:
         self.client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=client_id,
-            clean_session=None if self.v5 else False,
+            clean_session=None if self.v5 else not persistent,
             protocol=MQTTProtocolVersion.MQTTv5 if self.v5 else MQTTProtocolVersion.MQTTv311,
             manual_ack=True,
             reconnect_on_failure=False,
@@ -82,19 +91,23 @@ class MqttLink:
                 ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file, cert_reqs=ssl.CERT_REQUIRED
             )
             self.client.tls_insecure_set(not t.check_hostname)
-        self.client.will_set(f"{state_prefix}/status", "offline", qos=1, retain=True)
+        self.client.will_set(self.presence[0], self.presence[2], qos=1, retain=True)
         # no paho logger: it logs twice per packet (3 us each under load); failures reach us as LinkEvents
         self.client.on_connect = self._on_connect
         self.client.on_disconnect = self._on_disconnect
         self.client.on_message = self._on_message
         self.client.on_socket_register_write = self._register_write
         self.client.on_socket_unregister_write = self._unregister_write
-        self.subscriptions = [(s.filter, s.qos) for s in cfg.subscriptions] + list(extra_subscriptions)
+        if subscriptions is not None:
+            self.subscriptions = list(subscriptions)
+        else:
+            self.subscriptions = [(s.filter, s.qos) for s in cfg.subscriptions] + list(extra_subscriptions)
         # A nonce sent to ourselves after subscribing arrives behind whatever the broker queued for us while we
         # were away: messages before it are marked ``queued`` (a command queued for minutes must not run now).
         self._sync_topic = f"{state_prefix}/sync"
         self._sync: bytes | None = None
-        self.subscriptions.append((self._sync_topic, 1))
+        if persistent:
+            self.subscriptions.append((self._sync_topic, 1))
         self.connected = False
         self.connected_once = False
         self._running = False
@@ -115,7 +128,7 @@ class MqttLink:
             return
         if self.connected:
             try:
-                info = self.client.publish(f"{self.state_prefix}/status", "offline", qos=1, retain=True)
+                info = self.client.publish(self.presence[0], self.presence[2], qos=1, retain=True)
                 deadline = time.monotonic() + timeout
                 while not info.is_published() and time.monotonic() < deadline and self._sock is not None:
                     self.client.loop_write()
@@ -140,10 +153,14 @@ class MqttLink:
             try:
                 if self.v5:
                     props = _properties(PacketTypes.CONNECT)
-                    props.SessionExpiryInterval = cfg.session_expiry_s
+                    props.SessionExpiryInterval = cfg.session_expiry_s if self.persistent else 0
                     props.ReceiveMaximum = 65535
                     self.client.connect(
-                        cfg.host, cfg.port, keepalive=cfg.keepalive_s, clean_start=False, properties=props
+                        cfg.host,
+                        cfg.port,
+                        keepalive=cfg.keepalive_s,
+                        clean_start=not self.persistent,
+                        properties=props,
                     )
                 else:  # 3.1.1: the persistent session comes from clean_session=False given to the client
                     self.client.connect(cfg.host, cfg.port, keepalive=cfg.keepalive_s)
@@ -281,21 +298,24 @@ class MqttLink:
         self.connected = self.connected_once = True
         self._delay = self.cfg.reconnect_min_s
         session_present = bool(getattr(flags, "session_present", False))
-        client.publish(f"{self.state_prefix}/status", "online", qos=1, retain=True)
+        client.publish(self.presence[0], self.presence[1], qos=1, retain=True)
         pending, self._pending = self._pending, {}
         for topic, (payload, qos, retain, props) in pending.items():
             client.publish(topic, payload, qos=qos, retain=retain, properties=props)
         subs: list[Any]
         if self.v5:
             # retainHandling=1: retained messages only for a new subscription, not again on every reconnect
-            subs = [(f, SubscribeOptions(qos=q, retainHandling=1)) for f, q in self.subscriptions]
+            # (a follower's picture is the retained messages: it takes them every time)
+            handling = 1 if self.persistent else 0
+            subs = [(f, SubscribeOptions(qos=q, retainHandling=handling)) for f, q in self.subscriptions]
         else:
             subs = list(self.subscriptions)
         client.subscribe(subs)
-        # after the subscription, so it reaches us behind whatever the broker queued for us while we were away
-        sync = self._sync = uuid.uuid4().hex.encode()
-        client.publish(self._sync_topic, sync, qos=1)
-        self.hooks.call_later(SYNC_WAIT_S, lambda: self._sync_missing(sync))
+        if self.persistent:
+            # after the subscription, so it reaches us behind whatever the broker queued for us while we were away
+            sync = self._sync = uuid.uuid4().hex.encode()
+            client.publish(self._sync_topic, sync, qos=1)
+            self.hooks.call_later(SYNC_WAIT_S, lambda: self._sync_missing(sync))
         self.on_link(LinkEvent("connected", f"{self.cfg.host}:{self.cfg.port}", session_present))
 
     def _sync_missing(self, sync: bytes) -> None:
@@ -360,3 +380,42 @@ def _has_data(sock: Any, wait: float) -> bool:
     except (OSError, ValueError):
         return False
     return bool(readable)
+
+
+def read_retained(
+    cfg: MqttConfig, topic: str, *, client_id: str, password: str | None = None, timeout_s: float = 5.0
+) -> bytes | None:
+    """The retained message on ``topic``, or None after ``timeout_s`` (a display node reads the wall's setup this
+    way before its Qt application exists: the number of screens to open depends on it)."""
+    got: list[bytes] = []
+    done = threading.Event()
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    if cfg.username:
+        client.username_pw_set(cfg.username, password)
+    if cfg.tls is not None:
+        t = cfg.tls
+        client.tls_set(ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file, cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_insecure_set(not t.check_hostname)
+
+    def on_connect(c: paho.Client, *_args: Any) -> None:
+        c.subscribe(topic, qos=0)
+
+    def on_message(_c: paho.Client, _u: Any, msg: paho.MQTTMessage) -> None:
+        if msg.payload:
+            got.append(bytes(msg.payload))
+            done.set()
+
+    client.on_connect = on_connect
+    client.on_message = on_message
+    try:
+        client.connect(cfg.host, cfg.port, keepalive=cfg.keepalive_s)
+    except OSError as exc:
+        log.warning("cannot reach the broker at %s:%d: %s", cfg.host, cfg.port, exc)
+        return None
+    client.loop_start()
+    try:
+        done.wait(timeout_s)
+    finally:
+        client.loop_stop()
+        client.disconnect()
+    return got[0] if got else None

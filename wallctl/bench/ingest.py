@@ -54,11 +54,14 @@ def bench_ingest(wall: BenchWall, n: int, qos: int, baseline: tuple[float, float
     base_rate, base_cpu_us = baseline
     wall.settle()
     before = wall.events()
-    cpu0 = process_cpu_s(wall.proc.pid)
+    every, controller = wall.pids(), wall.pids("controller")
+    cpu0 = {pid: process_cpu_s(pid) for pid in every}
     t0 = _publish(wall.port, n, qos, "wall")
     t_done = wall.wait_events(before + n)
     ours = n / max(1e-9, t_done - t0)
-    cpu_us = (process_cpu_s(wall.proc.pid) - cpu0) / n * 1e6
+    spent = {pid: process_cpu_s(pid) - c for pid, c in cpu0.items()}
+    cpu_us = sum(spent.values()) / n * 1e6
+    ctl_us = sum(spent[p] for p in controller) / n * 1e6
     return [
         Result(
             f"ingest: events/s, whole pipeline (QoS {qos}, MQTT {wall.protocol})",
@@ -66,11 +69,19 @@ def bench_ingest(wall: BenchWall, n: int, qos: int, baseline: tuple[float, float
             "events/s",
             base_rate,
             "bare paho subscriber, same broker, protocol, publisher",
-            ">= 0.8x baseline",
-            ratio_goal=0.8,
+            ">= 1.0x baseline",
+            ratio_goal=1.0,
         ),
         Result(
-            "ingest: CPU per event, whole wall process",
+            "ingest: CPU per event, the controller process",
+            ctl_us,
+            "us",
+            base_cpu_us,
+            "bare paho subscriber's CPU per event",
+            "for information",
+        ),
+        Result(
+            "ingest: CPU per event, every wall process (controller, displays)",
             cpu_us,
             "us",
             base_cpu_us,

@@ -192,13 +192,36 @@ class BenchWall:
     def log(self) -> str:
         return (self.dir / "wall.log").read_text(errors="replace")
 
-    def rss_mb(self) -> float:
+    def pids(self, which: str | None = None) -> list[int]:
+        """The wall's processes (supervisor, controller, displays), or those whose command line holds ``which``."""
         assert self.proc is not None
-        with open(f"/proc/{self.proc.pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-        return 0.0
+        out = []
+        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if which is None or which.encode() in cmdline:
+                out.append(pid)
+        return out
+
+    def rss_mb(self, which: str | None = None) -> float:
+        """Resident memory of the wall's processes (supervisor, controller, displays), or of those whose command
+        line holds ``which`` (``controller``, ``display``)."""
+        assert self.proc is not None
+        total = 0.0
+        for pid in [self.proc.pid, *_descendants(self.proc.pid)]:
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                if which is not None and which.encode() not in cmdline:
+                    continue
+                with open(f"/proc/{pid}/status") as f:
+                    for line in f:
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1]) / 1024
+            except OSError:
+                continue  # gone meanwhile
+        return total
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -217,3 +240,14 @@ def _wall_spec(cfg: Path) -> WallSpec:
     from wallctl.controller.build import load_config_layouts
 
     return load_config_layouts(load_config(cfg)).wall
+
+
+def _descendants(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return out
+    for c in map(int, children):
+        out += [c, *_descendants(c)]
+    return out

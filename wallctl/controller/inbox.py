@@ -107,7 +107,8 @@ class Inbox:
                 if late_reply is not None:
                     late_reply(_reply(rid, error))
 
-            outcome = service.execute(cmd, "mqtt", cmd.actor, on_done=done)
+            where = f"mqtt:{cmd.origin}" if cmd.origin else "mqtt"  # a display node's hotkey names its node
+            outcome = service.execute(cmd, where, cmd.actor, on_done=done)
             if isinstance(outcome, Pending):
                 return None
             error = outcome

@@ -21,6 +21,7 @@ def state_payload(service: WallService, seq: int) -> dict[str, Any]:
         "seq": seq,
         "time": round(service.clock.now(), 3),
         "mode": decision.mode,
+        "mode_since": round(decision.since, 3),
         "focus": {"region": decision.focus_region, "target": decision.focus_target},
         "reason": decision.reason,
         "rules_mode": decision.rules_choice,

@@ -9,8 +9,10 @@ and one alarm's change costs a few small messages, not a re-sent list.
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from wallctl.controller.link import LoopHooks, Timer
@@ -19,10 +21,20 @@ from wallctl.core.signal import Subscriptions
 from wallctl.core.topology.model import Topology
 from wallctl.core.topology.state import TopologyState
 from wallctl.core.view.rows import RankedFeed
-from wallctl.core.wall.presets import LayoutSet
+from wallctl.core.wall.presets import LayoutSet, layout_files
 from wallctl.core.wall.tiles import AlarmListOptions
 from wallctl.core.wire.strict import dumps_strict
-from wallctl.core.wire.view import VIEW_ROWS, encode_kpis, encode_map, encode_picture, encode_rows, list_id
+from wallctl.core.wire.view import (
+    VIEW_ROWS,
+    Setup,
+    encode_diagnostics,
+    encode_kpis,
+    encode_map,
+    encode_picture,
+    encode_rows,
+    encode_setup,
+    list_id,
+)
 
 MIN_INTERVAL_S = 0.1
 KPI_INTERVAL_S = 1.0
@@ -36,10 +48,17 @@ def map_name(file: str) -> str:
 
 class ViewPublisher:
     def __init__(
-        self, service: WallService, topologies: dict[str, Topology], loop: LoopHooks, publish: Publish
+        self,
+        service: WallService,
+        topologies: dict[str, Topology],
+        loop: LoopHooks,
+        publish: Publish,
+        setup: Callable[[], Setup] | None = None,
     ) -> None:
+        """``setup``: what a display needs to build the scene, read again when the layouts change."""
         self.service = service
         self.publish = publish
+        self._setup = setup
         engine = service.engine
         self.maps = {map_name(f): TopologyState(t, engine) for f, t in topologies.items()}
         self.lists: dict[str, RankedFeed] = {}
@@ -55,6 +74,7 @@ class ViewPublisher:
         self._subs.add(engine.bulk_changed, self._dirty)
         self._subs.add(service.state_changed, self._dirty)
         self._subs.add(service.layouts_changed, self.set_layouts)
+        self._subs.add(service.diagnostics_changed, self._dirty)
         self.published = 0
 
     def set_layouts(self, layouts: LayoutSet) -> None:
@@ -63,6 +83,7 @@ class ViewPublisher:
         for opts in layouts.tile_options.values():
             if isinstance(opts, AlarmListOptions):
                 wanted.setdefault(list_id(opts.sort, opts.filter, opts.show_consequences), opts)
+        self._setup_due = True
         for name in set(self.lists) - set(wanted):
             self.lists.pop(name).close()
             self._last.pop(f"view/lists/{name}", None)
@@ -84,6 +105,10 @@ class ViewPublisher:
         self._last_flush = time.monotonic()
         s = self.service
         e, now = s.engine, s.clock.now()
+        if self._setup is not None and self._setup_due:
+            self._setup_due = False
+            self._send("view/setup", encode_setup(self._setup(), seq=0, now=now))
+        self._send("view/diagnostics", encode_diagnostics(s.diagnostics, seq=0, now=now))
         for name, feed in self.lists.items():
             self._send(f"view/lists/{name}", encode_rows(feed.rows(), seq=0, now=now, list_name=name))
         self._send(
@@ -126,3 +151,25 @@ class ViewPublisher:
         self._subs.disconnect_all()
         for feed in self.lists.values():
             feed.close()
+
+
+def read_setup_files(
+    layouts_dir: Path, topologies: dict[str, Path]
+) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]]:
+    """The texts a :class:`Setup` carries, read from the controller's folders."""
+    layouts = {
+        str(p.relative_to(layouts_dir)): p.read_text(encoding="utf-8") for p in layout_files(layouts_dir) if p.exists()
+    }
+    assets = {}
+    for p in sorted(layouts_dir.rglob("*")):
+        if p.is_file() and p.suffix.lower() in (".png", ".jpg", ".jpeg", ".svg") and p.stat().st_size <= 2_000_000:
+            assets[str(p.relative_to(layouts_dir))] = base64.b64encode(p.read_bytes()).decode()
+    topos = {}
+    for key, path in topologies.items():
+        cache = path.with_name(path.name + ".positions.json")
+        topos[key] = {
+            "name": path.name,
+            "text": path.read_text(encoding="utf-8"),
+            "positions": cache.read_text(encoding="utf-8") if cache.exists() else "",
+        }
+    return layouts, assets, topos

@@ -16,13 +16,16 @@ def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def offscreen_config(wall: WallSpec, directory: Path | None = None) -> Path:
-    """A configfile for Qt's offscreen platform: one screen per monitor, named as the wall expects."""
+def offscreen_config(wall: WallSpec, directory: Path | None = None, node: str | None = None) -> Path:
+    """A configfile for Qt's offscreen platform: one screen per monitor (of ``node`` only, for a display node),
+    named as the wall expects."""
     p = wall.panel
     names = {(m.row, m.column): m.screen for m in wall.monitors}
     screens = []
     for r in range(wall.rows):
         for c in range(wall.columns):
+            if node is not None and wall.node_of(r, c) != node:
+                continue
             name = names.get((r, c))
             screens.append(
                 {
@@ -43,15 +46,15 @@ def offscreen_config(wall: WallSpec, directory: Path | None = None) -> Path:
     return path
 
 
-def choose_platform(wall: WallSpec) -> str | None:
+def choose_platform(wall: WallSpec, node: str | None = None) -> str | None:
     """Set QT_QPA_PLATFORM when the user did not; returns a message for the user when running off-screen."""
     if os.environ.get("QT_QPA_PLATFORM"):
         if os.environ["QT_QPA_PLATFORM"] == "offscreen":
-            os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={offscreen_config(wall)}"
+            os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={offscreen_config(wall, node=node)}"
         return None
     if has_display():
         return None
-    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={offscreen_config(wall)}"
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={offscreen_config(wall, node=node)}"
     return (
         "No display found (DISPLAY and WAYLAND_DISPLAY are unset): running the wall off-screen on "
         f"{wall.rows * wall.columns} virtual monitors."

@@ -66,8 +66,11 @@ class Mapping:
         return not self.missing
 
 
-def map_monitors(wall: WallSpec, screens: list[ScreenInfo]) -> Mapping:
-    cells = [(r, c) for r in range(wall.rows) for c in range(wall.columns)]
+def map_monitors(wall: WallSpec, screens: list[ScreenInfo], node: str | None = None) -> Mapping:
+    """Grid cells to OS screens; with ``node``, only the cells that node drives (a display node's own monitors)."""
+    cells = [
+        (r, c) for r in range(wall.rows) for c in range(wall.columns) if node is None or wall.node_of(r, c) == node
+    ]
     specified = {(m.row, m.column): m.screen for m in wall.monitors}
     out: dict[tuple[int, int], ScreenInfo] = {}
     used: set[str] = set()

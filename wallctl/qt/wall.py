@@ -87,14 +87,17 @@ class WallWindows:
     def __init__(
         self,
         scene: WallScene,
-        service: WallSource,
+        source: WallSource,
         screens: ScreenProvider,
         *,
         windowed: bool = False,
         hotkeys: dict[str, Callable[[], None]] | None = None,
+        node: str | None = None,
     ) -> None:
+        """``node``: a display node opens the monitors of that node only (``node:`` in wall.yaml)."""
+        self.node = node
         self.scene = scene
-        self.service = service
+        self.source = source
         self.screens = screens
         self.windowed = windowed
         self.hotkeys = hotkeys or {}
@@ -107,13 +110,13 @@ class WallWindows:
         self._unpainted: set[int] = set()
         screens.on_change(self.remap)
         self.subs = Subscriptions()
-        self.subs.add(service.decision_changed, self.on_decision)
-        self.subs.add(service.layouts_changed, self._relayout)
+        self.subs.add(source.decision_changed, self.on_decision)
+        self.subs.add(source.layouts_changed, self._relayout)
 
     # ---------------------------------------------------------------- mapping
     def remap(self) -> None:
         infos = self.screens.screens()
-        mapping = map_monitors(self.scene.layouts.wall, infos)
+        mapping = map_monitors(self.scene.layouts.wall, infos, self.node)
         self.mapping = mapping
         for v in self.views:
             v.close()
@@ -126,7 +129,7 @@ class WallWindows:
             self.notice = self.notice_short = None
         else:
             missing = len(mapping.missing)
-            total = self.scene.layouts.wall.rows * self.scene.layouts.wall.columns
+            total = len(mapping.cells) + missing
             if infos:
                 self.notice = f"WALL SCALED: {total - missing} of {total} monitors present"
                 self.notice_short = f"SCALED: {total - missing}/{total} MONITORS"
@@ -141,7 +144,7 @@ class WallWindows:
         self.scene.notice, self.scene.notice_short = self.notice, self.notice_short
         for b in self.scene.banners:
             b.update()
-        self.service.state_changed.emit()
+        self.source.state_changed.emit()
 
     def _open(self, name: str, area: QRectF, info: ScreenInfo) -> None:
         view = MonitorView(self.scene, name)

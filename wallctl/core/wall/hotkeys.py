@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from typing import Protocol
 
 MODIFIERS = ("Ctrl", "Shift", "Alt", "Meta")
 _NAMED = {
@@ -57,3 +59,29 @@ def normalize_hotkey(text: str) -> str:
         raise ValueError(f"hotkey {text!r}: unknown key {key!r}; expected a letter, digit, F1-F24 or a named key")
     ordered = [m for m in MODIFIERS if m in norm_mods]
     return "+".join([*ordered, k])
+
+
+class _ModeKey(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def hotkey(self) -> str | None: ...
+
+
+def mode_hotkeys(modes: Iterable[_ModeKey], reserved: dict[str, str]) -> dict[str, str]:
+    """Mode -> hotkey: the mode's own, else the next free F-key (F1-F12 by default)."""
+    modes = list(modes)
+    taken = {normalize_hotkey(k) for k in reserved.values()}
+    out: dict[str, str] = {}
+    for m in modes:
+        if m.hotkey:
+            out[m.name] = normalize_hotkey(m.hotkey)
+            taken.add(out[m.name])
+    free = (f"F{i}" for i in range(1, 13))
+    for m in modes:
+        if m.name not in out:
+            key = next((k for k in free if k not in taken), None)
+            if key is not None:
+                out[m.name] = key
+                taken.add(key)
+    return out

@@ -33,6 +33,7 @@ class Monitor:
     screen: str | int | ScreenPosition | None = spec(
         "OS screen: its name (e.g. DP-1), its index, or its position {x, y}; default: the n-th screen", default=None
     )
+    node: str = spec("the display node (PC) that drives this monitor: wallctl display --node NAME", default="main")
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,19 @@ class WallSpec:
         minimum=0.5,
         maximum=100,
     )
+
+    def node_of(self, row: int, column: int) -> str:
+        """The display node that drives the monitor at (row, column): ``main`` unless ``monitors`` says."""
+        return next((m.node for m in self.monitors if (m.row, m.column) == (row, column)), "main")
+
+    def nodes(self) -> list[str]:
+        """Every display node the wall expects, in order of first appearance."""
+        out: list[str] = []
+        for r in range(self.rows):
+            for c in range(self.columns):
+                if (n := self.node_of(r, c)) not in out:
+                    out.append(n)
+        return out
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ OPTIONAL: dict[str, dict[str, type | tuple[type, ...]]] = {
     "mode": {"pin_s": (int, float), "focus": str},
     "maintenance": {"sources": list, "types": list, "categories": list, "groups": list, "reason": str},
 }
-COMMON = {"action", "request_id", "token", "actor", "time"}
+COMMON = {"action", "request_id", "token", "actor", "time", "origin"}
 DAY = 86400.0
 # Documented ranges (docs/interfaces.md): a number outside is refused, never clamped, so the sender learns of it.
 RANGES: dict[str, tuple[float, float]] = {
@@ -54,6 +54,7 @@ class Command:
     args: dict[str, Any] = field(default_factory=dict)
     request_id: Any = None
     actor: str | None = None
+    origin: str | None = None  # where it was given, e.g. display/left (a display node's hotkey): audited
 
 
 def parse_command(
@@ -99,7 +100,10 @@ def parse_command(
     actor = obj.get("actor")
     if isinstance(actor, str) and len(actor) > MAX_STRING:
         actor = actor[:MAX_STRING]
-    return Command(action, args, rid, actor if isinstance(actor, str) else None)
+    origin = obj.get("origin")
+    if origin is not None and (not isinstance(origin, str) or not origin.isprintable() or len(origin) > 100):
+        raise CommandError("'origin' must be a printable string of at most 100 characters, e.g. display/left", rid)
+    return Command(action, args, rid, actor if isinstance(actor, str) else None, origin)
 
 
 def request_id_of(payload: bytes | str) -> Any:

@@ -7,16 +7,19 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from wallctl.core.alarms.alarm import AlarmState, Flag
 from wallctl.core.alarms.engine import Counts
+from wallctl.core.alarms.flood import FloodPolicy
 from wallctl.core.alarms.match import AlarmMatch
-from wallctl.core.kpi import KpiBoard
+from wallctl.core.kpi import KpiBoard, KpiSpec
 from wallctl.core.severity import Severity
 from wallctl.core.topology.state import ElementState, TopologyState
+from wallctl.core.view.diagnostics import Diagnostics, Rejected
 from wallctl.core.view.rows import AlarmRow, ListRows
+from wallctl.core.wall.rules import Decision, Pin
 
 VIEW_ROWS = 100  # rows sent per list: more than any list tile shows at a legible size
 _STATES = {s.value: s for s in AlarmState}
@@ -239,3 +242,88 @@ def encode_kpis(board: KpiBoard, *, seq: int, now: float, window_s: float = 3600
 
 def decode_kpis(body: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
     return {name: [(float(t), float(v)) for t, v in s["points"]] for name, s in body["series"].items()}
+
+
+# -------------------------------------------------------------------------------------------------- diagnostics
+def encode_diagnostics(d: Diagnostics, *, seq: int, now: float) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "time": round(now, 3),
+        "rejected_by_reason": dict(d.rejected_by_reason),
+        "recent_rejected": [[r.time, r.topic, r.reason, r.detail, r.preview] for r in d.recent_rejected],
+        "config_errors": list(d.config_errors),
+        "device_errors": list(d.device_errors),
+        "exceptions": list(d.exceptions),
+    }
+
+
+def decode_diagnostics(body: dict[str, Any], into: Diagnostics) -> None:
+    """Replace what ``into`` holds (the display's record, which its views already read)."""
+    into.rejected_by_reason.clear()
+    into.rejected_by_reason.update({str(k): int(v) for k, v in body["rejected_by_reason"].items()})
+    into.recent_rejected.clear()
+    into.recent_rejected.extend(
+        Rejected(float(t), str(tp), str(r), str(d), str(p)) for t, tp, r, d, p in body["recent_rejected"]
+    )
+    into.config_errors[:] = [str(e) for e in body["config_errors"]]
+    into.device_errors.clear()
+    into.device_errors.extend(str(e) for e in body["device_errors"])
+    into.exceptions.clear()
+    into.exceptions.extend(str(e) for e in body["exceptions"])
+
+
+# -------------------------------------------------------------------------------------------------------- decision
+def decision_of_state(s: dict[str, Any]) -> Decision:
+    """The controller's decision as its state payload carries it (mode, focus, pin, reason)."""
+    focus = s.get("focus") or {}
+    pin = s.get("pinned")
+    return Decision(
+        mode=str(s["mode"]),
+        focus_region=focus.get("region"),
+        focus_target=focus.get("target"),
+        reason=str(s.get("reason") or "default"),
+        rules_choice=str(s.get("rules_mode") or s["mode"]),
+        pin=Pin(str(pin["mode"]), float(pin["until"]), str(pin.get("origin") or "operator")) if pin else None,
+        since=float(s.get("mode_since") or s.get("time") or 0.0),
+    )
+
+
+# ----------------------------------------------------------------------------------------------------------- setup
+@dataclass(frozen=True)
+class Setup:
+    """What a display node needs to build the wall's scene, so that it needs no file of the wall's configuration:
+    the layout files (the same loading pipeline reads them), the topologies, the KPI and flood settings."""
+
+    layouts: dict[str, str]  # path below the layouts folder -> text
+    assets: dict[str, str]  # image files below the layouts folder -> base64
+    topologies: dict[str, dict[str, str]]  # tile file ('' the configured one) -> {"name", "text", "positions"}
+    kpis: list[KpiSpec]
+    flood: FloodPolicy
+    reserved_hotkeys: dict[str, str]
+    severity_colors: dict[str, str]
+
+
+def encode_setup(setup: Setup, *, seq: int, now: float) -> dict[str, Any]:
+    return {
+        "seq": seq,
+        "time": round(now, 3),
+        "layouts": setup.layouts,
+        "assets": setup.assets,
+        "topologies": setup.topologies,
+        "kpis": [asdict(k) for k in setup.kpis],
+        "flood": asdict(setup.flood),
+        "reserved_hotkeys": setup.reserved_hotkeys,
+        "severity_colors": setup.severity_colors,
+    }
+
+
+def decode_setup(body: dict[str, Any]) -> Setup:
+    return Setup(
+        {str(k): str(v) for k, v in body["layouts"].items()},
+        {str(k): str(v) for k, v in body.get("assets", {}).items()},
+        {str(k): {str(a): str(b) for a, b in v.items()} for k, v in body["topologies"].items()},
+        [KpiSpec(**k) for k in body["kpis"]],
+        FloodPolicy(**body["flood"]),
+        {str(k): str(v) for k, v in body["reserved_hotkeys"].items()},
+        {str(k): str(v) for k, v in body.get("severity_colors", {}).items()},
+    )

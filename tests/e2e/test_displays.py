@@ -1,0 +1,153 @@
+"""A controller and two display nodes (three offscreen screens each) on a real broker: both nodes follow the
+controller's mode and show their half of the wall; a display killed with kill -9 is an alarm until it is back; a
+controller killed with kill -9 is said on every node within 3 s."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as paho
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+from PySide6.QtGui import QImage
+
+from tests.support.mosquitto import Mosquitto
+from tests.support.wall import ROOT, Observer, WallProcess, started, write_config
+
+pytestmark = pytest.mark.e2e
+NODES = ("top", "bottom")
+
+
+def two_node_layouts(tmp_path: Path) -> Path:
+    """The shipped layouts with the top row of monitors on node 'top' and the bottom row on node 'bottom'."""
+    layouts = tmp_path / "layouts"
+    shutil.copytree(ROOT / "layouts", layouts)
+    wall = layouts / "wall.yaml"
+    text = wall.read_text()
+    for i in range(1, 7):
+        node = "top" if i <= 3 else "bottom"
+        text = text.replace(f"screen: WALL-{i}}}", f"screen: WALL-{i}, node: {node}}}")
+    assert text.count("node: top") == 3 and text.count("node: bottom") == 3
+    wall.write_text(text)
+    return layouts
+
+
+class Presence:
+    """The retained ``displays/<node>`` messages, as the controller and a duty manager's console see them."""
+
+    def __init__(self, port: int, prefix: str) -> None:
+        self.prefix = f"{prefix}/displays/"
+        self.latest: dict[str, dict[str, Any]] = {}
+        self.lock = threading.Lock()
+        self.client = paho.Client(CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, *_: c.subscribe(f"{self.prefix}+", qos=1)
+        self.client.connect("127.0.0.1", port)
+        self.client.loop_start()
+
+    def _on_message(self, _c: Any, _u: Any, msg: paho.MQTTMessage) -> None:
+        with self.lock:
+            self.latest[msg.topic[len(self.prefix) :]] = json.loads(msg.payload)
+
+    def of(self, node: str) -> dict[str, Any]:
+        with self.lock:
+            return dict(self.latest.get(node) or {})
+
+    def wait(self, predicate: Callable[[Presence], bool], timeout: float, what: str) -> float:
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if predicate(self):
+                return time.monotonic() - t0
+            time.sleep(0.02)
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what}; presence: {self.latest}")
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def display(cfg: Path, node: str, shots: Path) -> WallProcess:
+    return WallProcess(
+        cfg,
+        command="display",
+        args=("--node", node, "--screenshot", str(shots / f"{node}.png")),
+        env={"QT_QPA_PLATFORM": "offscreen"},
+    )
+
+
+@pytest.fixture
+def wall(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[dict[str, Any]]:
+    cfg = write_config(tmp_path, wall_id="nodes", port=mosquitto.port, layouts=two_node_layouts(tmp_path))
+    obs = Observer(mosquitto.port, "wallctl/nodes")
+    presence = Presence(mosquitto.port, "wallctl/nodes")
+    ctl = WallProcess(cfg, args=("--no-audio",), command="controller").start()
+    procs = {"controller": ctl}
+    try:
+        started(obs, ctl)
+        for node in NODES:
+            procs[node] = display(cfg, node, tmp_path).start()
+        for node in NODES:
+            presence.wait(
+                lambda p, n=node: p.of(n).get("status") == "online" and p.of(n).get("mode") == "normal",
+                30,
+                f"display {node} online and painted; log:\n{procs[node].output()[-3000:]}",
+            )
+        yield {"cfg": cfg, "obs": obs, "presence": presence, "procs": procs, "dir": tmp_path}
+    finally:
+        for p in procs.values():
+            p.stop()
+        presence.close()
+        obs.close()
+
+
+def test_two_nodes_follow_the_controller_each_with_its_half_of_the_wall(wall: dict[str, Any]) -> None:
+    obs, presence = wall["obs"], wall["presence"]
+    for node in NODES:
+        p = presence.of(node)
+        assert p["screens"] == 3 and p["missing_screens"] == [] and p["controller"] == "ok", p
+    obs.event("network/br05-rtr", source="br05-rtr", type="node_down", severity="critical", category="network")
+    obs.wait(lambda o: o.state["mode"] == "incident", 10, "incident mode")
+    seq = obs.state["seq"]
+    for node in NODES:
+        presence.wait(lambda p, n=node: p.of(n).get("mode") == "incident", 10, f"{node} painted incident")
+    top, bottom = presence.of("top"), presence.of("bottom")
+    assert top["state_seq"] >= seq - 5 and bottom["state_seq"] >= seq - 5
+    assert abs(top["painted_at"] - bottom["painted_at"]) < 0.1, (top, bottom)  # in step (the bench measures)
+    time.sleep(1.5)  # the next screenshot of each node
+    for node in NODES:
+        img = QImage(str(wall["dir"] / f"{node}.png"))
+        assert not img.isNull() and img.width() > 2.5 * img.height(), (img.width(), img.height())  # 3 monitors
+        colours = {img.pixel(x, y) for x in range(0, img.width(), 7) for y in range(0, img.height(), 7)}
+        assert len(colours) > 64, f"{node}: hardly any content ({len(colours)} colours)"
+
+
+def test_a_killed_display_is_an_alarm_until_it_is_back(wall: dict[str, Any]) -> None:
+    obs, presence, procs = wall["obs"], wall["presence"], wall["procs"]
+    procs["bottom"].kill9()
+    presence.wait(lambda p: p.of("bottom").get("status") == "offline", 5, "the last will")
+    obs.wait(lambda o: o.alarm("display/bottom", "display_offline") is not None, 5, "display offline alarm")
+    assert obs.alarm("display/bottom", "display_offline")["severity"] == "major"  # type: ignore[index]
+    obs.event("network/br05-rtr", source="br05-rtr", type="node_down", severity="critical", category="network")
+    obs.wait(lambda o: o.state["mode"] == "incident", 10, "the controller keeps going")
+    procs["bottom"] = display(wall["cfg"], "bottom", wall["dir"]).start()
+    presence.wait(lambda p: p.of("bottom").get("mode") == "incident", 30, "the full picture again")
+    obs.wait(  # cleared: back to normal, still to be acknowledged (ISA-18.2: RTNUN) or gone
+        lambda o: (o.alarm("display/bottom", "display_offline") or {"state": "RTNUN"})["state"] == "RTNUN",
+        10,
+        "alarm cleared",
+    )
+
+
+def test_a_killed_controller_is_said_on_every_node_within_3_s(wall: dict[str, Any]) -> None:
+    presence, procs = wall["presence"], wall["procs"]
+    procs["controller"].kill9()
+    took = presence.wait(
+        lambda p: all(p.of(n).get("controller") == "lost" for n in NODES), 3, "every node says controller lost"
+    )
+    assert took < 3

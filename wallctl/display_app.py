@@ -1,0 +1,417 @@
+"""A display node's composition root: it follows the controller over MQTT and draws the monitors of its node.
+
+No engine, journal or rules of its own, and no file of the wall's configuration beyond the broker settings and
+``wall_id``: the layouts, topologies and settings come from the controller's retained ``view/setup``, the picture
+from ``state`` and ``view/...`` (see :mod:`wallctl.core.wire.mirror`). Its hotkeys become commands to the
+controller, with the token and ``origin: display/<node>``. Its presence is retained on ``displays/<node>`` (the
+last will says offline). A mode switch is applied at the instant the controller stamps (``mode_since`` plus a short
+lead), so every node switches in step.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wallctl.adapters.mqtt import MqttLink, read_retained
+from wallctl.controller.build import override_broker
+from wallctl.controller.link import Inbound, LinkEvent
+from wallctl.core.clock import SystemClock
+from wallctl.core.config.settings import LoadedConfig, TokenMissing, load_config
+from wallctl.core.files.yamldoc import ConfigError
+from wallctl.core.topology.files import load_topology
+from wallctl.core.topology.model import Topology
+from wallctl.core.wall.hotkeys import mode_hotkeys, normalize_hotkey
+from wallctl.core.wall.presets import LayoutSet, load_layouts
+from wallctl.core.wire.mirror import WallMirror
+from wallctl.core.wire.strict import dumps_strict
+from wallctl.core.wire.view import Setup, decode_setup
+
+log = logging.getLogger("wallctl.display")
+SWITCH_LEAD_S = 0.04  # a mode switch is applied this long after the controller decided it, on every node at once
+PRESENCE_EVERY_S = 10.0
+SETUP_WAIT_S = 600.0
+
+
+@dataclass
+class DisplayOptions:
+    config: Path
+    node: str = "main"
+    broker: str | None = None
+    windowed: bool = False
+    screenshot: Path | None = None
+    duration_s: float | None = None
+    protocol: str | None = None
+
+
+def materialize(setup: Setup, directory: Path) -> tuple[LayoutSet, dict[str, Topology]]:
+    """Write the setup's files under ``directory`` and read them with the same pipeline as the controller."""
+    layouts_dir = directory / "layouts"
+    for rel, text in setup.layouts.items():
+        path = _inside(layouts_dir, rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    for rel, data in setup.assets.items():
+        path = _inside(layouts_dir, rel)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(base64.b64decode(data))
+    layouts = load_layouts(
+        layouts_dir, reserved_hotkeys=setup.reserved_hotkeys, kpi_series=[k.name for k in setup.kpis]
+    )
+    topologies: dict[str, Topology] = {}
+    for key, t in setup.topologies.items():
+        folder = directory / "topology" / (key.replace("/", "_") or "_configured")
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(t["name"]).name
+        path.write_text(t["text"], encoding="utf-8")
+        if t.get("positions"):
+            path.with_name(path.name + ".positions.json").write_text(t["positions"], encoding="utf-8")
+        topologies[key] = load_topology(path)
+    return layouts, topologies
+
+
+def _inside(root: Path, rel: str) -> Path:
+    path = (root / rel).resolve()
+    if not path.is_relative_to(root.resolve()):
+        raise ConfigError([])  # a setup naming a file outside its folder is not followed
+    return path
+
+
+class DisplayApp:
+    def __init__(self, opts: DisplayOptions) -> None:
+        self.opts = opts
+        self.node = opts.node
+        self.config: LoadedConfig = load_config(opts.config)
+        override_broker(self.config, opts.broker, opts.protocol)
+        self.prefix = self.config.state_prefix
+        try:
+            self.token = self.config.command_token()
+        except TokenMissing as exc:  # the display still shows the wall; its hotkeys cannot act
+            log.warning("hotkeys disabled on this display node: %s", exc)
+            self.token = None
+            self.hotkeys_disabled = True
+        else:
+            self.hotkeys_disabled = False
+        self._stopping = False
+        self._presence_sent = ""
+        self._painted: tuple[str, int, float] = ("", 0, 0.0)  # mode, state seq, when its first frame showed
+        self._pending_decision = False
+
+    # ---------------------------------------------------------------- start-up
+    def fetch_setup(self) -> Setup:
+        """Wait for the controller's setup (retained): a display may start before its controller."""
+        cfg = self.config
+        deadline = time.monotonic() + SETUP_WAIT_S
+        while time.monotonic() < deadline:
+            raw = read_retained(
+                cfg.model.mqtt,
+                f"{self.prefix}/view/setup",
+                client_id=f"{cfg.client_id}-display-{self.node}-setup-{uuid.uuid4().hex[:6]}",
+                password=cfg.password(),
+                timeout_s=5.0,
+            )
+            if raw is not None:
+                return decode_setup(json.loads(raw))
+            log.warning("waiting for the controller's setup on %s/view/setup", self.prefix)
+        raise SystemExit(f"wallctl display: no setup from the controller on {self.prefix}/view/setup")
+
+    def run(self) -> int:
+        setup = self.fetch_setup()
+        cache = Path(tempfile.mkdtemp(prefix=f"wallctl-display-{self.node}-"))
+        layouts, topologies = materialize(setup, cache)
+        if self.node not in layouts.wall.nodes():
+            print(  # noqa: T201 - the user must see this
+                f"wallctl display: node {self.node!r} drives no monitor of this wall "
+                f"(layouts/wall.yaml names: {', '.join(layouts.wall.nodes())})",
+                file=sys.stderr,
+            )
+            return 2
+
+        from PySide6.QtCore import QTimer
+        from PySide6.QtWidgets import QApplication
+
+        from wallctl.qt import theme
+        from wallctl.qt.keys_overlay import key_bindings
+        from wallctl.qt.loop import QtLoop
+        from wallctl.qt.platform import choose_platform, prepare_qt_environment
+        from wallctl.qt.scene import TileFactory, WallScene
+        from wallctl.qt.screens import QtScreens
+        from wallctl.qt.shots import render_scene
+        from wallctl.qt.wall import WallWindows
+
+        prepare_qt_environment()
+        msg = choose_platform(layouts.wall, self.node)
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        assert isinstance(app, QApplication)
+        app.setApplicationName(f"wallctl display {self.node}")
+        theme.apply_colors(setup.severity_colors)
+        mirror = WallMirror(SystemClock(), layouts, tuple(setup.kpis), setup.flood, maps=["estate", *topologies.keys()])
+        self.mirror = mirror
+        factory = TileFactory(mirror, topologies, cache / "layouts")
+        scene = WallScene(mirror, factory, layouts)
+        keys = mode_hotkeys(layouts.modes.values(), setup.reserved_hotkeys)
+        factory.bindings = key_bindings(self.config.model.operator.hotkeys, keys, layouts)
+        mirror.layouts_changed.connect(scene.set_layouts)
+        hotkeys = self.hotkey_actions(layouts, setup.reserved_hotkeys, scene)
+        windows = WallWindows(scene, mirror, QtScreens(), windowed=self.opts.windowed, hotkeys=hotkeys, node=self.node)
+        windows.remap()
+        windows.painted_hook = self._on_painted
+        windows.expect_paint("startup")
+        self.scene, self.windows = scene, windows
+        loop = QtLoop()
+        self._switch = QTimer()
+        self._switch.setSingleShot(True)
+        self._switch.timeout.connect(self._apply_decision)
+        self._presence_timer = QTimer()
+        self._presence_timer.setSingleShot(True)
+        self._presence_timer.timeout.connect(self._publish_presence)
+        cfg = self.config
+        self.link = MqttLink(
+            cfg.model.mqtt,
+            client_id=f"{cfg.client_id}-display-{self.node}",
+            state_prefix=self.prefix,
+            hooks=loop,
+            on_message=self._on_message,
+            on_link=self._on_link,
+            password=cfg.password(),
+            subscriptions=((f"{self.prefix}/state", 0), (f"{self.prefix}/status", 0), (f"{self.prefix}/view/#", 0)),
+            presence=(
+                f"{self.prefix}/displays/{self.node}",
+                self._presence("online"),
+                dumps_strict({"node": self.node, "status": "offline", "time": None}),
+            ),
+            persistent=False,
+        )
+        self.link.start()
+        every = QTimer()
+        every.timeout.connect(self._publish_presence)
+        every.start(int(PRESENCE_EVERY_S * 1000))
+        self._every = every
+        if msg:
+            log.warning("%s", msg)
+        shot = self.opts.screenshot
+        if shot is not None:
+            rects = [
+                scene.geometry.monitor_rect(r, c)
+                for r, c in scene.geometry.monitors()
+                if layouts.wall.node_of(r, c) == self.node
+            ]
+            x0, y0 = min(r.x for r in rects), min(r.y for r in rects)
+            area = _qrect(x0, y0, max(r.right for r in rects) - x0, max(r.bottom for r in rects) - y0)
+
+            def save() -> None:  # this node's monitors only
+                render_scene(scene, 0.5, area).save(str(shot))
+
+            shot_timer = QTimer()
+            shot_timer.timeout.connect(save)
+            shot_timer.start(1000)
+            self._shot_timer = shot_timer
+        self._install_signals(app)
+        if self.opts.duration_s:
+            QTimer.singleShot(int(self.opts.duration_s * 1000), self.quit)
+        log.info("display node %s of wall %s: %d monitor view(s)", self.node, cfg.model.wall_id, len(windows.views))
+        code = app.exec()
+        self.shutdown()
+        return int(code)
+
+    # ---------------------------------------------------------------- the wire in (main thread)
+    def _on_link(self, event: LinkEvent) -> None:
+        log.log(
+            logging.INFO if event.state != "disconnected" else logging.WARNING,
+            "broker %s %s",
+            event.state,
+            event.detail,
+        )
+        if event.state == "disconnected":  # deaf: the picture may be old
+            self.mirror.set_controller(False)
+
+    def _on_message(self, msg: Inbound) -> None:
+        tail = msg.topic[len(self.prefix) + 1 :]
+        if tail == "status":
+            self.mirror.set_controller(msg.payload.strip() == b"online")
+            self._presence_soon()
+            return
+        try:
+            body = json.loads(msg.payload)
+        except ValueError:
+            log.warning("not JSON on %s: ignored", msg.topic)
+            return
+        if not isinstance(body, dict):
+            return
+        try:
+            if tail == "state":
+                first = self.mirror.state is None
+                if self.mirror.apply_state(body) or first:
+                    self._schedule_decision(immediately=first)
+            elif tail == "view/setup":
+                self._on_setup(body)
+            elif tail.startswith("view/"):
+                self.mirror.apply_view(tail[len("view/") :], body)
+        except (KeyError, TypeError, ValueError) as exc:  # a message this node cannot read costs itself only
+            log.warning("cannot read %s: %s", msg.topic, exc)
+
+    def _on_setup(self, body: dict[str, Any]) -> None:
+        """A designer's saved edit: the new layouts, read with the same pipeline (topologies need a restart)."""
+        setup = decode_setup(body)
+        directory = Path(tempfile.mkdtemp(prefix=f"wallctl-display-{self.node}-"))
+        try:
+            layouts, _ = materialize(setup, directory)
+        except ConfigError as exc:
+            log.error("the controller's setup does not load here: %s", exc)
+            return
+        if layouts != self.mirror.layouts:
+            self.scene.factory.layouts_dir = directory / "layouts"
+            self.mirror.set_layouts(layouts)
+            self._schedule_decision(immediately=True)
+
+    def _schedule_decision(self, *, immediately: bool = False) -> None:
+        """Apply the controller's decision at the instant it stamped (plus the lead), the same on every node."""
+        state = self.mirror.state or {}
+        at = float(state.get("mode_since") or 0.0) + SWITCH_LEAD_S
+        delay = 0.0 if immediately else max(0.0, at - time.time())
+        self._switch.start(int(delay * 1000))
+
+    def _apply_decision(self) -> None:
+        self.mirror.decision_changed.emit(self.mirror.decision)
+        self._presence_soon()
+
+    # ---------------------------------------------------------------- presence
+    def _on_painted(self, info: dict[str, object]) -> None:
+        if os.environ.get("WALLCTL_BENCH"):  # benchmarks: when a new mode showed on every monitor of the node
+            self.link.publish(f"{self.prefix}/bench/painted", json.dumps({**info, "node": self.node}), qos=0)
+        state = self.mirror.state or {}
+        self._painted = (str(info.get("mode")), int(state.get("seq") or 0), float(str(info.get("painted_at"))))
+        self._presence_soon()
+
+    def _presence(self, status: str) -> str:
+        mode, seq, painted_at = self._painted
+        missing = []
+        windows = getattr(self, "windows", None)
+        if windows is not None and windows.mapping is not None:
+            missing = [f"{r},{c}" for r, c in windows.mapping.missing]
+        return dumps_strict(
+            {
+                "node": self.node,
+                "status": status,
+                "mode": mode or None,
+                "state_seq": seq,
+                "screens": len(windows.views) if windows is not None else 0,
+                "missing_screens": missing,
+                "controller": "ok"
+                if getattr(self, "mirror", None) is not None and self.mirror.controller_online
+                else "lost",
+                "painted_at": round(painted_at, 3) if painted_at else None,
+                "time": round(time.time(), 3),
+            }
+        )
+
+    def _presence_soon(self) -> None:
+        if not self._presence_timer.isActive():
+            self._presence_timer.start(50)
+
+    def _publish_presence(self) -> None:
+        self.link.publish(f"{self.prefix}/displays/{self.node}", self._presence("online"), qos=1, retain=True)
+
+    # ---------------------------------------------------------------- hotkeys: commands to the controller
+    def hotkey_actions(self, layouts: LayoutSet, reserved: dict[str, str], scene: Any) -> dict[str, Callable[[], None]]:
+        from wallctl.qt.overlay import toggle_diagnostics
+
+        ops = self.config.model.operator
+        actor = os.environ.get("USER")
+
+        def send(action: str, **args: Any) -> None:
+            if self.hotkeys_disabled:
+                log.warning("hotkey %s ignored: this display node has no command token", action)
+                return
+            body = {"action": action, **args, "origin": f"display/{self.node}", "time": round(time.time(), 3)}
+            body["request_id"] = f"{self.node}-{uuid.uuid4().hex[:12]}"
+            if actor:
+                body["actor"] = actor
+            if self.token:
+                body["token"] = self.token
+            self.link.publish(f"{self.prefix}/cmd", dumps_strict(body), qos=1)
+
+        def target() -> tuple[str, str] | None:
+            if self.mirror.selected is not None:
+                return self.mirror.selected
+            for rows in self.mirror.lists.values():
+                for alarm, _ in rows.rows:
+                    if alarm.state.value in ("UNACK", "RTNUN"):
+                        return alarm.key
+            return None
+
+        def on_target(action: str, **extra: Any) -> Callable[[], None]:
+            def go() -> None:
+                key = target()
+                if key is not None:
+                    send(action, source=key[0], type=key[1], **extra)
+
+            return go
+
+        def run(action: str, **args: Any) -> Callable[[], None]:
+            return lambda: send(action, **args)
+
+        actions: dict[str, Callable[[], None]] = {
+            "ack": on_target("ack"),
+            "ack_all": run("ack_all"),
+            "silence": run("silence", seconds=ops.silence_s),
+            "shelve": on_target("shelve", seconds=ops.shelve_s),
+            "pin": lambda: send("mode", mode=self.mirror.decision.mode),
+            "release": run("release"),
+            "diagnostics": lambda: _ignore(toggle_diagnostics(scene)),
+            "audio_test": run("audio_test"),
+            "next_alarm": lambda: None,
+            "previous_alarm": lambda: None,
+            "quit": self.quit,
+        }
+        out = {normalize_hotkey(reserved[name]): fn for name, fn in actions.items() if name in reserved}
+        for mode, key in mode_hotkeys(layouts.modes.values(), reserved).items():
+            out[key] = run("mode", mode=mode)
+        return out
+
+    # ---------------------------------------------------------------- shutdown
+    def _install_signals(self, app: Any) -> None:
+        from PySide6.QtCore import QSocketNotifier
+
+        r, w = os.pipe()
+        os.set_blocking(w, False)
+        signal.set_wakeup_fd(w)
+        notifier = QSocketNotifier(r, QSocketNotifier.Type.Read, app)
+        notifier.activated.connect(lambda *_: os.read(r, 64))
+        self._signal_notifier = notifier
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: self.quit())
+
+    def quit(self) -> None:
+        from PySide6.QtWidgets import QApplication
+
+        if not self._stopping:
+            self._stopping = True
+            QApplication.quit()
+
+    def shutdown(self) -> None:
+        self.link.publish(f"{self.prefix}/displays/{self.node}", self._presence("offline"), qos=1, retain=True)
+        self.link.stop()  # publishes the offline presence (the will's payload) too
+        self.windows.close()
+        self.scene.dispose()
+
+
+def _ignore(_shown: bool) -> None:
+    pass
+
+
+def _qrect(x: float, y: float, w: float, h: float) -> Any:
+    from PySide6.QtCore import QRectF
+
+    return QRectF(x, y, w, h)
