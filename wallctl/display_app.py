@@ -26,7 +26,7 @@ from typing import Any
 
 from wallctl.adapters.mqtt import MqttLink, read_retained
 from wallctl.controller.build import override_broker
-from wallctl.controller.link import Inbound, LinkEvent
+from wallctl.controller.link import Inbound, LinkEvent, LoopHooks
 from wallctl.core.clock import SystemClock
 from wallctl.core.config.settings import LoadedConfig, TokenMissing, load_config
 from wallctl.core.files.yamldoc import ConfigError
@@ -176,23 +176,7 @@ class DisplayApp:
         self._presence_timer = QTimer()
         self._presence_timer.setSingleShot(True)
         self._presence_timer.timeout.connect(self._publish_presence)
-        cfg = self.config
-        self.link = MqttLink(
-            cfg.model.mqtt,
-            client_id=f"{cfg.client_id}-display-{self.node}",
-            state_prefix=self.prefix,
-            hooks=loop,
-            on_message=self._on_message,
-            on_link=self._on_link,
-            password=cfg.password(),
-            subscriptions=((f"{self.prefix}/state", 0), (f"{self.prefix}/status", 0), (f"{self.prefix}/view/#", 0)),
-            presence=(
-                f"{self.prefix}/displays/{self.node}",
-                self._presence("online"),
-                dumps_strict({"node": self.node, "status": "offline", "time": None}),
-            ),
-            persistent=False,
-        )
+        self.link = self.make_link(loop)
         self.link.start()
         every = QTimer()
         every.timeout.connect(self._publish_presence)
@@ -220,10 +204,32 @@ class DisplayApp:
         self._install_signals(app)
         if self.opts.duration_s:
             QTimer.singleShot(int(self.opts.duration_s * 1000), self.quit)
-        log.info("display node %s of wall %s: %d monitor view(s)", self.node, cfg.model.wall_id, len(windows.views))
+        log.info(
+            "display node %s of wall %s: %d monitor view(s)", self.node, self.config.model.wall_id, len(windows.views)
+        )
         code = app.exec()
         self.shutdown()
         return int(code)
+
+    def make_link(self, loop: LoopHooks) -> MqttLink:
+        """This node's broker link: the wall's state, status and views in; presence and commands out."""
+        cfg, prefix = self.config, self.prefix
+        return MqttLink(
+            cfg.model.mqtt,
+            client_id=f"{cfg.client_id}-display-{self.node}",
+            state_prefix=prefix,
+            hooks=loop,
+            on_message=self._on_message,
+            on_link=self._on_link,
+            password=cfg.password(),
+            subscriptions=((f"{prefix}/state", 0), (f"{prefix}/status", 0), (f"{prefix}/view/#", 0)),
+            presence=(
+                f"{prefix}/displays/{self.node}",
+                self._presence("online"),
+                dumps_strict({"node": self.node, "status": "offline", "time": None}),
+            ),
+            persistent=False,
+        )
 
     # ---------------------------------------------------------------- the wire in (main thread)
     def _on_link(self, event: LinkEvent) -> None:

@@ -5,7 +5,10 @@ controller killed with kill -9 is said on every node within 3 s."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +19,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 from PySide6.QtGui import QImage
+from pytestqt.qtbot import QtBot
 
 from tests.support.mosquitto import Mosquitto
 from tests.support.wall import ROOT, Observer, WallProcess, started, write_config
@@ -151,3 +155,96 @@ def test_a_killed_controller_is_said_on_every_node_within_3_s(wall: dict[str, An
         lambda p: all(p.of(n).get("controller") == "lost" for n in NODES), 3, "every node says controller lost"
     )
     assert took < 3
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        out += [int(c), *children_of(int(c))]
+    return out
+
+
+def child_running(pid: int, command: str) -> int | None:
+    for c in children_of(pid):
+        try:
+            if command.encode() in Path(f"/proc/{c}/cmdline").read_bytes().split(b"\0"):
+                return c
+        except OSError:
+            continue
+    return None
+
+
+def test_run_supervises_the_controller_and_a_killed_one_loses_nothing(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    """``wallctl run``: kill -9 of its controller is said on every node, the supervisor restarts it, and every QoS 1
+    event sent before, during and after is accounted for exactly once."""
+    cfg = write_config(tmp_path, wall_id="sup", port=mosquitto.port, layouts=two_node_layouts(tmp_path))
+    obs = Observer(mosquitto.port, "wallctl/sup")
+    presence = Presence(mosquitto.port, "wallctl/sup")
+    pub = paho.Client(CallbackAPIVersion.VERSION2, client_id="sup-pub", clean_session=False)
+    pub.connect("127.0.0.1", mosquitto.port)
+    pub.loop_start()
+    run = WallProcess(cfg, args=("--no-audio",), env={"QT_QPA_PLATFORM": "offscreen"}).start()
+
+    def send(i: int) -> None:
+        body = {"source": f"s{i:03d}", "type": "t", "severity": "minor", "id": f"e{i}", "category": "system"}
+        pub.publish(f"noc/events/system/s{i:03d}", json.dumps(body), qos=1).wait_for_publish(5)
+
+    try:
+        started(obs, run)
+        for node in NODES:
+            presence.wait(lambda p, n=node: p.of(n).get("controller") == "ok", 30, f"display {node} following")
+        assert run.proc is not None
+        first = child_running(run.proc.pid, "controller")
+        assert first is not None
+        for i in range(100):
+            send(i)
+        obs.wait(lambda o: o.state["alarms"]["active"] == 100, 20, "100 alarms")
+        os.kill(first, signal.SIGKILL)
+        presence.wait(lambda p: all(p.of(n).get("controller") == "lost" for n in NODES), 3, "lost on every node")
+        for i in range(100, 200):  # while the controller is down: the broker keeps them in its session
+            send(i)
+        presence.wait(lambda p: all(p.of(n).get("controller") == "ok" for n in NODES), 20, "restarted")
+        second = child_running(run.proc.pid, "controller")
+        assert second is not None and second != first
+        obs.wait(lambda o: o.state["alarms"]["active"] == 200, 30, "all 200 alarms after the restart")
+        obs.wait(lambda o: o.alarms is not None and o.alarms["total"] == 200, 10, "alarm list")
+        assert {a["count"] for a in obs.alarms["alarms"]} == {1}  # type: ignore[index]  # none twice
+        assert "controller exited" in run.output()
+    finally:
+        assert run.stop() == 0
+        presence.close()
+        obs.close()
+        pub.loop_stop()
+
+
+def test_a_hotkey_on_one_node_switches_both_and_is_audited_with_the_node(
+    wall: dict[str, Any], qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The 'top' node's mode key, as its windows' shortcut calls it (the node runs in this process, on Qt's loop,
+    against the real controller and the real 'bottom' node)."""
+    from wallctl.core.clock import SystemClock
+    from wallctl.core.wall.hotkeys import mode_hotkeys
+    from wallctl.core.wire.mirror import WallMirror
+    from wallctl.display_app import DisplayApp, DisplayOptions, materialize
+    from wallctl.qt.loop import QtLoop
+
+    obs, presence = wall["obs"], wall["presence"]
+    wall["procs"]["top"].stop()  # this process becomes node 'top'
+    app = DisplayApp(DisplayOptions(config=wall["cfg"], node="top"))
+    setup = app.fetch_setup()
+    layouts, _ = materialize(setup, tmp_path / "node")
+    app.mirror = WallMirror(SystemClock(), layouts, tuple(setup.kpis), setup.flood, maps=["estate"])
+    app.link = app.make_link(QtLoop())
+    app.link.start()
+    try:
+        qtbot.waitUntil(lambda: app.link.connected, timeout=10_000)
+        key = mode_hotkeys(layouts.modes.values(), setup.reserved_hotkeys)["briefing"]
+        app.hotkey_actions(layouts, setup.reserved_hotkeys, scene=None)[key]()
+        qtbot.waitUntil(lambda: obs.state is not None and obs.state["mode"] == "briefing", timeout=10_000)
+        assert obs.state["pinned"]["origin"] == "mqtt:display/top"  # type: ignore[index]
+        presence.wait(lambda p: p.of("bottom").get("mode") == "briefing", 10, "the other node switched too")
+    finally:
+        app.link.stop()
+    db = sqlite3.connect(wall["dir"] / "journal.sqlite3")
+    rows = db.execute("SELECT origin, action, ok FROM audit WHERE action = 'mode'").fetchall()
+    assert ("mqtt:display/top", "mode", 1) in rows, rows
