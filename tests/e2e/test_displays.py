@@ -4,6 +4,7 @@ controller killed with kill -9 is said on every node within 3 s."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -26,6 +27,7 @@ from tests.support.wall import ROOT, Observer, WallProcess, started, write_confi
 
 pytestmark = pytest.mark.e2e
 NODES = ("top", "bottom")
+_walls = itertools.count(1)
 
 
 def two_node_layouts(tmp_path: Path) -> Path:
@@ -87,9 +89,12 @@ def display(cfg: Path, node: str, shots: Path) -> WallProcess:
 
 @pytest.fixture
 def wall(tmp_path: Path, mosquitto: Mosquitto) -> Iterator[dict[str, Any]]:
-    cfg = write_config(tmp_path, wall_id="nodes", port=mosquitto.port, layouts=two_node_layouts(tmp_path))
-    obs = Observer(mosquitto.port, "wallctl/nodes")
-    presence = Presence(mosquitto.port, "wallctl/nodes")
+    # a wall of its own per test: the session broker keeps each wall's persistent session, and events published by
+    # another test while this wall's controller was away would be delivered to it
+    wall_id = f"nodes{next(_walls)}"
+    cfg = write_config(tmp_path, wall_id=wall_id, port=mosquitto.port, layouts=two_node_layouts(tmp_path))
+    obs = Observer(mosquitto.port, f"wallctl/{wall_id}")
+    presence = Presence(mosquitto.port, f"wallctl/{wall_id}")
     ctl = WallProcess(cfg, args=("--no-audio",), command="controller").start()
     procs = {"controller": ctl}
     try:

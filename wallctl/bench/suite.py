@@ -157,6 +157,9 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.walls import bench_walls
 
         section("wall process", lambda: bench_walls(broker, quick=quick))
+        from wallctl.bench.nodes import bench_nodes
+
+        section("display nodes", lambda: bench_nodes(broker, quick=quick))
         from wallctl.bench.scale import bench_scale
 
         section("scale", lambda: bench_scale(broker, quick=quick))

@@ -78,9 +78,11 @@ class Runtime:
         self.batches = 0
         service.state_changed.connect(self._state_dirty)
         service.state_changed.connect(self._mark_alarms)
+        service.decision_changed.connect(self._decided)
         self._tick = Timer(loop, self.on_tick)
         self._work = Timer(loop, self._do_work)
         self._burst = Timer(loop, self.end_burst)
+        self._state_after_burst = False
         self.running = False
 
     def attach(self, link: Link) -> None:
@@ -107,14 +109,17 @@ class Runtime:
     def on_message(self, msg: Inbound) -> None:
         if msg.qos > 0:  # acknowledged after the next durable flush, whatever its handling did
             self._pending_acks.append((msg.mid, msg.qos))
-        self._handle(msg)
         if not self._burst.active:
-            self._burst.start(0)  # runs when this burst of reads is over
+            self._burst.start(0)  # runs when this burst of reads is over (armed first: see _state_dirty)
+        self._handle(msg)
 
     def end_burst(self) -> None:
         self.batches += 1
         self.service.evaluate()
         self.service.notify()
+        if self._state_after_burst:  # asked for during the burst: published now, with the burst's decision
+            self._state_after_burst = False
+            self._state_dirty()
 
     def _handle(self, msg: Inbound) -> None:
         def publish(reply: str) -> None:
@@ -172,10 +177,23 @@ class Runtime:
 
     # ---------------------------------------------------------------- publishing
     def _state_dirty(self) -> None:
+        if self._burst.active:
+            # a message is being handled (the horn changed, say): its rules are evaluated when the burst ends, and
+            # a state published before would show the old mode, holding the new one back by the 50 ms coalescing
+            self._state_after_burst = True
+            return
         if self._state_timer.active:
             return
         wait = max(0.0, self._last_state + STATE_MIN_INTERVAL_S - time.monotonic())
         self._state_timer.start(wait)
+
+    def _decided(self, _decision: object) -> None:
+        """A new mode or focus is published at once, not after the 50 ms that coalesce other changes: every display
+        node switches on it (mode switches are rare: rules have dwell and hold-down times)."""
+        if self.running:
+            self._state_timer.stop()
+            self._state_after_burst = False
+            self.publish_state()
 
     def _mark_alarms(self) -> None:
         self._alarms_dirty = True

@@ -1,0 +1,132 @@
+"""The split wall (issue 14): one controller, two display nodes of three monitors each, as ``wallctl run`` starts
+them. Event -> retained state at rest; event -> the new mode painted on every node, at rest and during a flood;
+the skew between the two nodes' first frames of a mode (they switch at the controller's stamp). Baselines: the
+broker round trip to a bare subscriber, and the same figure at rest, measured in the same run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from wallctl.bench.modes import fast_layouts, round_trip
+from wallctl.bench.mosquitto import Mosquitto
+from wallctl.bench.result import Result, latency_pair, percentile
+from wallctl.bench.wall import BenchWall
+
+NODES = ("left", "right")
+
+
+def two_node_layouts() -> Path:
+    """The fast layouts with the wall's left half on node 'left' and its right half on node 'right'."""
+    d = fast_layouts()
+    wall = d / "wall.yaml"
+    text = wall.read_text()
+    for i in range(1, 7):  # WALL-1..3 the top row, 4..6 the bottom row: three monitors a node
+        node = "left" if i in (1, 2, 4) else "right"
+        text = text.replace(f"screen: WALL-{i}}}", f"screen: WALL-{i}, node: {node}}}")
+    wall.write_text(text)
+    return d
+
+
+def _painted_everywhere(wall: BenchWall, mode: str, after: float, timeout: float) -> dict[str, dict[str, Any]]:
+    """Each node's report of ``mode`` painted on all its monitors, at or after ``after``."""
+
+    def found() -> dict[str, dict[str, Any]] | None:
+        got: dict[str, dict[str, Any]] = {}
+        for p in wall.painted:
+            if p["mode"] == mode and p["painted_at"] >= after and p.get("node") in NODES:
+                got.setdefault(p["node"], p)
+        return got if len(got) == len(NODES) else None
+
+    return dict(wall._wait(found, timeout, f"mode {mode} painted on every node"))
+
+
+def _state_after(wall: BenchWall, mode: str, after: float, timeout: float) -> float:
+    """When the first retained state showing ``mode`` arrived, at or after ``after``."""
+    return float(
+        wall._wait(
+            lambda: next((t for t, s in wall.states if t >= after and s.get("mode") == mode), None), timeout, mode
+        )
+    )
+
+
+def bench_nodes(broker: Mosquitto, *, quick: bool) -> list[Result]:
+    wall = BenchWall(broker.port, layouts=two_node_layouts(), env={"WALLCTL_BENCH": "1"}, wall_id="nodes")
+    n = 12 if quick else 60
+    painted: list[float] = []
+    states: list[float] = []
+    skews: list[float] = []
+    try:
+        wall.start()
+        wall.wait(lambda s: s.get("mode") == "normal", 30)
+        time.sleep(2.0)  # both nodes up and painted
+
+        def cycle(samples: list[float], cycles: int, timeout: float, state_s: list[float] | None = None) -> None:
+            for i in range(cycles):
+                for sev, mode in (("critical", "incident"), ("cleared", "normal")):
+                    t0 = time.time()
+                    body = {
+                        "source": "br05-rtr",
+                        "type": "node_down",
+                        "severity": sev,
+                        "category": "network",
+                        "id": f"n-{time.time_ns()}-{i}",
+                    }
+                    wall.publish("noc/events/network/br05-rtr", body)
+                    try:
+                        if state_s is not None:
+                            state_s.append(_state_after(wall, mode, t0, timeout) - t0)
+                        got = _painted_everywhere(wall, mode, t0, timeout)
+                    except TimeoutError:
+                        samples.append(timeout)
+                        continue
+                    at = [p["painted_at"] for p in got.values()]
+                    samples.append(max(at) - t0)
+                    skews.append(max(at) - min(at))
+                    if mode == "normal":
+                        wall.command("ack_all")
+                    time.sleep(0.3)
+
+        cycle(painted, n, 10.0, states)
+        base = round_trip(wall.port, 2 * n)
+        rest_skews = list(skews)
+        rate = 2000 if quick else 10_000
+        flood = subprocess.Popen(
+            [sys.executable, "-m", "wallctl.bench.load", str(wall.port), str(rate * 40), "1", "flood", str(rate),
+             "1000", "warning,minor"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        loaded: list[float] = []
+        try:
+            time.sleep(1.0 if quick else 2.0)
+            cycle(loaded, max(5, n // 3), 5.0)
+        finally:
+            flood.kill()
+            flood.wait()
+    finally:
+        wall.stop()
+    results = latency_pair(
+        "nodes: event -> retained state at rest", states, base, "broker round trip to a bare subscriber", 20, 20
+    )[1:]  # the goal is on p99 (the contract promises 50 ms)
+    results += latency_pair(
+        "nodes: event -> mode painted on both nodes, at rest", painted, base, "broker round trip", 100, 150
+    )
+    results += latency_pair(
+        f"nodes: event -> mode painted on both nodes during a {rate:,}/s flood", loaded, painted, "the same at rest",
+        150, 150,
+    )[1:]  # fmt: skip
+    results.append(
+        Result(
+            "nodes: switch skew between the two nodes' first frames, p99",
+            percentile(rest_skews, 0.99) * 1000,
+            "ms",
+            percentile(base, 0.99) * 1000,
+            "broker round trip p99 (what an unsynchronised switch would differ by at least)",
+            "< 17 ms (one frame)",
+            max_goal=17,
+        )
+    )
+    return results
