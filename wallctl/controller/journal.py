@@ -48,7 +48,7 @@ class JournalStatus(StrEnum):
 
 MAX_BACKOFF_FLUSHES = 50  # at the caller's 100 ms cadence: a failing disk is tried again at least every 5 s
 MAX_QUEUED_AUDIT = 10_000
-MAX_ROWS_PER_COMMIT = 10_000  # ~60 ms of SQLite work: one flush never freezes the wall
+MAX_ROWS_PER_COMMIT = 5_000  # ~30 ms of SQLite work: a flush and an ack_all slice stay under 100 ms together
 
 
 class Journal:
