@@ -32,8 +32,9 @@ from wallctl.core.config.settings import LoadedConfig, TokenMissing, load_config
 from wallctl.core.files.yamldoc import ConfigError
 from wallctl.core.topology.files import load_topology
 from wallctl.core.topology.model import Topology
-from wallctl.core.wall.hotkeys import mode_hotkeys, normalize_hotkey
+from wallctl.core.wall.hotkeys import mode_hotkeys
 from wallctl.core.wall.presets import LayoutSet, load_layouts
+from wallctl.core.wire.keys import NodeKeys
 from wallctl.core.wire.mirror import WallMirror
 from wallctl.core.wire.strict import dumps_strict
 from wallctl.core.wire.view import Setup, decode_setup
@@ -333,58 +334,16 @@ class DisplayApp:
     def hotkey_actions(self, layouts: LayoutSet, reserved: dict[str, str], scene: Any) -> dict[str, Callable[[], None]]:
         from wallctl.qt.overlay import toggle_diagnostics
 
-        ops = self.config.model.operator
-        actor = os.environ.get("USER")
-
-        def send(action: str, **args: Any) -> None:
+        def send(payload: str) -> None:
             if self.hotkeys_disabled:
-                log.warning("hotkey %s ignored: this display node has no command token", action)
-                return
-            body = {"action": action, **args, "origin": f"display/{self.node}", "time": round(time.time(), 3)}
-            body["request_id"] = f"{self.node}-{uuid.uuid4().hex[:12]}"
-            if actor:
-                body["actor"] = actor
-            if self.token:
-                body["token"] = self.token
-            self.link.publish(f"{self.prefix}/cmd", dumps_strict(body), qos=1)
+                log.warning("hotkey ignored: this display node has no command token")
+            else:
+                self.link.publish(f"{self.prefix}/cmd", payload, qos=1)
 
-        def target() -> tuple[str, str] | None:
-            if self.mirror.selected is not None:
-                return self.mirror.selected
-            for rows in self.mirror.lists.values():
-                for alarm, _ in rows.rows:
-                    if alarm.state.value in ("UNACK", "RTNUN"):
-                        return alarm.key
-            return None
-
-        def on_target(action: str, **extra: Any) -> Callable[[], None]:
-            def go() -> None:
-                key = target()
-                if key is not None:
-                    send(action, source=key[0], type=key[1], **extra)
-
-            return go
-
-        def run(action: str, **args: Any) -> Callable[[], None]:
-            return lambda: send(action, **args)
-
-        actions: dict[str, Callable[[], None]] = {
-            "ack": on_target("ack"),
-            "ack_all": run("ack_all"),
-            "silence": run("silence", seconds=ops.silence_s),
-            "shelve": on_target("shelve", seconds=ops.shelve_s),
-            "pin": lambda: send("mode", mode=self.mirror.decision.mode),
-            "release": run("release"),
-            "diagnostics": lambda: _ignore(toggle_diagnostics(scene)),
-            "audio_test": run("audio_test"),
-            "next_alarm": lambda: None,
-            "previous_alarm": lambda: None,
-            "quit": self.quit,
-        }
-        out = {normalize_hotkey(reserved[name]): fn for name, fn in actions.items() if name in reserved}
-        for mode, key in mode_hotkeys(layouts.modes.values(), reserved).items():
-            out[key] = run("mode", mode=mode)
-        return out
+        keys = NodeKeys(self.mirror, self.node, send, SystemClock(), token=self.token, actor=os.environ.get("USER"))
+        ops = self.config.model.operator
+        local = {"diagnostics": lambda: _ignore(toggle_diagnostics(scene)), "quit": self.quit}
+        return keys.actions(layouts, reserved, silence_s=ops.silence_s, shelve_s=ops.shelve_s, local=local)
 
     # ---------------------------------------------------------------- shutdown
     def _install_signals(self, app: Any) -> None:
