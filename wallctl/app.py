@@ -148,22 +148,9 @@ class WallApp:
         override_broker(self.config, opts.broker, opts.protocol)
         self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
         self._early: list[Callable[[], None]] = []
-        from wallctl.adapters.audio import SimpleAudioSink
-        from wallctl.core.sound.annunciator import NullSink
+        from wallctl.adapters.audio import open_sink
 
-        audio = self.config.model.audio
-        self.sink: AudioSink
-        if opts.audio and audio.enabled:
-            if audio.card:
-                os.environ["ALSA_CARD"] = audio.card  # ALSA's default device follows it
-            self.sink = SimpleAudioSink(
-                retry_s=audio.retry_s,
-                open_timeout_s=audio.open_timeout_s,
-                on_error=self._audio_failed,
-                on_recovered=self._audio_recovered,
-            )
-        else:
-            self.sink = NullSink()
+        self.sink: AudioSink = open_sink(self.config.model.audio, opts.audio, self._audio_failed, self._audio_recovered)
         self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
         self.service = self.core.service
         self._stopping = False

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wallctl.adapters.audio import SimpleAudioSink
+from wallctl.adapters.audio import SimpleAudioSink, open_sink
 from wallctl.adapters.mqtt import MqttLink
 from wallctl.controller.build import (
     build_core,
@@ -33,7 +33,7 @@ from wallctl.controller.reload import LayoutWatcher
 from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
 from wallctl.controller.views import ViewPublisher, read_setup_files
 from wallctl.core.config.settings import load_config
-from wallctl.core.sound.annunciator import AudioSink, NullSink
+from wallctl.core.sound.annunciator import AudioSink
 from wallctl.core.wire.strict import dumps_strict
 from wallctl.core.wire.view import Setup
 
@@ -57,19 +57,12 @@ class ControllerApp:
         override_broker(self.config, opts.broker, opts.protocol)
         self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
         self.loop = AsyncioLoop()
-        audio = self.config.model.audio
-        self.sink: AudioSink
-        if opts.audio and audio.enabled:
-            if audio.card:
-                os.environ["ALSA_CARD"] = audio.card  # ALSA's default device follows it
-            self.sink = SimpleAudioSink(
-                retry_s=audio.retry_s,
-                open_timeout_s=audio.open_timeout_s,
-                on_error=lambda message: self._on_loop(lambda: self.service.set_audio_device(False, message)),
-                on_recovered=lambda: self._on_loop(lambda: self.service.set_audio_device(True)),
-            )
-        else:
-            self.sink = NullSink()
+        self.sink: AudioSink = open_sink(
+            self.config.model.audio,
+            opts.audio,
+            on_error=lambda message: self._on_loop(lambda: self.service.set_audio_device(False, message)),
+            on_recovered=lambda: self._on_loop(lambda: self.service.set_audio_device(True)),
+        )
         self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
         self.service = self.core.service
         warn_if_commands_open(self.token, self.service)

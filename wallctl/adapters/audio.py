@@ -21,6 +21,8 @@ from typing import Any
 
 import numpy as np
 
+from wallctl.core.config.settings import AudioConfig
+from wallctl.core.sound.annunciator import AudioSink, NullSink
 from wallctl.core.sound.soundmap import Sound
 
 log = logging.getLogger("wallctl.audio")
@@ -355,4 +357,17 @@ def _hint() -> str:
     return (
         f" (ALSA default device{f' on card {card!r}' if card else ''}; list devices with 'aplay -l' and choose one "
         "with audio.card in the config; 'wallctl sounds --check' tests it)"
+    )
+
+
+def open_sink(
+    audio: AudioConfig, enabled: bool, on_error: Callable[[str], None], on_recovered: Callable[[], None]
+) -> AudioSink:
+    """The configured output: simpleaudio on ALSA (``audio.card`` chooses the card), or silence when audio is off."""
+    if not (enabled and audio.enabled):
+        return NullSink()
+    if audio.card:
+        os.environ["ALSA_CARD"] = audio.card  # ALSA's default device follows it
+    return SimpleAudioSink(
+        retry_s=audio.retry_s, open_timeout_s=audio.open_timeout_s, on_error=on_error, on_recovered=on_recovered
     )
