@@ -157,11 +157,13 @@ class SimpleAudioSink:
             self._seq += 1
             seq = self._seq
             self._waiting[seq] = (name, duration)
-        deadline = self.open_timeout_s + (0.0 if w.ready.is_set() else self.STARTUP_S)
         if not w.send({**body, "seq": seq}):
             self._give_up(w, seq, f"the audio worker does not take requests (playing {name!r})")
             return
-        timer = threading.Timer(deadline, self._check_answered, (w, seq, name))
+        self._check_later(self.open_timeout_s, w, seq, name, time.monotonic())
+
+    def _check_later(self, delay: float, w: _Worker, seq: int, name: str, sent: float) -> None:
+        timer = threading.Timer(delay, self._check_answered, (w, seq, name, sent))
         timer.daemon = True
         timer.start()
 
@@ -190,9 +192,19 @@ class SimpleAudioSink:
                 self.on_played(name, at)
             self._recovered()
 
-    def _check_answered(self, worker: _Worker, seq: int, name: str) -> None:
+    def _check_answered(self, worker: _Worker, seq: int, name: str, sent: float) -> None:
+        """The device has ``open_timeout_s`` from the later of the request and the worker being ready: a fresh
+        worker first imports numpy and simpleaudio (up to STARTUP_S on a loaded machine), which says nothing about
+        the device."""
         with self._cv:
             late = seq in self._waiting
+        now = time.monotonic()
+        if late and not worker.ready.is_set() and now - sent < self.STARTUP_S + self.open_timeout_s:
+            self._check_later(0.1, worker, seq, name, sent)
+            return
+        if late and worker.ready.is_set() and worker.ready_at + self.open_timeout_s > now:
+            self._check_later(worker.ready_at + self.open_timeout_s - now, worker, seq, name, sent)
+            return
         if late:
             self._give_up(
                 worker,
@@ -250,6 +262,7 @@ class _Worker:
     def __init__(self, on_reply: Callable[[dict[str, Any]], None]) -> None:
         self.on_reply = on_reply
         self.ready = threading.Event()
+        self.ready_at = 0.0  # monotonic
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "wallctl.adapters.audio_worker"],
             stdin=subprocess.PIPE,
@@ -287,6 +300,7 @@ class _Worker:
             except ValueError:
                 continue
             if reply.get("ready"):
+                self.ready_at = time.monotonic()
                 self.ready.set()
                 continue
             self.on_reply(reply)
