@@ -19,9 +19,7 @@ from typing import Any
 from wallctl.controller.build import (
     Core,
     build_core,
-    inbox_policy,
     install_excepthooks,
-    load_config_layouts,
     override_broker,
     reserved_hotkeys,
     warn_if_commands_open,
@@ -29,7 +27,7 @@ from wallctl.controller.build import (
 from wallctl.core.config.settings import load_config
 from wallctl.core.sound.annunciator import AudioSink
 from wallctl.core.wall.hotkeys import mode_hotkeys, normalize_hotkey
-from wallctl.core.wire.strict import dumps_strict
+from wallctl.wiring import wire_controller
 
 log = logging.getLogger("wallctl.app")
 
@@ -181,10 +179,6 @@ class WallApp:
         from PySide6.QtCore import QTimer
         from PySide6.QtWidgets import QApplication
 
-        from wallctl.adapters.audio import SimpleAudioSink
-        from wallctl.adapters.mqtt import MqttLink
-        from wallctl.controller.reload import LayoutWatcher
-        from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
         from wallctl.qt.loop import QtLoop
         from wallctl.qt.platform import choose_platform, prepare_qt_environment
         from wallctl.qt.screens import QtScreens
@@ -217,40 +211,11 @@ class WallApp:
             windows.expect_paint("startup")
             for v in windows.views:
                 v.viewport().update()
-
-            def sounded(name: str, at: float) -> None:
-                if self.runtime.link is not None:
-                    self.runtime.link.publish(
-                        f"{cfg.state_prefix}/bench/sounded", json.dumps({"sound": name, "at": at}), qos=0
-                    )
-
-            if isinstance(self.sink, SimpleAudioSink):  # called on the device thread: publish from the main one
-                self.sink.on_played = lambda name, at: self._on_main(lambda: sounded(name, at))
-        runtime = Runtime(service, inbox_policy(cfg, self.token), state_prefix=cfg.state_prefix, loop=QtLoop())
-        link = MqttLink(
-            cfg.model.mqtt,
-            client_id=cfg.client_id,
-            state_prefix=cfg.state_prefix,
-            hooks=runtime.loop,
-            on_message=runtime.on_message,
-            on_link=runtime.on_link,
-            password=cfg.password(),
-            extra_subscriptions=((f"{cfg.state_prefix}/cmd", 1), *((t, 1) for t in service.kpis.topics)),
-        )
-        runtime.attach(link)
+        wired = wire_controller(cfg, service, self.token, QtLoop(), self.sink)
+        runtime, self.watcher = wired.runtime, wired.watcher
         self.runtime = runtime
-        if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the main loop's longest stall, each second
-            runtime.on_loop_report = lambda late: link.publish(
-                f"{cfg.state_prefix}/bench/loop", dumps_strict({"max_late_ms": round(late * 1000, 1)}), qos=0
-            )
         for fn in self._early:
             runtime.loop.call_soon(fn)
-        watcher = LayoutWatcher(
-            cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service, runtime.loop
-        )
-        self.watcher = watcher
-        tame_collector()
-        settle_heap()  # the restored picture is long-lived: out of the collector's sight from the start
         runtime.start()
         if msg:
             log.warning("%s", msg)

@@ -8,20 +8,15 @@ at the running process.
 
 from __future__ import annotations
 
-import json
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from wallctl.adapters.audio import SimpleAudioSink, open_sink
-from wallctl.adapters.mqtt import MqttLink
+from wallctl.adapters.audio import open_sink
 from wallctl.controller.build import (
     build_core,
-    inbox_policy,
     install_excepthooks,
-    load_config_layouts,
     override_broker,
     reserved_hotkeys,
     warn_if_commands_open,
@@ -29,13 +24,11 @@ from wallctl.controller.build import (
 from wallctl.controller.displays import DisplayWatch
 from wallctl.controller.link import Inbound
 from wallctl.controller.loop import AsyncioLoop
-from wallctl.controller.reload import LayoutWatcher
-from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
 from wallctl.controller.views import ViewPublisher, read_setup_files
 from wallctl.core.config.settings import load_config
 from wallctl.core.sound.annunciator import AudioSink
-from wallctl.core.wire.strict import dumps_strict
 from wallctl.core.wire.view import Setup
+from wallctl.wiring import wire_controller
 
 log = logging.getLogger("wallctl.controller")
 
@@ -75,22 +68,16 @@ class ControllerApp:
     def run(self) -> int:
         cfg, service = self.config, self.service
         install_excepthooks(service)
-        runtime = Runtime(service, inbox_policy(cfg, self.token), state_prefix=cfg.state_prefix, loop=self.loop)
-        link = MqttLink(
-            cfg.model.mqtt,
-            client_id=cfg.client_id,
-            state_prefix=cfg.state_prefix,
-            hooks=self.loop,
+        wired = wire_controller(
+            cfg,
+            service,
+            self.token,
+            self.loop,
+            self.sink,
             on_message=self._on_message,
-            on_link=runtime.on_link,
-            password=cfg.password(),
-            extra_subscriptions=(
-                (f"{cfg.state_prefix}/cmd", 1),
-                (f"{cfg.state_prefix}/displays/+", 0),
-                *((t, 1) for t in service.kpis.topics),
-            ),
+            extra_subscriptions=((f"{cfg.state_prefix}/displays/+", 0),),
         )
-        runtime.attach(link)
+        runtime, link, self.watcher = wired.runtime, wired.link, wired.watcher
         self.runtime = runtime
         topologies = dict(self.core.extra_topologies)
         if self.core.topology is not None:
@@ -105,21 +92,6 @@ class ControllerApp:
         )
         self.displays = DisplayWatch(service, prefix)
         service.layouts_changed.connect(lambda _layouts: self.displays.check())
-        if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the loop's longest stall each second, and each sound
-            runtime.on_loop_report = lambda late: link.publish(
-                f"{cfg.state_prefix}/bench/loop", dumps_strict({"max_late_ms": round(late * 1000, 1)}), qos=0
-            )
-            if isinstance(self.sink, SimpleAudioSink):
-                self.sink.on_played = lambda name, at: self._on_loop(
-                    lambda: link.publish(
-                        f"{cfg.state_prefix}/bench/sounded", json.dumps({"sound": name, "at": at}), qos=0
-                    )
-                )
-        self.watcher = LayoutWatcher(
-            cfg.resolve(cfg.model.layouts), lambda: load_config_layouts(cfg), service, self.loop
-        )
-        tame_collector()
-        settle_heap()  # the restored picture is long-lived: out of the collector's sight from the start
         runtime.start()
         self.loop.on_signals(lambda _signum: self.quit())
         if self.opts.duration_s:

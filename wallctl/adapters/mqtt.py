@@ -83,14 +83,7 @@ class MqttLink:
         )
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
-        if cfg.username:
-            self.client.username_pw_set(cfg.username, password)
-        if cfg.tls is not None:
-            t = cfg.tls
-            self.client.tls_set(
-                ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file, cert_reqs=ssl.CERT_REQUIRED
-            )
-            self.client.tls_insecure_set(not t.check_hostname)
+        _secure(self.client, cfg, password)
         self.client.will_set(self.presence[0], self.presence[2], qos=1, retain=True)
         # no paho logger: it logs twice per packet (3 us each under load); failures reach us as LinkEvents
         self.client.on_connect = self._on_connect
@@ -390,12 +383,7 @@ def read_retained(
     got: list[bytes] = []
     done = threading.Event()
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-    if cfg.username:
-        client.username_pw_set(cfg.username, password)
-    if cfg.tls is not None:
-        t = cfg.tls
-        client.tls_set(ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file, cert_reqs=ssl.CERT_REQUIRED)
-        client.tls_insecure_set(not t.check_hostname)
+    _secure(client, cfg, password)
 
     def on_connect(c: paho.Client, *_args: Any) -> None:
         c.subscribe(topic, qos=0)
@@ -419,3 +407,13 @@ def read_retained(
         client.loop_stop()
         client.disconnect()
     return got[0] if got else None
+
+
+def _secure(client: paho.Client, cfg: MqttConfig, password: str | None) -> None:
+    """Credentials and TLS as the config says (the link and a one-off read of a retained message alike)."""
+    if cfg.username:
+        client.username_pw_set(cfg.username, password)
+    if cfg.tls is not None:
+        t = cfg.tls
+        client.tls_set(ca_certs=t.ca_file, certfile=t.cert_file, keyfile=t.key_file, cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_insecure_set(not t.check_hostname)

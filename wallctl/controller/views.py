@@ -59,6 +59,7 @@ class ViewPublisher:
         self.service = service
         self.publish = publish
         self._setup = setup
+        self._diagnostics_due = True
         engine = service.engine
         self.maps = {map_name(f): TopologyState(t, engine) for f, t in topologies.items()}
         self.lists: dict[str, RankedFeed] = {}
@@ -74,7 +75,7 @@ class ViewPublisher:
         self._subs.add(engine.bulk_changed, self._dirty)
         self._subs.add(service.state_changed, self._dirty)
         self._subs.add(service.layouts_changed, self.set_layouts)
-        self._subs.add(service.diagnostics_changed, self._dirty)
+        self._subs.add(service.diagnostics_changed, self._diagnostics_dirty)
         self.published = 0
 
     def set_layouts(self, layouts: LayoutSet) -> None:
@@ -95,6 +96,10 @@ class ViewPublisher:
                 )
         self._dirty()
 
+    def _diagnostics_dirty(self) -> None:
+        self._diagnostics_due = True
+        self._dirty()
+
     def _dirty(self, *_args: Any) -> None:
         if self._timer.active:
             return
@@ -108,7 +113,9 @@ class ViewPublisher:
         if self._setup is not None and self._setup_due:
             self._setup_due = False
             self._send("view/setup", encode_setup(self._setup(), seq=0, now=now))
-        self._send("view/diagnostics", encode_diagnostics(s.diagnostics, seq=0, now=now))
+        if self._diagnostics_due:  # encoded when they changed, not on every flush of a flood
+            self._diagnostics_due = False
+            self._send("view/diagnostics", encode_diagnostics(s.diagnostics, seq=0, now=now))
         for name, feed in self.lists.items():
             self._send(f"view/lists/{name}", encode_rows(feed.rows(), seq=0, now=now, list_name=name))
         self._send(
