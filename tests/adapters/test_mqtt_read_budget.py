@@ -18,15 +18,17 @@ from wallctl.core.config.settings import MqttConfig, Subscription
 
 
 class SelectorLoop:
-    """LoopHooks on a plain selector loop, timing every read callback (what the wall does with Qt)."""
+    """LoopHooks on a plain selector loop, counting the events each read callback handled (what the wall does
+    with Qt)."""
 
-    def __init__(self) -> None:
+    def __init__(self, handled: Callable[[], int]) -> None:
+        self.handled = handled
         self.sel = selectors.DefaultSelector()
         self.main = threading.get_ident()
         self.soon: list[Callable[[], None]] = []
         self.later: list[tuple[float, Callable[[], None]]] = []
         self.lock = threading.Lock()
-        self.read_times: list[float] = []
+        self.per_read: list[int] = []
 
     def watch(self, sock: Any, on_read: Callable[[], None], on_write: Callable[[], None]) -> None:
         self.sel.register(sock, selectors.EVENT_READ, (on_read, on_write))
@@ -68,14 +70,14 @@ class SelectorLoop:
                 if events & selectors.EVENT_WRITE:
                     on_write()
                 if events & selectors.EVENT_READ:
-                    t0 = time.perf_counter()
+                    before = self.handled()
                     on_read()
-                    self.read_times.append(time.perf_counter() - t0)
+                    self.per_read.append(self.handled() - before)
 
 
 def test_a_backlog_is_read_in_bounded_slices_and_nothing_is_lost(mosquitto: Mosquitto) -> None:
-    loop = SelectorLoop()
     got: list[Inbound] = []
+    loop = SelectorLoop(lambda: len(got))
     links: list[LinkEvent] = []
     cost_s = 0.002  # each event costs the handler 2 ms, like a new alarm with its views on a busy wall
 
@@ -102,12 +104,15 @@ def test_a_backlog_is_read_in_bounded_slices_and_nothing_is_lost(mosquitto: Mosq
     infos = [pub.publish(f"budget/{i}", b"{}", qos=0) for i in range(n)]
     for info in infos:
         info.wait_for_publish(5)
-    loop.read_times.clear()
+    loop.per_read.clear()
     loop.run_until(lambda: len(got) >= n, 20)
     pub.loop_stop()
     pub.disconnect()
     link.stop()
     assert len(got) == n
-    # each slice stops at the budget; the last read may overrun it by one packet's worth of work
-    assert max(loop.read_times) < READ_BUDGET_S + 10 * cost_s, max(loop.read_times)
-    assert len(loop.read_times) >= (n * cost_s) / (READ_BUDGET_S + 10 * cost_s)
+    # Each event costs at least cost_s (a sleep never returns early), so a slice that stops at the budget has
+    # handled at most budget/cost events plus the one read when the deadline passed. Counting events, not
+    # timing the slices, keeps the test exact on a loaded machine, where a slow slice only handles fewer.
+    most = int(READ_BUDGET_S / cost_s) + 1
+    assert max(loop.per_read) <= most, (max(loop.per_read), most)
+    assert len([k for k in loop.per_read if k]) >= n // most
