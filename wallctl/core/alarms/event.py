@@ -248,6 +248,20 @@ def parse_event(
     window: TimeWindow | None = None,
 ) -> Event:
     """Validate one MQTT message against the event contract; raises :class:`EventRejected`."""
+    obj = decode_object(payload, max_bytes)
+    return event_from_object(
+        topic,
+        obj,
+        received=received,
+        retained=retained,
+        templates=templates,
+        window=window,
+        fingerprint=zlib.crc32(payload) if obj.get("id") is not None else None,
+    )
+
+
+def decode_object(payload: bytes, max_bytes: int = MAX_PAYLOAD_BYTES) -> dict[str, Any]:
+    """One JSON object from a message, bounded in size, nesting and numbers; raises :class:`EventRejected`."""
     if len(payload) > max_bytes:
         raise EventRejected(RejectReason.TOO_LARGE, f"payload is {len(payload)} bytes, the limit is {max_bytes}")
     try:
@@ -260,6 +274,21 @@ def parse_event(
         raise EventRejected(RejectReason.NOT_JSON, f"payload is not JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise EventRejected(RejectReason.NOT_OBJECT, f"payload must be a JSON object, got {type(obj).__name__}")
+    return obj
+
+
+def event_from_object(
+    topic: str,
+    obj: dict[str, Any],
+    *,
+    received: float,
+    retained: bool = False,
+    templates: tuple[TopicTemplate, ...] = (),
+    window: TimeWindow | None = None,
+    fingerprint: int | None = None,
+) -> Event:
+    """Validate one native event object (decoded from MQTT, or made by a payload profile from a foreign format)
+    against the event contract; raises :class:`EventRejected`. ``obj`` may be filled in from ``topic``."""
     if templates and not ("source" in obj and "type" in obj and "severity" in obj and "category" in obj):
         for template in templates:  # only when a field is missing: most feeds send complete payloads
             filled = template.extract(topic)
@@ -309,5 +338,5 @@ def parse_event(
         received=received,
         retained=retained,
         stamped=raw_time is not None,
-        fingerprint=zlib.crc32(payload) if event_id is not None else None,
+        fingerprint=fingerprint if event_id is not None else None,
     )
