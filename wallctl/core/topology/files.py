@@ -46,8 +46,12 @@ def load_topology_yaml(path: str | Path) -> Topology:
     return topo
 
 
-def load_topology(path: str | Path) -> Topology:
+def load_topology(
+    path: str | Path, *, source_key: str | None = None, warnings: list[Problem] | None = None
+) -> Topology:
+    """``source_key``: for GraphML, the node attribute whose value events name the node by (a YAML topology writes
+    its ids itself). ``warnings``: where a valid file's notices go (logged when not given)."""
     p = Path(path)
     if p.suffix.lower() in (".graphml", ".xml"):
-        return load_topology_graphml(p)
+        return load_topology_graphml(p, source_key=source_key, warnings=warnings)
     return load_topology_yaml(p)

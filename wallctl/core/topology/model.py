@@ -8,6 +8,9 @@ Positions come from the file; a file without them gets a layout computed once an
 from __future__ import annotations
 
 import json
+import math
+from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -73,6 +76,8 @@ class TopologySpec:
 
 @dataclass
 class Topology:
+    """Node data: ``label``, ``kind``, ``site``, and ``attributes`` where the file carried more (GraphML)."""
+
     name: str
     graph: nx.Graph
     root: str | None
@@ -88,6 +93,13 @@ class Topology:
 
     def node(self, node_id: str) -> dict[str, Any]:
         return dict(self.graph.nodes[node_id])
+
+    def details(self, node_id: str) -> list[tuple[str, str]]:
+        """What a hover shows under a node's label: its id, kind and site, then what its file said about it."""
+        d = self.graph.nodes[node_id]
+        rows = [("id", node_id), ("kind", str(d.get("kind")))]
+        rows += [("site", str(d["site"]))] if d.get("site") else []
+        return rows + list((d.get("attributes") or {}).items())
 
     def groups(self) -> dict[str, frozenset[str]]:
         """Site id -> its nodes: usable as source groups by rules, sound map and maintenance windows."""
@@ -112,10 +124,15 @@ def _edge(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def build_topology(model: TopologySpec, path: Path | None = None) -> Topology:
+def build_topology(
+    model: TopologySpec, path: Path | None = None, attributes: Mapping[str, Mapping[str, str]] | None = None
+) -> Topology:
+    """``attributes``: what a node's file said beyond the model (GraphML), by node id, kept for the hover."""
     g = nx.Graph()
     for n in model.nodes:
         g.add_node(n.id, label=n.label or n.id, kind=n.kind, site=n.site)
+        if attributes and attributes.get(n.id):
+            g.nodes[n.id]["attributes"] = dict(attributes[n.id])
     ifindex: dict[tuple[str, str], tuple[str, str]] = {}
     for link in model.links:
         g.add_edge(link.a, link.b, kind=link.kind, a_if=link.a_if, b_if=link.b_if)
@@ -128,6 +145,35 @@ def build_topology(model: TopologySpec, path: Path | None = None) -> Topology:
     topo.interface_index = ifindex
     topo.link_index = {_edge(a, b): i for i, (a, b) in enumerate(g.edges)}
     return topo
+
+
+def place_near_positioned(topo: Topology) -> None:
+    """Give the nodes a file left without a position (a Topology Zoo node without coordinates) one beside their
+    positioned neighbours, in the file's own units, so that a computed layout never mixes with the file's map.
+    Nodes with no positioned node in reach go in a row under the map. Nothing happens when no node has one."""
+    pos = topo.positions
+    if not pos or len(pos) == len(topo.graph):
+        return
+    xs, ys = [p[0] for p in pos.values()], [p[1] for p in pos.values()]
+    span = max(max(xs) - min(xs), max(ys) - min(ys)) or 1.0
+    step = span * 0.03
+    g = topo.graph
+    queue = deque(n for n in g.nodes if n not in pos and any(m in pos for m in g.neighbors(n)))
+    seen = set(pos) | set(queue)
+    i = 0
+    while queue:  # outward from the positioned nodes, each placed once: O(nodes + links)
+        n = queue.popleft()
+        near = [pos[m] for m in g.neighbors(n) if m in pos]
+        angle = i * 2.39996  # the golden angle: the neighbours of one node fan out instead of stacking
+        cx, cy = sum(p[0] for p in near) / len(near), sum(p[1] for p in near) / len(near)
+        pos[n] = (cx + step * math.cos(angle), cy + step * math.sin(angle))
+        i += 1
+        for m in g.neighbors(n):
+            if m not in seen:
+                seen.add(m)
+                queue.append(m)
+    for j, rest in enumerate([m for m in g.nodes if m not in pos]):
+        pos[rest] = (min(xs) + (j % 50) * step, max(ys) + step * (2 + j // 50))
 
 
 def ensure_positions(topo: Topology) -> None:
@@ -173,5 +219,10 @@ def compute_layout(topo: Topology) -> dict[str, tuple[float, float]]:
             for i, n in enumerate(nodes):
                 pos[n] = ((i / width - 0.5) * max(len(nodes), 1) * 60.0, d * 120.0)
         return pos
-    raw = nx.spring_layout(g, seed=7, iterations=30) if len(g) <= 2000 else nx.random_layout(g, seed=7)
+    if len(g) < 500:  # networkx's dense spring solver: numpy only
+        raw = nx.spring_layout(g, seed=7, iterations=30)
+    elif len(g) <= 2000 and hasattr(nx, "forceatlas2_layout"):  # spring_layout needs scipy from 500 nodes on
+        raw = nx.rescale_layout_dict(nx.forceatlas2_layout(g, seed=7, max_iter=30), scale=1)
+    else:
+        raw = nx.random_layout(g, seed=7)
     return {n: (float(p[0]) * 1000, float(p[1]) * 1000) for n, p in raw.items()}

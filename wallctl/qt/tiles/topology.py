@@ -7,6 +7,7 @@ overlaps another (see tiles/labels.py), and the legend runs along the map's foot
 from __future__ import annotations
 
 import time
+from html import escape
 from typing import Any
 
 import networkx as nx
@@ -228,14 +229,21 @@ class TopologyTile(Tile):
             self._unacked.discard(i)
 
     def _hover(self, _item: object, points: list[Any], _ev: object) -> None:
-        """A designer's pointer over a node (the preview; the wall has no cursor): label it while hovered."""
+        """A designer's pointer over a node (the preview; the wall has no cursor): label it while hovered, and
+        show what its file says about it as the tooltip."""
         node = self.ids[points[0].index()] if len(points) else None
         if node == self.hovered:
             return
+        self.vb.setToolTip(self.tip(node) if node is not None else "")
         previous, self.hovered = self.hovered, node
         for n in (previous, node):
             if n is not None:
                 self._label(n, self.state.node(n))
+
+    def tip(self, node: str) -> str:
+        """The hovered node's name over what its file says about it (escaped: GraphML values are anyone's text)."""
+        rows = "".join(f"<br>{escape(k)}: {escape(v)}" for k, v in self.topology.details(node))
+        return f"<b>{escape(str(self.graph.nodes[node].get('label', node)))}</b>{rows}"
 
     def _label(self, node: str, st: ElementState) -> None:
         want = (
