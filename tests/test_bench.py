@@ -53,6 +53,8 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
         "scale: command round trip p99",
         "scale: ack_all",
         "scale: restart to the restored picture",
+        "gateway: Alertmanager webhooks",
+        "gateway: one alert from its HTTP request",
     ]:
         assert any(fragment in n for n in names), (fragment, names)
     import math

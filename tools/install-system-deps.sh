@@ -2,7 +2,8 @@
 # Installs the Debian packages wallctl needs and that pip cannot provide.
 #   build:  a C compiler and the ALSA headers (simpleaudio compiles against libasound)
 #   run:    the xcb runtime libraries Qt 6.5+ needs for a real window; xvfb for a virtual display
-#   test:   mosquitto (the real broker the tests start); sox (to listen to captured audio)
+#   test:   mosquitto (the real broker the tests start); sox (to listen to captured audio);
+#           prometheus-alertmanager, snmp + snmptrapd, bsdutils (logger): the real senders the gateway tests use
 # Usage: tools/install-system-deps.sh [run|test]
 set -euo pipefail
 profile=${1:-run}
@@ -10,7 +11,7 @@ pkgs=(gcc libc6-dev libasound2-dev libasound2 alsa-utils
       libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
       libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
       xvfb x11-xserver-utils)
-if [ "$profile" = test ]; then pkgs+=(mosquitto sox openssl); fi
+if [ "$profile" = test ]; then pkgs+=(mosquitto sox openssl prometheus-alertmanager snmp snmptrapd bsdutils); fi
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then pkgs+=(python3-venv); fi
 if ! python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
   pkgs+=(python3-dev)
@@ -35,5 +36,8 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian's mosquitto package starts a system broker on :1883; the tests start their own on free ports.
-if [ "$profile" = test ] && command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || true; fi
+# Debian's packages start system services (a broker on :1883, Alertmanager, snmptrapd); the tests start their own on
+# free ports.
+if [ "$profile" = test ] && command -v systemctl >/dev/null 2>&1; then
+  for unit in mosquitto prometheus-alertmanager snmptrapd; do $SUDO systemctl disable --now "$unit" >/dev/null 2>&1 || true; done
+fi

@@ -90,6 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     disp.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests)")
     disp.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)
 
+    gw = sub.add_parser(
+        "gateway",
+        help="webhooks and syslog from tools that cannot speak MQTT, published as wallctl events",
+        description="Convert what Alertmanager, Grafana, Zabbix, Nagios/Icinga, snmptrapd and syslog senders send "
+        "into wallctl's own events and publish them (QoS 1, stable ids) where the wall listens. A webhook is "
+        "answered 200 only once the broker has every event, 503 while it is away (the sender retries).",
+    )
+    gw.add_argument("--config", help="configuration file")
+    gw.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+    gw.add_argument("--http", type=host_port, metavar="HOST:PORT", help="webhook address (default: gateway.http)")
+    gw.add_argument("--syslog", type=host_port, metavar="HOST:PORT", help="syslog address, UDP and TCP")
+    gw.add_argument("--duration", type=float, metavar="S", help=argparse.SUPPRESS)
+    gw.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)
+
     demo = sub.add_parser(
         "demo",
         help="embedded broker + scenario simulator + the wall in a window",

@@ -36,7 +36,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     supervisor = Supervisor(duration_s=args.duration)
     config = _config(args)
     try:  # the nodes to start; every other check is the controller's, which says what is wrong and exits
-        nodes = load_config_layouts(load_config(config)).wall.nodes()
+        loaded = load_config(config)
+        nodes = load_config_layouts(loaded).wall.nodes()
     except ConfigError as exc:
         _print_problems(exc)
         print("wallctl: not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
@@ -53,7 +54,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             shot = args.screenshot if len(nodes) == 1 else args.screenshot.with_stem(f"{args.screenshot.stem}-{node}")
             argv += ["--screenshot", str(shot)]
         displays[node] = argv
-    return supervisor.run(controller, displays)
+    gateway = [*base, "gateway", *common] if loaded.model.gateway.enabled else None
+    return supervisor.run(controller, displays, {"gateway": gateway} if gateway else None)
 
 
 def _run_one_process(args: argparse.Namespace) -> int:
@@ -115,6 +117,32 @@ def cmd_controller(args: argparse.Namespace) -> int:
     return app.run()
 
 
+# --------------------------------------------------------------------------- gateway
+def cmd_gateway(args: argparse.Namespace) -> int:
+    from wallctl.core.config.settings import TokenMissing
+    from wallctl.gateway_app import GatewayApp, GatewayOptions
+
+    try:
+        app = GatewayApp(
+            GatewayOptions(
+                config=_config(args),
+                broker=args.broker,
+                http=args.http,
+                syslog=args.syslog,
+                duration_s=args.duration,
+                protocol=args.mqtt_protocol,
+            )
+        )
+    except ConfigError as exc:
+        _print_problems(exc)
+        print("wallctl: gateway not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
+        return 1
+    except TokenMissing as exc:
+        print(f"wallctl: gateway not started: {exc}", file=sys.stderr)
+        return 2
+    return app.run()
+
+
 # --------------------------------------------------------------------------- display
 def cmd_display(args: argparse.Namespace) -> int:
     from wallctl.display_app import DisplayApp, DisplayOptions
@@ -167,7 +195,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         Path(str(journal) + suffix).unlink(missing_ok=True)
     nodes: dict[str, str] = {}
     if cfg.model.topology:
-        topo = load_topology(cfg.resolve(cfg.model.topology))
+        topo = load_topology(cfg.resolve(cfg.model.topology), source_key=cfg.model.topology_source_key)
         nodes = {n: str(d.get("kind")) for n, d in topo.graph.nodes(data=True)}
     token_env = cfg.model.mqtt.command_token_env
     if token_env and not os.environ.get(token_env) and not cfg.model.mqtt.command_token:
@@ -216,7 +244,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     threading.Thread(target=start_sim, name="wallctl-demo-scenario", daemon=True).start()
     try:
-        return supervisor.run(controller, {"main": display})
+        gateway = [*base, "gateway", *common] if cfg.model.gateway.enabled else None
+        return supervisor.run(controller, {"main": display}, {"gateway": gateway} if gateway else None)
     finally:
         if started:
             sim.stop()

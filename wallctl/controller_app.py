@@ -122,7 +122,7 @@ class ControllerApp:
         paths = {file: layouts_dir / file for file in core.extra_topologies}
         if cfg.model.topology:
             paths[""] = cfg.resolve(cfg.model.topology)
-        layouts, assets, topologies = read_setup_files(layouts_dir, paths)
+        layouts, assets, topologies = read_setup_files(layouts_dir, paths, cfg.model.topology_source_key)
         return Setup(
             layouts,
             assets,

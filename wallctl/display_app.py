@@ -78,7 +78,7 @@ def materialize(setup: Setup, directory: Path) -> tuple[LayoutSet, dict[str, Top
         path.write_text(t["text"], encoding="utf-8")
         if t.get("positions"):
             path.with_name(path.name + ".positions.json").write_text(t["positions"], encoding="utf-8")
-        topologies[key] = load_topology(path)
+        topologies[key] = load_topology(path, source_key=t.get("source_key") or None)  # absent from older controllers
     return layouts, topologies
 
 

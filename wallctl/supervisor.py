@@ -61,10 +61,14 @@ class Supervisor:
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: self.stop())
 
-    def run(self, controller: list[str], displays: dict[str, list[str]]) -> int:
+    def run(
+        self, controller: list[str], displays: dict[str, list[str]], services: dict[str, list[str]] | None = None
+    ) -> int:
+        """``services``: more supervised children by name (the gateway, when the config enables it)."""
         self.children = [Child("controller", controller)] + [
             Child(f"display {node}", argv, env={"WALLCTL_NODE": node}) for node, argv in displays.items()
         ]
+        self.children += [Child(name, argv) for name, argv in (services or {}).items()]
         t0 = time.monotonic()
         for child in self.children:
             if not self._stop:

@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from wallctl.core.files.yamldoc import TOPOLOGY_LIMITS, ConfigError, Problem, load_yaml
+from wallctl.core.profiles.base import ProfileMaps
+
+PROFILE_SECTIONS = frozenset(ProfileMaps.__dataclass_fields__)  # a file of only these keys is a profiles file
 
 if TYPE_CHECKING:
     from wallctl.core.config.settings import LoadedConfig
@@ -42,6 +45,8 @@ def kind_of(path: Path) -> str:
         return "soundmap"
     if "steps" in keys:
         return "scenario"
+    if keys and keys <= PROFILE_SECTIONS:
+        return "profiles"
     if "regions" in keys or "rules" in keys or "wall" in keys:
         return "layouts"
     return "config"
@@ -82,11 +87,15 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
         elif kind == "topology":
             from wallctl.core.topology.files import load_topology
 
-            run(load_topology, path)
+            run(lambda p: load_topology(p, warnings=problems), path)
         elif kind == "soundmap":
             from wallctl.core.sound.soundmap import load_soundmap
 
             run(lambda p: load_soundmap(p, warnings=problems), path)
+        elif kind == "profiles":
+            from wallctl.core.profiles.maps import load_profile_maps
+
+            run(load_profile_maps, path)
         elif kind == "scenario":
             from wallctl.adapters.simulator import load_scenario
 
@@ -159,16 +168,23 @@ def _config_references(cfg: LoadedConfig, checked: set[Path], broken: set[str]) 
         layouts = check(lambda: load_layouts(layouts_dir, reserved_hotkeys=hotkeys, kpi_series=kpis, warnings=out))
         if layouts is not None:  # tiles too small for their text at the viewing distance
             out.extend(check_layouts(layouts))
-    groups = None
+    groups = topology = None
     if m.topology and "topology" not in broken:
         checked.add(cfg.resolve(m.topology))
-        topology = check(lambda: load_topology(cfg.resolve(m.topology or "")))
+        topology = check(
+            lambda: load_topology(cfg.resolve(m.topology or ""), source_key=m.topology_source_key, warnings=out)
+        )
         groups = topology.groups() if topology is not None else None
     if "sounds" not in broken:
         checked.add(cfg.resolve(m.sounds))
         check(lambda: load_soundmap(cfg.resolve(m.sounds), groups, warnings=out))
+    if m.profiles and "profiles" not in broken:
+        from wallctl.core.profiles.maps import load_profile_maps
+
+        checked.add(cfg.resolve(m.profiles))
+        check(lambda: load_profile_maps(cfg.resolve(m.profiles or "")))
     root = m.engine.suppression_root
-    if root and groups is not None and not any(root in members for members in groups.values()):
+    if root and topology is not None and root not in topology.graph:
         out.append(Problem(str(cfg.path), 1, 1, f"engine.suppression_root {root!r} is not a node of the topology"))
     return out
 

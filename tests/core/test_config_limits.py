@@ -34,7 +34,6 @@ def billion_laughs() -> str:
     return text + "#" * (534 - len(text) - 1) + "\n"
 
 
-
 def test_alias_bomb_is_refused_at_once_with_bounded_memory() -> None:
     bomb = billion_laughs()
     assert len(bomb.encode()) == 534

@@ -18,7 +18,6 @@ from wallctl.core.wall.presets import load_layouts
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
 def test_unterminated_quote_on_line_5_of_the_rules_is_reported_at_the_quote(layouts: Path) -> None:
     f = layouts / "rules.yaml"
     lines = f.read_text().splitlines()[1:]  # without the schema line, line 5 is the first rule's name

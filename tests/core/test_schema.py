@@ -28,6 +28,7 @@ def test_shipped_schemas_are_up_to_date() -> None:
         ("rules.schema.json", ["layouts/rules.yaml"]),
         ("soundmap.schema.json", ["sounds/soundmap.yaml"]),
         ("topology.schema.json", ["topology/estate.yaml"]),
+        ("profiles.schema.json", ["config/profiles.yaml"]),
     ],
 )
 def test_shipped_files_pass_their_schema(schema: str, files: list[str]) -> None:

@@ -14,7 +14,6 @@ from wallctl.core.wall.presets import load_layouts
 ROOT = Path(__file__).resolve().parents[2]
 
 
-
 def write(path: Path, text: str) -> Path:
     path.write_text(textwrap.dedent(text))
     return path

@@ -53,7 +53,15 @@ def test_rows_arrive_as_they_were_listed_and_are_bounded() -> None:
     assert sum(n for _, n in got.beyond) == 499 - VIEW_ROWS
     for (a, depth), (r, rdepth) in zip(listed.rows, got.rows, strict=True):
         assert (r.key, r.severity, r.peak, r.state, r.count, r.text, r.category, r.cause, rdepth) == (
-            a.key, a.severity, a.peak, a.state, a.count, a.text, a.category, a.cause, depth,
+            a.key,
+            a.severity,
+            a.peak,
+            a.state,
+            a.count,
+            a.text,
+            a.category,
+            a.cause,
+            depth,
         )
         assert abs(r.last - a.last) < 1e-3 and r.flags == frozenset(a.flags)
     assert got.rows[0][0].peak is Severity.CRITICAL and got.rows[0][0].state is AlarmState.UNACK

@@ -83,7 +83,7 @@ class MqttLink:
         )
         self.client.max_queued_messages_set(0)
         self.client.max_inflight_messages_set(100)
-        _secure(self.client, cfg, password)
+        apply_credentials(self.client, cfg, password)
         self.client.will_set(self.presence[0], self.presence[2], qos=1, retain=True)
         # no paho logger: it logs twice per packet (3 us each under load); failures reach us as LinkEvents
         self.client.on_connect = self._on_connect
@@ -383,7 +383,7 @@ def read_retained(
     got: list[bytes] = []
     done = threading.Event()
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-    _secure(client, cfg, password)
+    apply_credentials(client, cfg, password)
 
     def on_connect(c: paho.Client, *_args: Any) -> None:
         c.subscribe(topic, qos=0)
@@ -409,7 +409,7 @@ def read_retained(
     return got[0] if got else None
 
 
-def _secure(client: paho.Client, cfg: MqttConfig, password: str | None) -> None:
+def apply_credentials(client: paho.Client, cfg: MqttConfig, password: str | None) -> None:
     """Credentials and TLS as the config says (the link and a one-off read of a retained message alike)."""
     if cfg.username:
         client.username_pw_set(cfg.username, password)

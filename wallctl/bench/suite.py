@@ -163,6 +163,9 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.scale import bench_scale
 
         section("scale", lambda: bench_scale(broker, quick=quick))
+        from wallctl.bench.gateway import bench_gateway
+
+        section("gateway", lambda: bench_gateway(broker, quick=quick))
         from wallctl.bench.topo import bench_topology
 
         section("topology", lambda: bench_topology(quick=quick))

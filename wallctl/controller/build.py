@@ -16,10 +16,12 @@ from wallctl.controller.service import ServiceParts, WallService
 from wallctl.core.alarms.dominance import DominatorIndex
 from wallctl.core.alarms.engine import MaintenanceWindow
 from wallctl.core.alarms.event import TimeWindow, TopicTemplate
-from wallctl.core.alarms.feeds import Watch
+from wallctl.core.alarms.feeds import TopicRoutes, Watch
 from wallctl.core.clock import Clock, SystemClock
 from wallctl.core.config.settings import LoadedConfig
 from wallctl.core.files.yamldoc import ConfigError, Problem
+from wallctl.core.profiles.base import ProfileMaps
+from wallctl.core.profiles.maps import load_profile_maps
 from wallctl.core.signal import Signal
 from wallctl.core.sound.annunciator import AudioSink, NullSink
 from wallctl.core.sound.soundmap import SoundMap, load_soundmap
@@ -75,7 +77,7 @@ def build_core(
     except ConfigError as exc:
         problems += exc.problems
     try:
-        topology = load_topology(config.resolve(m.topology)) if m.topology else None
+        topology = load_topology(config.resolve(m.topology), source_key=m.topology_source_key) if m.topology else None
     except ConfigError as exc:
         problems += exc.problems
     groups = topology.groups() if topology is not None else None
@@ -89,7 +91,7 @@ def build_core(
     for opts in layouts.tile_options.values():
         file = getattr(opts, "file", None)
         if file and file not in extra:
-            extra[file] = load_topology(config.resolve(m.layouts) / file)
+            extra[file] = load_topology(config.resolve(m.layouts) / file, source_key=m.topology_source_key)
     dominators = None
     root = m.engine.suppression_root or (topology.root if topology else None)
     if topology is not None and root:
@@ -135,6 +137,7 @@ def build_core(
 def inbox_policy(config: LoadedConfig, token: str | None) -> InboxPolicy:
     """How inbound messages are checked, from the config (the wall and the fuzz tests build it the same way)."""
     m = config.model
+    profiled = [(s.filter, s.profile) for s in m.mqtt.subscriptions if s.profile]
     return InboxPolicy(
         cmd_topic=f"{config.state_prefix}/cmd",
         templates=tuple(TopicTemplate(t) for t in m.mqtt.topic_templates),
@@ -142,7 +145,15 @@ def inbox_policy(config: LoadedConfig, token: str | None) -> InboxPolicy:
         window=TimeWindow(m.engine.max_event_age_s, m.engine.max_event_future_s),
         token=token,
         command_max_age_s=m.operator.command_max_age_s,
+        profiles=TopicRoutes(profiled) if profiled else None,
+        maps=load_maps(config),
     )
+
+
+def load_maps(config: LoadedConfig) -> ProfileMaps:
+    """The payload profiles' maps the config names (the same loader ``wallctl validate`` checks them with)."""
+    path = config.model.profiles
+    return load_profile_maps(config.resolve(path)) if path else ProfileMaps()
 
 
 def override_broker(config: LoadedConfig, broker: str | None, protocol: str | None) -> None:

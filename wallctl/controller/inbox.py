@@ -8,13 +8,26 @@ rejected with its reason, exactly once, and the caller acknowledges it either wa
 from __future__ import annotations
 
 import logging
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from wallctl.controller.longwork import Pending
 from wallctl.controller.service import WallService
-from wallctl.core.alarms.event import EventRejected, RejectReason, TimeWindow, TopicTemplate, parse_event
+from wallctl.core.alarms.event import (
+    EventRejected,
+    RejectReason,
+    TimeWindow,
+    TopicTemplate,
+    event_from_object,
+    parse_event,
+)
+from wallctl.core.alarms.feeds import TopicRoutes
+from wallctl.core.profiles import convert
+from wallctl.core.profiles.base import ProfileError, ProfileMaps
 from wallctl.core.wire.commands import CommandError, parse_command, request_id_of
 from wallctl.core.wire.strict import dumps_strict
 
@@ -29,6 +42,8 @@ class InboxPolicy:
     window: TimeWindow | None = None
     token: str | None = None
     command_max_age_s: float = 30.0
+    profiles: TopicRoutes[str] | None = None  # topic filters whose messages are a foreign format, by profile
+    maps: ProfileMaps | None = None
 
 
 class Inbox:
@@ -65,6 +80,10 @@ class Inbox:
         service, p = self.service, self.policy
         if service.kpis.series and service.kpi_message(topic, payload):
             return
+        profiled = p.profiles(topic) if p.profiles is not None else ()
+        if profiled:
+            self._profiled(profiled[0], topic, payload, received, retained)
+            return
         try:
             event = parse_event(
                 topic,
@@ -80,6 +99,34 @@ class Inbox:
             return
         service.ingest(event)
         self.ingested += 1
+
+    def _profiled(self, profile: str, topic: str, payload: bytes, received: float, retained: bool) -> None:
+        """A foreign message (Grafana's MQTT contact point, say): its profile makes the native events, each
+        checked and applied like any other; one bad event is rejected without costing its siblings."""
+        service, p = self.service, self.policy
+        if len(payload) > p.max_bytes:
+            service.reject(topic, RejectReason.TOO_LARGE.value, f"{len(payload)} bytes, the limit is {p.max_bytes}")
+            return
+        try:
+            objs = convert(profile, payload, p.maps or ProfileMaps(), received)
+        except ProfileError as exc:
+            service.reject(topic, "bad_payload", f"{profile}: {exc}", payload)
+            return
+        for obj in objs:
+            try:
+                event = event_from_object(
+                    topic,
+                    obj,
+                    received=received,
+                    retained=retained,
+                    window=p.window,
+                    fingerprint=zlib.crc32(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)),
+                )
+            except EventRejected as exc:
+                service.reject(topic, exc.reason.value, f"{profile}: {exc.detail}", payload)
+                continue
+            service.ingest(event)
+            self.ingested += 1
 
     def _command(
         self, payload: bytes, queued: bool, retained: bool, late_reply: Callable[[str], None] | None

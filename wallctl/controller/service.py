@@ -156,7 +156,9 @@ class WallService:
         self.feeds.seen(event.source, event.topic or None, self.clock.now())
         dropped = self.engine.duplicates_dropped
         change = self.engine.ingest(event)
-        if event.id is not None and self.journal is not None and self.engine.duplicates_dropped == dropped:
+        if self.engine.duplicates_dropped != dropped:  # nothing changed but the count the state reports
+            self.state_changed.emit()
+        elif event.id is not None and self.journal is not None:
             self.journal.seen(event.id, event.fingerprint)
         return change
 

@@ -161,9 +161,10 @@ class ViewPublisher:
 
 
 def read_setup_files(
-    layouts_dir: Path, topologies: dict[str, Path]
+    layouts_dir: Path, topologies: dict[str, Path], source_key: str | None = None
 ) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]]:
-    """The texts a :class:`Setup` carries, read from the controller's folders."""
+    """The texts a :class:`Setup` carries, read from the controller's folders, and how the topologies' node ids
+    are read (``source_key``: the display must key its maps as the controller does)."""
     layouts = {
         str(p.relative_to(layouts_dir)): p.read_text(encoding="utf-8") for p in layout_files(layouts_dir) if p.exists()
     }
@@ -178,5 +179,6 @@ def read_setup_files(
             "name": path.name,
             "text": path.read_text(encoding="utf-8"),
             "positions": cache.read_text(encoding="utf-8") if cache.exists() else "",
+            "source_key": source_key or "",
         }
     return layouts, assets, topos

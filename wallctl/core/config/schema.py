@@ -15,6 +15,7 @@ from typing import Any
 
 from wallctl.core.config.settings import WallctlConfig
 from wallctl.core.files.spec import json_schema, spec
+from wallctl.core.profiles.base import ProfileMaps
 from wallctl.core.sound.soundmap import SoundMapSpec
 from wallctl.core.topology.model import TopologySpec
 from wallctl.core.wall.layout import Mode, WallSpec
@@ -59,6 +60,7 @@ def schemas() -> dict[str, dict[str, Any]]:
         "rules.schema.json": json_schema(RuleSet, "wallctl rules (layouts/rules.yaml)"),
         "soundmap.schema.json": json_schema(SoundMapSpec, "wallctl sound map (sounds/soundmap.yaml)"),
         "topology.schema.json": json_schema(TopologySpec, "wallctl topology (topology/*.yaml)"),
+        "profiles.schema.json": json_schema(ProfileMaps, "wallctl payload profiles (config/profiles.yaml)"),
     }
 
 

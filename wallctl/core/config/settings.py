@@ -21,12 +21,19 @@ from wallctl.core.kpi import KpiSpec
 from wallctl.core.severity import SEVERITY_NAMES
 
 DEFAULT_CONFIG = Path("config/wallctl.yaml")
+# the payload profiles (wallctl.core.profiles) a subscription or a gateway route may name
+ProfileName = Literal["alertmanager", "grafana", "zabbix", "nagios", "icinga", "snmptrap", "syslog"]
 
 
 @dataclass(frozen=True)
 class Subscription:
     filter: str = spec("MQTT topic filter; + and # wildcards allowed")
     qos: int = spec("QoS for this filter (1 keeps events across reconnects)", default=1, minimum=0, maximum=2)
+    profile: ProfileName | None = spec(
+        "the format of the messages on this filter when it is not wallctl's own event JSON (e.g. alertmanager for "
+        "Grafana's MQTT contact point or a tool's own publisher)",
+        default=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,33 @@ class AudioConfig:
     )
 
 
+@dataclass(frozen=True)
+class GatewayTls:
+    cert_file: str = spec("server certificate (PEM)")
+    key_file: str = spec("its private key (PEM)")
+
+
+@dataclass(frozen=True)
+class GatewayConfig:
+    enabled: bool = spec("wallctl run and demo also start the gateway", default=False)
+    http: str | None = spec("HOST:PORT of the webhook routes; none turns HTTP off", default="127.0.0.1:9464")
+    syslog: str | None = spec("HOST:PORT of the syslog listener (UDP and TCP); default off", default=None)
+    token_env: str | None = spec("environment variable holding the bearer token senders must present", default=None)
+    token: str | None = spec("the bearer token itself (prefer token_env)", default=None)
+    tls: GatewayTls | None = spec("serve HTTPS with this certificate; absent means plain HTTP", default=None)
+    max_body_bytes: int = spec("largest request body accepted (413 above)", default=1024 * 1024, minimum=1024)
+    publish_timeout_s: float = spec(
+        "the broker must acknowledge a request's events within this time, or the sender gets 503 and retries",
+        default=5.0,
+        minimum=0.1,
+    )
+    topic_base: str | None = spec(
+        "where converted events are published: <topic_base>/<profile>/<source>; default the base of the first "
+        "subscribed topic filter (noc/events)",
+        default=None,
+    )
+
+
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
@@ -220,6 +254,11 @@ class WallctlConfig:
     wall_id: str = spec("this wall's id; names its MQTT topics", default="wall")
     layouts: str = spec("directory with wall.yaml, modes and rules.yaml", default="../layouts")
     topology: str | None = spec("topology file (YAML or GraphML)", default="../topology/estate.yaml")
+    topology_source_key: str | None = spec(
+        "GraphML topologies: the node attribute whose value events name a node by (their 'source'), e.g. name; "
+        "default the node's GraphML id",
+        default=None,
+    )
     sounds: str = spec("sound map file", default="../sounds/soundmap.yaml")
     journal: str = spec("SQLite journal of alarm state and audit log", default="../var/journal.sqlite3")
     journal_retention_days: float = spec("audit entries older than this are deleted", default=400.0, minimum=1)
@@ -230,6 +269,12 @@ class WallctlConfig:
     audio: AudioConfig = spec("audio output", default_factory=AudioConfig)
     kpis: tuple[KpiSpec, ...] = spec("KPI series read from MQTT, for KPI tiles; thresholds raise alarms", default=())
     theme: ThemeConfig = spec("colours of the wall", default_factory=ThemeConfig)
+    profiles: str | None = spec(
+        "payload profile maps (severity maps, labels, syslog levels); default the built-in maps", default=None
+    )
+    gateway: GatewayConfig = spec(
+        "wallctl gateway: webhooks and syslog from tools that cannot speak MQTT", default_factory=GatewayConfig
+    )
 
     def __post_init__(self) -> None:
         for t in self.mqtt.topic_templates:
@@ -276,6 +321,31 @@ class LoadedConfig:
     def password(self) -> str | None:
         env = self.model.mqtt.password_env
         return os.environ.get(env) if env else None
+
+    def gateway_token(self) -> str | None:
+        g = self.model.gateway
+        value = os.environ.get(g.token_env) if g.token_env else None
+        if g.token_env and not value and not g.token:
+            raise TokenMissing(
+                f"{self.path}: gateway.token_env names {g.token_env}, but that variable is not set, so anyone could "
+                f"post alarms to the wall. Set it (export {g.token_env}=...), or remove token_env to run without one"
+            )
+        return value or g.token
+
+    def event_topic_base(self) -> str:
+        """Where the gateway publishes: the configured base, else the first subscribed filter up to its first
+        wildcard (``noc/events/#`` gives ``noc/events``), so the wall hears what the gateway sends."""
+        base = self.model.gateway.topic_base
+        if base:
+            return base.rstrip("/")
+        native = [s.filter for s in self.model.mqtt.subscriptions if s.profile is None]
+        first = native[0] if native else "noc/events/#"
+        levels = []
+        for level in first.split("/"):
+            if level in ("#", "+"):
+                break
+            levels.append(level)
+        return "/".join(levels) or "noc/events"
 
 
 class TokenMissing(RuntimeError):

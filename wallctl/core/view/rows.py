@@ -142,8 +142,6 @@ def beyond_text(beyond: list[tuple[str, int]], most: int = 3) -> str:
     return f"+{n:,} not listed: " + " · ".join(parts)
 
 
-
-
 ROW_LIMIT = 2000  # rows a list keeps: nobody pages past them on a wall; 100,000 alarms sorted whole took 90 ms
 
 

@@ -296,7 +296,7 @@ class Setup:
 
     layouts: dict[str, str]  # path below the layouts folder -> text
     assets: dict[str, str]  # image files below the layouts folder -> base64
-    topologies: dict[str, dict[str, str]]  # tile file ('' the configured one) -> {"name", "text", "positions"}
+    topologies: dict[str, dict[str, str]]  # tile file ('' the configured one) -> {name, text, positions, source_key}
     kpis: list[KpiSpec]
     flood: FloodPolicy
     reserved_hotkeys: dict[str, str]
