@@ -55,6 +55,8 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
         "scale: restart to the restored picture",
         "gateway: Alertmanager webhooks",
         "gateway: one alert from its HTTP request",
+        "sites: one event through a branch broker's bridge",
+        "standby: kill -9 of the active controller",
     ]:
         assert any(fragment in n for n in names), (fragment, names)
     import math

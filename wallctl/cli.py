@@ -73,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
     ctl.add_argument("--no-audio", action="store_true", help="do not play sounds (state still says what sounds)")
     ctl.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests)")
     ctl.add_argument("--journal", type=Path, help="override the configured journal file")
+    ctl.add_argument("--id", dest="controller_id", metavar="NAME", help="this controller's name (hot standby)")
+    ctl.add_argument(
+        "--role", choices=["primary", "standby"], help="which of two controllers takes the wall when both are up"
+    )
     ctl.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)  # the demo's broker: 3.1.1
 
     disp = sub.add_parser(
@@ -165,6 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="short run for CI smoke use (under a minute)")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+
+    bridge = sub.add_parser(
+        "bridge-config",
+        help="print the Mosquitto bridge section for a branch site's broker",
+        description="Print the bridge section to append to a branch broker's mosquitto.conf: it carries the "
+        "branch's event topics to the head office's broker under the site's topic_prefix (out only, QoS 1, "
+        "persistent session: queued during an outage) and the bridge's state to where the wall watches it. "
+        "Broker-wide queue limits are printed as explained comments.",
+    )
+    bridge.add_argument("--config", help="configuration file (its sites: and mqtt.subscriptions)")
+    bridge.add_argument("--site", required=True, help="the site's name in the configuration's sites:")
+    bridge.add_argument("--head", required=True, type=host_port, metavar="HOST:PORT", help="the head office's broker")
+    bridge.add_argument("--keepalive", type=int, default=30, metavar="S", help="bridge keep-alive (default 30 s)")
+    bridge.add_argument(
+        "--restart-timeout", type=int, nargs="+", default=[5, 60], metavar="S", help="reconnect after BASE [CAP] s"
+    )
     return p
 
 
@@ -178,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from wallctl import commands
 
-    handler = getattr(commands, f"cmd_{args.command}")
+    handler = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         return int(handler(args))
     except KeyboardInterrupt:

@@ -105,6 +105,8 @@ def cmd_controller(args: argparse.Namespace) -> int:
                 duration_s=args.duration,
                 journal=args.journal,
                 protocol=args.mqtt_protocol,
+                controller_id=args.controller_id,
+                role=args.role,
             )
         )
     except ConfigError as exc:
@@ -340,6 +342,15 @@ def cmd_bench(args: argparse.Namespace) -> int:
         _print_problems(exc)
         return 1
     return run_suite(quick=args.quick, json_path=args.json)
+
+
+# --------------------------------------------------------------------------- bridge-config
+def cmd_bridge_config(args: argparse.Namespace) -> int:
+    from wallctl.bridge_config import run_bridge_config
+
+    return run_bridge_config(
+        _config(args), args.site, args.head, keepalive_s=args.keepalive, restart_s=args.restart_timeout
+    )
 
 
 __all__ = ["Problem", "cmd_bench", "cmd_demo", "cmd_preview", "cmd_run", "cmd_sounds", "cmd_validate"]

@@ -24,11 +24,13 @@ from wallctl.controller.build import (
 from wallctl.controller.displays import DisplayWatch
 from wallctl.controller.link import Inbound
 from wallctl.controller.loop import AsyncioLoop
+from wallctl.controller.standby import Election, GatedSink
 from wallctl.controller.views import ViewPublisher, read_setup_files
+from wallctl.core.clock import SystemClock
 from wallctl.core.config.settings import load_config
 from wallctl.core.sound.annunciator import AudioSink
 from wallctl.core.wire.view import Setup
-from wallctl.wiring import wire_controller
+from wallctl.wiring import Standby, wire_controller
 
 log = logging.getLogger("wallctl.controller")
 
@@ -41,6 +43,8 @@ class ControllerOptions:
     journal: Path | None = None
     duration_s: float | None = None
     protocol: str | None = None  # override the configured MQTT version (the embedded broker speaks 3.1.1 only)
+    controller_id: str | None = None  # --id over controller.id
+    role: str | None = None  # --role over controller.role
 
 
 class ControllerApp:
@@ -50,16 +54,26 @@ class ControllerApp:
         override_broker(self.config, opts.broker, opts.protocol)
         self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
         self.loop = AsyncioLoop()
+        ctl = self.config.model.controller
+        if opts.controller_id:
+            object.__setattr__(ctl, "id", opts.controller_id)
+        if opts.role:
+            object.__setattr__(ctl, "role", opts.role)
+        # hot standby: only with an id; one controller alone is simply active (and the contract's topics unchanged)
+        self.election = Election(ctl.id, ctl.role, SystemClock()) if ctl.id else None
         self.sink: AudioSink = open_sink(
             self.config.model.audio,
             opts.audio,
             on_error=lambda message: self._on_loop(lambda: self.service.set_audio_device(False, message)),
             on_recovered=lambda: self._on_loop(lambda: self.service.set_audio_device(True)),
         )
+        if self.election is not None:
+            self.sink = GatedSink(self.sink, lambda: self.election is not None and self.election.active)
         self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
         self.service = self.core.service
         warn_if_commands_open(self.token, self.service)
         self._stopping = False
+        self.standby: Standby | None = None
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the loop (the audio sink reports from its device thread)."""
@@ -75,6 +89,7 @@ class ControllerApp:
             self.loop,
             self.sink,
             on_message=self._on_message,
+            on_link=lambda event: self.standby.on_link(event) if self.standby is not None else None,
             extra_subscriptions=((f"{cfg.state_prefix}/displays/+", 0),),
         )
         runtime, link, self.watcher = wired.runtime, wired.link, wired.watcher
@@ -90,6 +105,9 @@ class ControllerApp:
             lambda topic, payload: link.publish(f"{prefix}/{topic}", payload, qos=1, retain=True),
             self._setup,
         )
+        if self.election is not None:
+            self.standby = Standby(cfg, wired, self.views, self.election, self.loop)
+            self.standby.start()
         self.displays = DisplayWatch(service, prefix)
         service.layouts_changed.connect(lambda _layouts: self.displays.check())
         runtime.start()
@@ -144,6 +162,8 @@ class ControllerApp:
         self.watcher.close()  # a layout parse under way is not waited for
         self.views.close()
         self.runtime.stop()
+        if self.standby is not None:
+            self.standby.stop()  # the entry says offline: the other takes over now, not after the lease
         if self.core.journal is not None:
             self.core.journal.close()
         close = getattr(self.sink, "close", None)

@@ -40,6 +40,7 @@ from wallctl.core.wire.strict import dumps_strict
 from wallctl.core.wire.view import Setup, decode_setup
 
 log = logging.getLogger("wallctl.display")
+LOST_AFTER_S = 1.0  # hot standby: the wall's status "offline" this long is CONTROLLER LOST (the contract: 3 s)
 SWITCH_LEAD_S = 0.04  # a mode switch is applied this long after the controller decided it, on every node at once
 PRESENCE_EVERY_S = 10.0
 SETUP_WAIT_S = 600.0
@@ -177,6 +178,9 @@ class DisplayApp:
         self._presence_timer = QTimer()
         self._presence_timer.setSingleShot(True)
         self._presence_timer.timeout.connect(self._publish_presence)
+        self._lost = QTimer()
+        self._lost.setSingleShot(True)
+        self._lost.timeout.connect(self._controller_lost)
         self.link = self.make_link(loop)
         self.link.start()
         every = QTimer()
@@ -195,8 +199,10 @@ class DisplayApp:
             x0, y0 = min(r.x for r in rects), min(r.y for r in rects)
             area = _qrect(x0, y0, max(r.right for r in rects) - x0, max(r.bottom for r in rects) - y0)
 
-            def save() -> None:  # this node's monitors only
-                render_scene(scene, 0.5, area).save(str(shot))
+            def save() -> None:  # this node's monitors only; renamed into place, never seen half-written
+                tmp = shot.with_suffix(".tmp.png")
+                render_scene(scene, 0.5, area).save(str(tmp))
+                tmp.replace(shot)
 
             shot_timer = QTimer()
             shot_timer.timeout.connect(save)
@@ -246,8 +252,16 @@ class DisplayApp:
     def _on_message(self, msg: Inbound) -> None:
         tail = msg.topic[len(self.prefix) + 1 :]
         if tail == "status":
-            self.mirror.set_controller(msg.payload.strip() == b"online")
-            self._presence_soon()
+            if msg.payload.strip() == b"online":
+                self._lost.stop()
+                self.mirror.set_controller(True)
+                self._presence_soon()
+            elif not (self.mirror.state or {}).get("controllers"):
+                self._controller_lost()  # the wall's only controller: its will
+            elif not self._lost.isActive():
+                # hot standby: a controller that dies says "offline" through its will and the active one (or the
+                # one taking over) says "online" again at once; a second's patience before calling it lost
+                self._lost.start(int(LOST_AFTER_S * 1000))
             return
         try:
             body = json.loads(msg.payload)
@@ -267,6 +281,10 @@ class DisplayApp:
                 self.mirror.apply_view(tail[len("view/") :], body)
         except (KeyError, TypeError, ValueError) as exc:  # a message this node cannot read costs itself only
             log.warning("cannot read %s: %s", msg.topic, exc)
+
+    def _controller_lost(self) -> None:
+        self.mirror.set_controller(False)
+        self._presence_soon()
 
     def _on_setup(self, body: dict[str, Any]) -> None:
         """A designer's saved edit: the new layouts, read with the same pipeline (topologies need a restart)."""

@@ -46,7 +46,9 @@ def test_one_bad_event_refuses_the_whole_list_and_names_it(intake: Intake) -> No
         (b'{"source": "a", "type": "t"}', "missing_field", "severity"),
     ],
 )
-def test_bad_native_bodies_are_refused_with_their_reason(intake: Intake, body: bytes, reason: str, fragment: str) -> None:
+def test_bad_native_bodies_are_refused_with_their_reason(
+    intake: Intake, body: bytes, reason: str, fragment: str
+) -> None:
     with pytest.raises(Rejected) as err:
         intake.convert("events", body)
     assert err.value.reason == reason and fragment in err.value.detail

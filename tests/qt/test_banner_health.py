@@ -34,3 +34,15 @@ def test_a_failed_sound_device_and_open_commands_are_on_the_banner(make_wall: Ca
     assert "SOUND DEVICE FAILED" not in texts(w)
     w.service.commands_open = True
     assert "COMMANDS WITHOUT TOKEN" in texts(w)
+
+
+def test_hot_standby_shows_the_active_controller_and_a_lost_standby(make_wall: Callable[..., Wall]) -> None:
+    w = make_wall()
+    assert not any(t.startswith("CTL") for t in texts(w))  # one controller: nothing to say
+    roles = {"ctl-a": "active", "ctl-b": "standby"}
+    w.service.controllers = lambda: roles
+    w.service.state_changed.emit()
+    assert "CTL ctl-a · standby ok" in texts(w)
+    roles["ctl-b"] = "offline"
+    w.service.state_changed.emit()
+    assert "CTL ctl-a · STANDBY ctl-b DOWN" in texts(w)

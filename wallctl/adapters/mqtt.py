@@ -109,6 +109,7 @@ class MqttLink:
         self._delay = cfg.reconnect_min_s
         self._pending: dict[str, tuple[str | bytes, int, bool, Properties | None]] = {}
         self.messages = 0
+        self.gate: Callable[[str], bool] | None = None
 
     # ---------------------------------------------------------------- lifecycle (main thread)
     def start(self) -> None:
@@ -267,7 +268,10 @@ class MqttLink:
         retain: bool = False,
         properties: Properties | None = None,
     ) -> None:
-        """Publish now when connected; otherwise keep the latest message per topic for the next connection."""
+        """Publish now when connected; otherwise keep the latest message per topic for the next connection.
+        Nothing passes a closed ``gate`` (a standby controller computes the wall's topics but does not send them)."""
+        if self.gate is not None and not self.gate(topic):
+            return
         if not self.connected:
             self._pending[topic] = (payload, qos, retain, properties)
             return

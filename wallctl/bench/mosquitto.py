@@ -19,8 +19,11 @@ def free_port() -> int:
 
 
 class Mosquitto:
-    def __init__(self, *, persistence: bool = False, port: int | None = None, acl: str | None = None) -> None:
-        """``acl``: the text of a Mosquitto ACL file for every client (tests of a broker that says no)."""
+    def __init__(
+        self, *, persistence: bool = False, port: int | None = None, acl: str | None = None, extra_conf: str = ""
+    ) -> None:
+        """``acl``: the text of a Mosquitto ACL file for every client (tests of a broker that says no);
+        ``extra_conf``: appended to the configuration as is (a bridge section from ``wallctl bridge-config``)."""
         exe = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
         if not Path(exe).exists():
             raise RuntimeError(
@@ -45,7 +48,7 @@ class Mosquitto:
         if acl is not None:
             (self.dir / "acl").write_text(acl)
             lines.append(f"acl_file {self.dir / 'acl'}")
-        self.conf.write_text("\n".join(lines) + "\n")
+        self.conf.write_text("\n".join(lines) + "\n" + extra_conf)
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Mosquitto:

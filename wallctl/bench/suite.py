@@ -166,6 +166,12 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.gateway import bench_gateway
 
         section("gateway", lambda: bench_gateway(broker, quick=quick))
+        from wallctl.bench.sites import bench_sites
+
+        section("sites", lambda: bench_sites(broker, quick=quick))
+        from wallctl.bench.standby import bench_standby
+
+        section("standby", lambda: bench_standby(broker, quick=quick))
         from wallctl.bench.topo import bench_topology
 
         section("topology", lambda: bench_topology(quick=quick))

@@ -45,7 +45,7 @@ class BenchWall:
             key = line.split(":", 1)[0]
             if key == "layouts" and layouts is not None:
                 lines.append(f"layouts: {layouts}")
-            elif key in ("layouts", "topology", "sounds"):
+            elif key in ("layouts", "topology", "sounds", "profiles"):
                 rel = line.split(":", 1)[1].strip()
                 lines.append(f"{key}: {(base / rel).resolve()}")
             elif key in ("wall_id", "journal"):

@@ -19,6 +19,7 @@ from wallctl.core.alarms.event import TimeWindow, TopicTemplate
 from wallctl.core.alarms.feeds import TopicRoutes, Watch
 from wallctl.core.clock import Clock, SystemClock
 from wallctl.core.config.settings import LoadedConfig
+from wallctl.core.config.sites import site_groups, with_labels
 from wallctl.core.files.yamldoc import ConfigError, Problem
 from wallctl.core.profiles.base import ProfileMaps
 from wallctl.core.profiles.maps import load_profile_maps
@@ -80,9 +81,14 @@ def build_core(
         topology = load_topology(config.resolve(m.topology), source_key=m.topology_source_key) if m.topology else None
     except ConfigError as exc:
         problems += exc.problems
-    groups = topology.groups() if topology is not None else None
+    groups = site_groups(topology.groups(), m.sites) if topology is not None else None
     try:
         soundmap = load_soundmap(config.resolve(m.sounds), groups)
+    except ConfigError as exc:
+        problems += exc.problems
+    maps = ProfileMaps()
+    try:
+        maps = load_maps(config)
     except ConfigError as exc:
         problems += exc.problems
     if problems or layouts is None or soundmap is None:
@@ -118,11 +124,13 @@ def build_core(
         shelve_s=m.operator.shelve_s,
         link_grace_s=m.mqtt.link_grace_s,
         alarms_topic_max=m.mqtt.alarms_topic_max,
+        sites=with_labels(m.sites, {s.id: s.label for s in topology.sites.values()} if topology else {}),
         kpis=m.kpis,
         watches=watches,
         maintenance=maintenance,
         dominators=dominators,
         groups=groups,
+        profile_maps=maps,
     )
     journal = Journal(journal_path or config.resolve(m.journal), retention_days=m.journal_retention_days)
     for notice in journal.notices:
@@ -134,8 +142,9 @@ def build_core(
     return Core(config, layouts, soundmap, topology, service, journal, extra)
 
 
-def inbox_policy(config: LoadedConfig, token: str | None) -> InboxPolicy:
-    """How inbound messages are checked, from the config (the wall and the fuzz tests build it the same way)."""
+def inbox_policy(config: LoadedConfig, token: str | None, maps: ProfileMaps | None = None) -> InboxPolicy:
+    """How inbound messages are checked, from the config (the wall and the fuzz tests build it the same way);
+    ``maps``: the payload profiles' maps as the core loaded them (default: loaded here)."""
     m = config.model
     profiled = [(s.filter, s.profile) for s in m.mqtt.subscriptions if s.profile]
     return InboxPolicy(
@@ -146,7 +155,7 @@ def inbox_policy(config: LoadedConfig, token: str | None) -> InboxPolicy:
         token=token,
         command_max_age_s=m.operator.command_max_age_s,
         profiles=TopicRoutes(profiled) if profiled else None,
-        maps=load_maps(config),
+        maps=maps if maps is not None else load_maps(config),
     )
 
 

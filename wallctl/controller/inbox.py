@@ -18,6 +18,7 @@ import orjson
 from wallctl.controller.longwork import Pending
 from wallctl.controller.service import WallService
 from wallctl.core.alarms.event import (
+    Event,
     EventRejected,
     RejectReason,
     TimeWindow,
@@ -26,6 +27,7 @@ from wallctl.core.alarms.event import (
     parse_event,
 )
 from wallctl.core.alarms.feeds import TopicRoutes
+from wallctl.core.alarms.sites import Route
 from wallctl.core.profiles import convert
 from wallctl.core.profiles.base import ProfileError, ProfileMaps
 from wallctl.core.wire.commands import CommandError, parse_command, request_id_of
@@ -51,6 +53,9 @@ class Inbox:
         self.service = service
         self.policy = policy
         self.ingested = 0
+        # a standby controller catching up: a command queued for it while it was away was applied live by the
+        # active controller, so it is applied here too (without the staleness checks), not refused as history
+        self.mirroring: Callable[[], bool] = lambda: False
 
     def handle(
         self,
@@ -80,13 +85,17 @@ class Inbox:
         service, p = self.service, self.policy
         if service.kpis.series and service.kpi_message(topic, payload):
             return
-        profiled = p.profiles(topic) if p.profiles is not None else ()
+        route = service.sites.route(topic) if service.sites else None
+        if route is not None and not self._at_site(route, payload):
+            return  # the site's bridge saying whether it is connected
+        fields = route.topic if route is not None else topic  # templates and profiles see it without the prefix
+        profiled = p.profiles(fields) if p.profiles is not None else ()
         if profiled:
-            self._profiled(profiled[0], topic, payload, received, retained)
+            self._profiled(profiled[0], topic, payload, received, retained, route)
             return
         try:
             event = parse_event(
-                topic,
+                fields,
                 payload,
                 received=received,
                 retained=retained,
@@ -97,10 +106,30 @@ class Inbox:
         except EventRejected as exc:
             service.reject(topic, exc.reason.value, exc.detail, payload)
             return
-        service.ingest(event)
+        self._ingest(event, route, topic)
+
+    def _at_site(self, route: Route, payload: bytes) -> bool:
+        """A message under a branch site's prefix: the site speaks. False for its bridge's state (not an event)."""
+        sites = self.service.sites
+        if route.state:
+            sites.bridge_state(route.site, payload)
+            return False
+        sites.heard(route.site)
+        return True
+
+    def _ingest(self, event: Event, route: Route | None, topic: str) -> None:
+        """Apply one event; a site's is tagged with it first (and, caught up after an outage, may be backlog)."""
+        sites = self.service.sites
+        if route is not None:
+            event = sites.tag(event, route.site, topic)
+        change = self.service.ingest(event)
+        if event.backlog:
+            sites.ingested(event, change)
         self.ingested += 1
 
-    def _profiled(self, profile: str, topic: str, payload: bytes, received: float, retained: bool) -> None:
+    def _profiled(
+        self, profile: str, topic: str, payload: bytes, received: float, retained: bool, route: Route | None = None
+    ) -> None:
         """A foreign message (Grafana's MQTT contact point, say): its profile makes the native events, each
         checked and applied like any other; one bad event is rejected without costing its siblings."""
         service, p = self.service, self.policy
@@ -125,8 +154,7 @@ class Inbox:
             except EventRejected as exc:
                 service.reject(topic, exc.reason.value, f"{profile}: {exc.detail}", payload)
                 continue
-            service.ingest(event)
-            self.ingested += 1
+            self._ingest(event, route, topic)
 
     def _command(
         self, payload: bytes, queued: bool, retained: bool, late_reply: Callable[[str], None] | None
@@ -141,13 +169,15 @@ class Inbox:
                     "and clear this one with an empty retained message)",
                     request_id_of(payload),
                 )
-            if queued:
+            mirror = self.mirroring()
+            if queued and not mirror:
                 raise CommandError(
                     "stale: the command was queued while the wall was offline and is not executed; "
                     "send it again if it still applies",
                     request_id_of(payload),
                 )
-            cmd = parse_command(payload, token=p.token, now=service.clock.now(), max_age_s=p.command_max_age_s)
+            now = None if mirror else service.clock.now()
+            cmd = parse_command(payload, token=p.token, now=now, max_age_s=p.command_max_age_s)
             rid = cmd.request_id
 
             def done(error: str | None, rid: Any = rid) -> None:

@@ -63,6 +63,7 @@ def alarm_to_json(a: Alarm) -> str:
         list(a.cause) if a.cause else None,
         sorted(f.value for f in a.flags) if a.flags else [],
         a.attributes or None,
+        a.site,
     ]
     try:
         return orjson.dumps(row, default=str).decode()
@@ -75,7 +76,11 @@ _FLAG = {f.value: f for f in Flag}
 
 
 def alarm_from_json(source: str, type_: str, text: str) -> Alarm:
-    """One journal row back (a restart reads 200,000 of them: orjson and table lookups, not enum calls)."""
+    """One journal row back (a restart reads 200,000 of them: orjson and table lookups, not enum calls).
+
+    Fields added later sit at the end and are optional: a journal written before them still loads."""
+    row = orjson.loads(text)
+    site = row[18] if len(row) > 18 else None  # branch sites (issue 17)
     (
         category,
         sev,
@@ -95,7 +100,7 @@ def alarm_from_json(source: str, type_: str, text: str) -> Alarm:
         cause,
         flags,
         attributes,
-    ) = orjson.loads(text)
+    ) = row[:18]
     return Alarm(
         source,
         type_,
@@ -117,6 +122,7 @@ def alarm_from_json(source: str, type_: str, text: str) -> Alarm:
         (cause[0], cause[1]) if cause else None,
         {_FLAG[f] for f in flags} if flags else set(),
         attributes or {},
+        site,
     )
 
 

@@ -55,7 +55,19 @@ def state_payload(service: WallService, seq: int) -> dict[str, Any]:
         "commands_open": service.commands_open,
         "problems": len(service.diagnostics.device_errors) + len(service.diagnostics.config_errors),
         "epoch": round(service.started, 3),
+        "sites": service.sites.summary(),  # extension: each branch site's link as the wall sees it
+        **controllers_state(service),
     }
+
+
+def controllers_state(service: WallService) -> dict[str, Any]:
+    """With hot standby: ``controller`` (the contract's: the active one's id) and ``controllers`` (extension: every
+    controller known and its role, or ``offline``, for the banner). Nothing for a wall of one controller."""
+    if service.controllers is None:
+        return {}
+    known = service.controllers()
+    active = next((cid for cid, role in known.items() if role == "active"), None)
+    return {"controller": active, "controllers": known}
 
 
 def self_test_text(service: WallService, name: str | None) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from wallctl.controller.journal import AuditEntry, Journal, JournalStatus
@@ -29,8 +29,11 @@ from wallctl.core.alarms.event import AlarmKey, Event
 from wallctl.core.alarms.feeds import FeedWatch, LinkWatch, Watch
 from wallctl.core.alarms.match import AlarmMatch, Groups
 from wallctl.core.alarms.ranking import Ranking
+from wallctl.core.alarms.sites import SiteWatch
 from wallctl.core.clock import Clock
+from wallctl.core.config.sites import Site
 from wallctl.core.kpi import KpiBoard, KpiError, KpiSpec, extract_value
+from wallctl.core.profiles.base import ProfileMaps
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
 from wallctl.core.sound.annunciator import Annunciator, AudioSink
@@ -61,6 +64,8 @@ class ServiceParts:
     dominators: DominatorIndex | None = None
     groups: Groups | None = None
     alarms_topic_max: int = 1000
+    sites: tuple[Site, ...] = ()  # branch sites bridged to this broker (wallctl.core.alarms.sites watches them)
+    profile_maps: ProfileMaps = field(default_factory=ProfileMaps)  # foreign payloads (wallctl.core.profiles)
 
 
 class WallService:
@@ -107,9 +112,12 @@ class WallService:
         self.audio_device_ok = True
         self.commands_open = False  # no command token: anyone on the broker may act (said on the banner)
         self.started = clock.now()  # the state's ``epoch``: a consumer tells a restart from a replay by it
+        # hot standby (wallctl.controller.standby): every controller known, by id, and its role or ``offline``
+        self.controllers: Callable[[], dict[str, str]] | None = None
         self._flood_saved: dict[str, Any] | None = None
         self.engine.anomaly.connect(self._on_anomaly)
         self._restore()
+        self.sites = SiteWatch(self.engine, clock, parts.sites)  # after the restore: it reads the restored picture
         self.ranking.rebuild()  # the restore sets the picture without a change per alarm
         if journal is not None:
             journal.status_changed.connect(self._on_journal_status)
@@ -343,6 +351,7 @@ class WallService:
                 self.raise_internal(
                     src, "feed_stale", Severity.CLEARED, f"{watch.name} is speaking again", "monitoring"
                 )
+        self.sites.tick()
         self._check_link()
         pin = self.rules.pinned
         if pin is not None and now >= pin.until:

@@ -141,6 +141,17 @@ class ViewPublisher:
         if s.kpis.series and not self._kpi_timer.active:
             self._kpi_timer.start(KPI_INTERVAL_S)  # the KPI charts move without alarms changing
 
+    def republish(self) -> None:
+        """Send every projection again, changed or not (a standby controller that took the wall over computed
+        them all along, but sent nothing: the retained messages are still its predecessor's)."""
+        self._last.clear()
+        self._setup_due = self._diagnostics_due = True
+        self._last_kpi = 0.0
+        for state in self.maps.values():
+            state.dirty_nodes.clear()
+            state.dirty_links.clear()
+        self.flush()
+
     def _send(self, topic: str, body: dict[str, Any]) -> None:
         content = dumps_strict({k: v for k, v in body.items() if k not in ("seq", "time")})
         if self._last.get(topic) == content:

@@ -76,6 +76,14 @@ def banner_items(
     out = [Field(f"MODE {f.mode.upper()}: {title}", theme.TEXT, short=f"MODE {f.mode.upper()}", rank=5)]
     if f.controller != "ok":  # a display node whose controller fell silent: the picture may be old
         out.append(Field("CONTROLLER LOST: PICTURE STALE", RED, warning=True, short="CONTROLLER LOST", rank=10))
+    if f.controllers:  # hot standby: which controller has the wall, and whether the other could take it over
+        active = next((cid for cid, role in f.controllers if role == "active"), "none")
+        others = [(cid, role) for cid, role in f.controllers if cid != active]
+        if any(role == "offline" for _, role in others):
+            down = ", ".join(cid for cid, role in others if role == "offline")
+            out.append(Field(f"CTL {active} · STANDBY {down} DOWN", AMBER, warning=True, short="NO STANDBY", rank=6))
+        else:
+            out.append(Field(f"CTL {active} · standby ok", theme.MUTED, short=f"CTL {active}", rank=1))
     if f.pin_until is not None:
         left = countdown(f.pin_until - now)
         text = f"PINNED by {f.pin_origin} {left} · rules: {f.rules_mode}"

@@ -67,6 +67,7 @@ class Alarm:
     cause: AlarmKey | None = None
     flags: set[Flag] = field(default_factory=set)
     attributes: dict[str, Any] = field(default_factory=dict)
+    site: str | None = None  # the branch site its events came from (``sites:``), None for the head office's own
 
     @property
     def key(self) -> AlarmKey:
@@ -109,6 +110,7 @@ class Alarm:
             "cause": list(self.cause) if self.cause else None,
             "shelved_until": self.shelved_until,
             "note": self.attributes.get("wallctl.note"),
+            "site": self.site,
         }
 
 

@@ -100,7 +100,7 @@ class AlarmChange:
     severity: Severity
     annunciate: bool = False  # a live transition that should sound now
     ring_back: bool = False  # an audible unacknowledged alarm returned to normal
-    replay: bool = False  # from retained messages replayed at start: never sounds
+    replay: bool = False  # from retained messages replayed at start, or a site's backlog: never sounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,7 +283,7 @@ class AlarmEngine:
         return stale
 
     def _raise(self, key: AlarmKey, alarm_type: str, event: Event, now: float) -> AlarmChange | None:
-        live = not event.retained
+        live = event.live  # not the retained picture, nor a branch site's backlog
         alarm = self._alarms.get(key)
         if alarm is None:
             alarm = Alarm(
@@ -299,6 +299,7 @@ class AlarmEngine:
                 raised_at=now,
                 latching=self._is_latching(event),
                 attributes=dict(event.attributes),
+                site=event.site,
             )
             self._alarms[key] = alarm
             self._by_source.setdefault(event.source, set()).add(key)
@@ -333,12 +334,15 @@ class AlarmEngine:
                 alarm.category = event.category
             if event.attributes:
                 alarm.attributes.update(event.attributes)
+            if event.site is not None:
+                alarm.site = event.site
             annunciate = False
             if not alarm.in_alarm:  # back into alarm from RTNUN (or a latched RTN)
                 alarm.in_alarm, alarm.acked = True, False
                 alarm.flags.discard(Flag.LATCHED)
                 alarm.raised_at = now
-                alarm.audible = alarm.audible or live
+                # a retained replay keeps what it was; a site's backlog is quiet until its site has caught up
+                alarm.audible = live or (alarm.audible and event.retained)
                 self._note_transition(key, now)
                 kind = ChangeKind.REALARM
                 annunciate = live and not self._quiet(alarm)
@@ -354,9 +358,9 @@ class AlarmEngine:
             alarm.severity = event.severity
             alarm.peak = max(alarm.peak, event.severity)
             self._apply_counts(alarm, old_sig)
-            return self._emit(alarm, kind, old_state, annunciate=annunciate, replay=event.retained)
+            return self._emit(alarm, kind, old_state, annunciate=annunciate, replay=not live)
         self._apply_counts(alarm, old_sig)
-        return self._emit(alarm, kind, AlarmState.NORM, annunciate=annunciate, replay=event.retained)
+        return self._emit(alarm, kind, AlarmState.NORM, annunciate=annunciate, replay=not live)
 
     def _clear(self, key: AlarmKey, event: Event, now: float) -> AlarmChange | None:
         alarm = self._alarms.get(key)
@@ -364,7 +368,7 @@ class AlarmEngine:
             return None
         old_sig = self._signature(alarm)
         old_state = alarm.state
-        ring_back = not event.retained and old_state is AlarmState.UNACK and alarm.audible and alarm.cause is None
+        ring_back = event.live and old_state is AlarmState.UNACK and alarm.audible and alarm.cause is None
         alarm.in_alarm = False
         alarm.severity = Severity.CLEARED
         alarm.last = max(alarm.last, event.time)
@@ -378,7 +382,7 @@ class AlarmEngine:
         if self._down.get(key[0]) == key:
             self._node_up(key[0])
         self._apply_counts(alarm, old_sig)
-        return self._emit(alarm, ChangeKind.CLEAR, old_state, ring_back=ring_back, replay=event.retained)
+        return self._emit(alarm, ChangeKind.CLEAR, old_state, ring_back=ring_back, replay=not event.live)
 
     # ------------------------------------------------------------------ operator actions
     def ack(self, key: AlarmKey) -> AlarmChange:
@@ -421,6 +425,15 @@ class AlarmEngine:
                 self._unacked_heap.clear()
             self.bulk_changed.emit(ChangeKind.ACK, done)
         return done
+
+    def sound_late(self, key: AlarmKey) -> AlarmChange | None:
+        """A quiet alarm (from a site's backlog) still standing unacknowledged once its site has caught up: it takes
+        part in the horn after all. Alarms that came and went in the backlog never do."""
+        alarm = self._alarms.get(key)
+        if alarm is None or alarm.state is not AlarmState.UNACK:
+            return None
+        alarm.audible = True
+        return self._emit(alarm, ChangeKind.UPDATE, alarm.state, annunciate=not self._quiet(alarm))
 
     def compact_unacked(self) -> None:
         """Drop the acknowledged entries of the oldest-unacknowledged heap, O(entries). An ``ack_all`` calls it

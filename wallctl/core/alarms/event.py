@@ -68,6 +68,13 @@ class Event:
     retained: bool = False
     stamped: bool = False  # the payload carried its own ``time``
     fingerprint: int | None = None  # of the payload: a reused id with another payload is not a redelivery
+    site: str | None = None  # the branch site it came from (its topic prefix), for sites bridged to this broker
+    backlog: bool = False  # queued at its site while the link was down: its state counts, it does not sound
+
+    @property
+    def live(self) -> bool:
+        """Happening now, as far as sound goes: neither the retained picture nor a site's backlog."""
+        return not (self.retained or self.backlog)
 
     @property
     def key(self) -> AlarmKey:

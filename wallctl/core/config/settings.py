@@ -15,6 +15,7 @@ from wallctl.core.alarms.engine import CorrelationGroup, EnginePolicy
 from wallctl.core.alarms.event import MAX_PAYLOAD_BYTES, TopicTemplate
 from wallctl.core.alarms.flood import FloodPolicy
 from wallctl.core.alarms.match import AlarmMatch
+from wallctl.core.config.sites import Site, check_sites
 from wallctl.core.files.spec import build_doc, spec
 from wallctl.core.files.yamldoc import ConfigError, load_yaml
 from wallctl.core.kpi import KpiSpec
@@ -204,6 +205,25 @@ class AudioConfig:
 
 
 @dataclass(frozen=True)
+class ControllerConfig:
+    id: str | None = spec(
+        "this controller's name; set it (or --id) on each of two controllers of one wall for hot standby: both "
+        "ingest and journal everything, one at a time is active. Unset: the only controller, always active",
+        default=None,
+    )
+    role: Literal["primary", "standby"] = spec(
+        "which of the two takes the wall when both are up (a controller that comes back joins as standby)",
+        default="primary",
+    )
+    lease_s: float = spec(
+        "a controller silent this long (killed, or its PC off the network) is gone: the other takes over",
+        default=2.0,
+        minimum=1.0,
+        maximum=30.0,
+    )
+
+
+@dataclass(frozen=True)
 class GatewayTls:
     cert_file: str = spec("server certificate (PEM)")
     key_file: str = spec("its private key (PEM)")
@@ -272,8 +292,12 @@ class WallctlConfig:
     profiles: str | None = spec(
         "payload profile maps (severity maps, labels, syslog levels); default the built-in maps", default=None
     )
+    controller: ControllerConfig = spec("hot standby: this controller's id and role", default_factory=ControllerConfig)
     gateway: GatewayConfig = spec(
         "wallctl gateway: webhooks and syslog from tools that cannot speak MQTT", default_factory=GatewayConfig
+    )
+    sites: tuple[Site, ...] = spec(
+        "branch sites whose brokers are bridged to this one (wallctl bridge-config writes the bridge)", default=()
     )
 
     def __post_init__(self) -> None:
@@ -296,7 +320,10 @@ class LoadedConfig:
 
     @property
     def client_id(self) -> str:
-        return self.model.mqtt.client_id or f"wallctl-{self.model.wall_id}"
+        """Two controllers of one wall need sessions of their own (one client id would kick the other off)."""
+        base = self.model.mqtt.client_id or f"wallctl-{self.model.wall_id}"
+        cid = self.model.controller.id
+        return f"{base}-{cid}" if cid else base
 
     def command_token(self) -> str | None:
         """The token commands must carry; None only when the config says so (``command_token: none``).
@@ -364,4 +391,4 @@ def load_config(path: str | Path) -> LoadedConfig:
     doc = load_yaml(path)
     if doc.data is None:
         raise ConfigError([doc.problem((), "the configuration file is empty")])
-    return LoadedConfig(build_doc(WallctlConfig, doc), Path(path).resolve())
+    return LoadedConfig(build_doc(WallctlConfig, doc, checks=(check_sites,)), Path(path).resolve())

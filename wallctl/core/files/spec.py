@@ -12,7 +12,7 @@ import difflib
 import functools
 import types
 import typing
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from enum import Enum
 from typing import Any, Literal, TypeVar, get_args, get_origin, get_type_hints
 
@@ -197,13 +197,18 @@ def items(seq: Sequence[T]) -> Iterator[tuple[int, T]]:
             yield i, item
 
 
-def build_doc(cls: type[T], doc: Doc, path: PathKey = ()) -> T:
-    """Build a whole model from a document; raises :class:`ConfigError` with every problem found."""
+def build_doc(cls: type[T], doc: Doc, path: PathKey = (), checks: Sequence[Callable[[Doc], list[Problem]]] = ()) -> T:
+    """Build a whole model from a document; raises :class:`ConfigError` with every problem found.
+
+    ``checks`` look at the document as written for what no single item can say about itself (a name used twice):
+    their problems are reported with the others, even when the model does not build."""
     b = Builder(doc)
     value = doc.data
     for p in path:
         value = value[p]
     model = b.build_model(cls, value, path)
+    for check in checks:
+        b.problems += check(doc)
     if b.problems or model is None:
         raise ConfigError(b.problems or [doc.problem(path, "invalid document")])
     return model

@@ -190,6 +190,11 @@ class Annunciator:
                 self._play(self._current.ann)
             self._publish()
 
+    def resume(self) -> None:
+        """Sound what owns the horn now, at once (a standby controller that just took the wall over)."""
+        if self._current is not None and self._silenced_until is None:
+            self._play(self._current.ann)
+
     def rebuild(self, alarms: list[Alarm]) -> None:
         """Take the picture restored from the journal; resumes re-sounding on the normal cycle."""
         self._candidates.clear()

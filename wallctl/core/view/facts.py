@@ -30,6 +30,7 @@ class WallFacts:
     commands_open: bool
     problems: int  # configuration and device errors listed on the diagnostics
     controller: str = "ok"  # "lost": the controller fell silent, the picture is stale
+    controllers: tuple[tuple[str, str], ...] = ()  # hot standby: (id, active | standby | offline) of each
 
     @classmethod
     def from_state(cls, s: dict[str, Any], *, controller: str = "ok") -> WallFacts:
@@ -56,4 +57,5 @@ class WallFacts:
             commands_open=bool(s.get("commands_open")),
             problems=int(s.get("problems") or 0),
             controller=controller,
+            controllers=tuple(sorted((str(k), str(v)) for k, v in (s.get("controllers") or {}).items())),
         )

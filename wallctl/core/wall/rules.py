@@ -41,7 +41,9 @@ class Rule:
     priority: int = spec("higher wins", default=0)
     focus_region: str | None = spec("region of the mode to focus; default the mode's focus region", default=None)
     focus_target: str | None = spec(
-        "what the focus region shows: 'source' (the worst matching alarm's source), a node id, or nothing",
+        "what the focus region shows: 'source' (the worst matching alarm's source), 'site' (the branch site it "
+        "came from, e.g. a site_link_down alarm's: the map shows the topology site of that name), a node or site "
+        "id, or nothing",
         default="source",
     )
     min_dwell_s: float = spec("once shown, keep the mode at least this long", default=20.0, minimum=0)
@@ -249,12 +251,14 @@ class RuleEngine:
         how = rule.focus_target
         if how is None or how == "none":
             return None
-        if how != "source":
+        if how not in ("source", "site"):
             return how
         matching = [a for a in map(self.lookup, self._matches[rule.name]) if a is not None]
         if not matching:
             return prev.focus_target if prev is not None and prev.reason == rule.name else None
         worst = max(matching, key=lambda a: (a.severity, a.state is AlarmState.UNACK, -a.first))
+        if how == "site":
+            return worst.site
         if prev is not None and prev.focus_target is not None:
             # keep the current target while it is still among the worst: the map must not jump around
             for a in matching:
