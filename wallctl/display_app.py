@@ -10,7 +10,6 @@ lead), so every node switches in step.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -30,12 +29,11 @@ from wallctl.controller.link import Inbound, LinkEvent, LoopHooks
 from wallctl.core.clock import SystemClock
 from wallctl.core.config.settings import LoadedConfig, TokenMissing, load_config
 from wallctl.core.files.yamldoc import ConfigError
-from wallctl.core.topology.files import load_topology
-from wallctl.core.topology.model import Topology
 from wallctl.core.wall.hotkeys import mode_hotkeys
-from wallctl.core.wall.presets import LayoutSet, load_layouts
+from wallctl.core.wall.presets import LayoutSet
 from wallctl.core.wire.keys import NodeKeys
-from wallctl.core.wire.mirror import WallMirror
+from wallctl.core.wire.mirror import MirrorMap, WallMirror
+from wallctl.core.wire.setup_files import materialize, topology_digest
 from wallctl.core.wire.strict import dumps_strict
 from wallctl.core.wire.view import Setup, decode_setup
 
@@ -55,39 +53,6 @@ class DisplayOptions:
     screenshot: Path | None = None
     duration_s: float | None = None
     protocol: str | None = None
-
-
-def materialize(setup: Setup, directory: Path) -> tuple[LayoutSet, dict[str, Topology]]:
-    """Write the setup's files under ``directory`` and read them with the same pipeline as the controller."""
-    layouts_dir = directory / "layouts"
-    for rel, text in setup.layouts.items():
-        path = _inside(layouts_dir, rel)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    for rel, data in setup.assets.items():
-        path = _inside(layouts_dir, rel)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(base64.b64decode(data))
-    layouts = load_layouts(
-        layouts_dir, reserved_hotkeys=setup.reserved_hotkeys, kpi_series=[k.name for k in setup.kpis]
-    )
-    topologies: dict[str, Topology] = {}
-    for key, t in setup.topologies.items():
-        folder = directory / "topology" / (key.replace("/", "_") or "_configured")
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / Path(t["name"]).name
-        path.write_text(t["text"], encoding="utf-8")
-        if t.get("positions"):
-            path.with_name(path.name + ".positions.json").write_text(t["positions"], encoding="utf-8")
-        topologies[key] = load_topology(path, source_key=t.get("source_key") or None)  # absent from older controllers
-    return layouts, topologies
-
-
-def _inside(root: Path, rel: str) -> Path:
-    path = (root / rel).resolve()
-    if not path.is_relative_to(root.resolve()):
-        raise ConfigError([])  # a setup naming a file outside its folder is not followed
-    return path
 
 
 class DisplayApp:
@@ -132,6 +97,7 @@ class DisplayApp:
         setup = self.fetch_setup()
         cache = Path(tempfile.mkdtemp(prefix=f"wallctl-display-{self.node}-"))
         layouts, topologies = materialize(setup, cache)
+        self.maps_digest = topology_digest(setup)
         if self.node not in layouts.wall.nodes():
             print(  # noqa: T201 - the user must see this
                 f"wallctl display: node {self.node!r} drives no monitor of this wall "
@@ -287,18 +253,29 @@ class DisplayApp:
         self._presence_soon()
 
     def _on_setup(self, body: dict[str, Any]) -> None:
-        """A designer's saved edit: the new layouts, read with the same pipeline (topologies need a restart)."""
+        """A designer's saved edit, or a controller restarted with other files: the new layouts and maps, read with
+        the same pipeline. A map never stays stale: new topology files rebuild the map tiles."""
         setup = decode_setup(body)
         directory = Path(tempfile.mkdtemp(prefix=f"wallctl-display-{self.node}-"))
         try:
-            layouts, _ = materialize(setup, directory)
+            layouts, topologies = materialize(setup, directory)
         except ConfigError as exc:
             log.error("the controller's setup does not load here: %s", exc)
             return
+        maps = topology_digest(setup)
+        if layouts == self.mirror.layouts and maps == self.maps_digest:
+            return
+        self.scene.factory.layouts_dir = directory / "layouts"
         if layouts != self.mirror.layouts:
-            self.scene.factory.layouts_dir = directory / "layouts"
             self.mirror.set_layouts(layouts)
-            self._schedule_decision(immediately=True)
+        if maps != self.maps_digest:
+            log.info("new topology from the controller: the maps are drawn again")
+            for name in topologies:
+                self.mirror.maps.setdefault(name, MirrorMap())
+            self.scene.set_topologies(topologies)
+            self.maps_digest = maps  # said in the presence once the maps are drawn from it
+        self._schedule_decision(immediately=True)
+        self._presence_soon()
 
     def _schedule_decision(self, *, immediately: bool = False) -> None:
         """Apply the controller's decision at the instant it stamped (plus the lead), the same on every node."""
@@ -337,6 +314,7 @@ class DisplayApp:
                 if getattr(self, "mirror", None) is not None and self.mirror.controller_online
                 else "lost",
                 "painted_at": round(painted_at, 3) if painted_at else None,
+                "maps": getattr(self, "maps_digest", None),  # extension: which topology files this node draws
                 "time": round(time.time(), 3),
             }
         )

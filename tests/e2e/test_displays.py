@@ -230,7 +230,8 @@ def test_a_hotkey_on_one_node_switches_both_and_is_audited_with_the_node(
     from wallctl.core.clock import SystemClock
     from wallctl.core.wall.hotkeys import mode_hotkeys
     from wallctl.core.wire.mirror import WallMirror
-    from wallctl.display_app import DisplayApp, DisplayOptions, materialize
+    from wallctl.core.wire.setup_files import materialize
+    from wallctl.display_app import DisplayApp, DisplayOptions
     from wallctl.qt.loop import QtLoop
 
     obs, presence = wall["obs"], wall["presence"]
@@ -253,3 +254,45 @@ def test_a_hotkey_on_one_node_switches_both_and_is_audited_with_the_node(
     db = sqlite3.connect(wall["dir"] / "journal.sqlite3")
     rows = db.execute("SELECT origin, action, ok FROM audit WHERE action = 'mode'").fetchall()
     assert ("mqtt:display/top", "mode", 1) in rows, rows
+
+
+def test_a_controller_restarted_with_another_map_is_followed_without_a_display_restart(
+    tmp_path: Path, mosquitto: Mosquitto
+) -> None:
+    """A display node never keeps drawing a stale map: the new topology of a restarted controller rebuilds its maps."""
+    topo = tmp_path / "estate.yaml"
+    shutil.copy(ROOT / "topology" / "estate.yaml", topo)
+    wall_id = f"maps{next(_walls)}"
+    cfg = write_config(tmp_path, wall_id=wall_id, port=mosquitto.port)
+    cfg.write_text(cfg.read_text().replace(f"topology: {ROOT / 'topology' / 'estate.yaml'}", f"topology: {topo}"))
+    obs = Observer(mosquitto.port, f"wallctl/{wall_id}")
+    presence = Presence(mosquitto.port, f"wallctl/{wall_id}")
+    ctl = WallProcess(cfg, command="controller", args=("--no-audio",)).start()
+    display = WallProcess(cfg, command="display", args=("--node", "main", "--windowed"))
+    display.log = tmp_path / "display.log"
+    try:
+        started(obs, ctl)
+        display.start()
+        presence.wait(lambda p: bool(p.of("main").get("maps")), 30, "the display drawing")
+        first = presence.of("main")["maps"]
+        assert display.proc is not None
+        pid = display.proc.pid
+        text = topo.read_text().replace(
+            "nodes:\n", "nodes:\n- {id: br13-rtr, label: Branch Suzhou rtr, kind: router, site: br01, x: 100, y: 900}\n"
+        )
+        topo.write_text(text)
+        assert ctl.stop() == 0
+        obs.forget()
+        ctl = WallProcess(cfg, command="controller", args=("--no-audio",)).start()
+        started(obs, ctl)
+        presence.wait(lambda p: p.of("main").get("maps") not in (None, first), 30, "the new map on the display")
+        obs.event("network/br13-rtr", source="br13-rtr", type="node_down", severity="critical", category="network")
+        obs.wait(lambda o: o.state["mode"] == "incident", 10, "incident on the new node")
+        presence.wait(lambda p: p.of("main").get("mode") == "incident", 10, "the display painted it")
+        assert display.alive and display.proc is not None and display.proc.pid == pid  # the same process
+        assert "Traceback" not in display.output()
+    finally:
+        display.stop()
+        ctl.stop()
+        obs.close()
+        presence.client.loop_stop()

@@ -147,8 +147,8 @@ def test_kept_attributes_reach_a_display_node_through_view_setup(show: Show, tmp
     from wallctl.controller.build import reserved_hotkeys
     from wallctl.controller.views import read_setup_files
     from wallctl.core.config.settings import load_config
+    from wallctl.core.wire.setup_files import materialize
     from wallctl.core.wire.view import Setup, decode_setup, encode_setup
-    from wallctl.display_app import materialize
 
     cfg = load_config(write_config(tmp_path))
     zoo = Path(shutil.copy(FIXTURES / "zoo-abilene.graphml", tmp_path / "zoo.graphml"))

@@ -97,6 +97,17 @@ class WallScene(pg.GraphicsScene):  # type: ignore[misc]  # pyqtgraph has no typ
         self.set_layouts(layouts)
 
     # ---------------------------------------------------------------- layouts
+    def set_topologies(self, topologies: dict[str, Topology]) -> None:
+        """Maps drawn from new topology files (a display node after its controller restarted with another map):
+        the map tiles are built again; everything else stays."""
+        self.factory.topologies = topologies
+        for key, tile in list(self.tiles.items()):
+            if key[0] == "topology":
+                tile.shutdown()
+                self.removeItem(tile)
+                del self.tiles[key]
+        self.set_layouts(self.layouts)
+
     def set_layouts(self, layouts: LayoutSet) -> None:
         """Build what the new layouts need, reuse what they share with the old ones, drop the rest."""
         self.layouts = layouts
