@@ -11,7 +11,8 @@ pkgs=(gcc libc6-dev libasound2-dev libasound2 alsa-utils
       libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
       libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
       xvfb x11-xserver-utils)
-if [ "$profile" = test ]; then pkgs+=(mosquitto sox openssl prometheus-alertmanager snmp snmptrapd bsdutils); fi
+if [ "$profile" = test ]; then pkgs+=(mosquitto sox openssl prometheus-alertmanager snmp snmptrapd bsdutils
+  request-tracker5 rt5-db-sqlite rt5-standalone dbconfig-no-thanks); fi  # RT 5: the incident connector's tests
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then pkgs+=(python3-venv); fi
 if ! python3 -c 'import sysconfig, os, sys; sys.exit(not os.path.exists(os.path.join(sysconfig.get_paths()["include"], "Python.h")))'; then
   pkgs+=(python3-dev)

@@ -344,6 +344,20 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return run_suite(quick=args.quick, json_path=args.json)
 
 
+# --------------------------------------------------------------------------- report
+def cmd_report(args: argparse.Namespace) -> int:
+    from wallctl.report.command import run_report
+
+    return run_report(
+        config=_config(args),
+        journal=args.journal,
+        start=args.start,
+        end=args.end,
+        html=args.html,
+        json_path=args.json,
+    )
+
+
 # --------------------------------------------------------------------------- bridge-config
 def cmd_bridge_config(args: argparse.Namespace) -> int:
     from wallctl.bridge_config import run_bridge_config

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wallctl.adapters.audio import open_sink
+from wallctl.adapters.incidents import check_outreach_credentials, start_outreach
 from wallctl.controller.build import (
     build_core,
     install_excepthooks,
@@ -24,6 +25,7 @@ from wallctl.controller.build import (
 from wallctl.controller.displays import DisplayWatch
 from wallctl.controller.link import Inbound
 from wallctl.controller.loop import AsyncioLoop
+from wallctl.controller.outreach import Outreach
 from wallctl.controller.standby import Election, GatedSink
 from wallctl.controller.views import ViewPublisher, read_setup_files
 from wallctl.core.clock import SystemClock
@@ -53,6 +55,8 @@ class ControllerApp:
         self.config = load_config(opts.config)
         override_broker(self.config, opts.broker, opts.protocol)
         self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
+        check_outreach_credentials(self.config)  # an SMTP password or RT token variable not set: file:line:col
+        self.outreach: Outreach | None = None
         self.loop = AsyncioLoop()
         ctl = self.config.model.controller
         if opts.controller_id:
@@ -109,6 +113,9 @@ class ControllerApp:
             self.standby = Standby(cfg, wired, self.views, self.election, self.loop)
             self.standby.start()
         self.displays = DisplayWatch(service, prefix)
+        self.outreach = start_outreach(
+            cfg, service, self.core.journal, self.loop, lambda: self.election is None or self.election.active
+        )
         service.layouts_changed.connect(lambda _layouts: self.displays.check())
         runtime.start()
         self.loop.on_signals(lambda _signum: self.quit())
@@ -161,6 +168,8 @@ class ControllerApp:
     def shutdown(self) -> None:
         self.watcher.close()  # a layout parse under way is not waited for
         self.views.close()
+        if self.outreach is not None:
+            self.outreach.stop()  # before the runtime's last flush: what it queued is committed with it
         self.runtime.stop()
         if self.standby is not None:
             self.standby.stop()  # the entry says offline: the other takes over now, not after the lease

@@ -80,6 +80,9 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
             checked.add(path.resolve())
             cfg, errors, broken = load_config_leniently(path)
             problems.extend(errors)
+            from wallctl.core.incidents.config import check_credentials
+
+            run(lambda p: problems.extend(check_credentials(load_yaml(p))), path)  # what the controller would refuse
             if cfg is not None:
                 problems.extend(_config_references(cfg, checked, broken))
         elif kind == "layouts":

@@ -29,6 +29,7 @@ class World:
         self.engine.changed.connect(lambda c: self.rules.observe(c.key, self.engine.get(c.key)))
         self.flood = False
         self.link_down = False
+        self.incidents: frozenset[str] = frozenset()
 
     def raise_(self, source: str, sev: Severity = S.CRITICAL, type_: str = "down", category: str = "network") -> None:
         self.engine.ingest(Event(source, type_, sev, self.clock.now(), category=category))
@@ -38,7 +39,7 @@ class World:
 
     def decide(self, after: float = 0.0) -> str:
         self.clock.advance(after)
-        return self.rules.evaluate(flood=self.flood, link_down=self.link_down).mode
+        return self.rules.evaluate(flood=self.flood, link_down=self.link_down, incidents=self.incidents).mode
 
     @property
     def decision(self):  # type: ignore[no-untyped-def]
@@ -193,3 +194,18 @@ def test_focus_target_is_the_cause_of_a_consequence_and_stays_put() -> None:
     w.decide()
     w.raise_("b")  # equally severe, newer: the target must not jump
     assert w.rules.evaluate(flood=False, link_down=False).focus_target == "a"
+
+
+def test_a_rule_follows_the_incident_process() -> None:
+    """An incident the ticket system declares major brings its mode up; back to the rules when it no longer is."""
+    major = Rule("major-incident", "incident", Condition(incident_status=("Major",)), priority=90, min_dwell_s=0,
+                 hold_down_s=0)  # fmt: skip
+    w = World(major)
+    w.raise_("br05-rtr", S.MAJOR)
+    assert w.decide() == "normal"  # an alarm, but no incident declared major
+    w.incidents = frozenset({"open"})
+    assert w.decide(1) == "normal"
+    w.incidents = frozenset({"open", "major"})  # statuses compared without case
+    assert w.decide(1) == "incident" and w.decision.reason == "major-incident"
+    w.incidents = frozenset({"resolved"})
+    assert w.decide(1) == "normal"

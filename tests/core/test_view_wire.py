@@ -103,3 +103,25 @@ def test_a_list_is_named_by_what_it_shows() -> None:
     assert list_id("priority", None, True) != list_id("time", None, True)
     assert len({list_id(s, None, g) for s in ("priority", "time", "state") for g in (True, False)}) == 6
     assert Flag.FIRST_OUT.value == "first_out"  # the flag names are the contract's
+
+
+def test_rows_carry_the_site_and_the_incident_and_old_rows_still_read() -> None:
+    from wallctl.core.alarms.engine import AlarmEngine
+    from wallctl.core.alarms.event import Event
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.severity import Severity
+    from wallctl.core.view.rows import RankedFeed, row_notes
+    from wallctl.core.wire.view import decode_rows, encode_rows
+
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    feed = RankedFeed(engine)
+    engine.ingest(Event("br05-rtr", "node_down", Severity.CRITICAL, clock.now(), site="chengdu"))
+    ticket = {"id": "INC-7", "owner": "alice", "status": "open"}
+    body = encode_rows(feed.rows(), seq=1, now=clock.now(), list_name="l", incident_of=lambda _a: ticket)
+    ((row, _depth),) = decode_rows(body).listed().rows
+    assert row.site == "chengdu" and row.incident == ticket  # type: ignore[attr-defined]
+    assert row_notes(row) == "  · site chengdu  · INC-7 open (alice)"
+    body["rows"] = [r[:13] for r in body["rows"]]  # a controller from before these fields
+    ((old, _depth),) = decode_rows(body).listed().rows
+    assert old.site is None and old.incident is None and row_notes(old) == ""  # type: ignore[attr-defined]

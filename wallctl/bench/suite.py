@@ -172,6 +172,9 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.standby import bench_standby
 
         section("standby", lambda: bench_standby(broker, quick=quick))
+        from wallctl.bench.report import bench_report
+
+        section("report", lambda: bench_report(quick=quick))
         from wallctl.bench.topo import bench_topology
 
         section("topology", lambda: bench_topology(quick=quick))

@@ -13,17 +13,20 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from enum import StrEnum
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
+from wallctl.controller.history import storable_rows
 from wallctl.controller.journal_files import JournalLock, check_readable, lock_journal, move_aside
 from wallctl.controller.journal_rows import (
     AUDIT_INSERT,
+    HISTORY_INSERT,
     SCHEMA,
     AuditEntry,
+    HistoryTuple,
     alarm_from_json,
     alarm_to_json,
     audit_row,
@@ -34,6 +37,22 @@ from wallctl.core.alarms.event import AlarmKey
 from wallctl.core.signal import Signal
 
 log = logging.getLogger("wallctl.journal")
+
+
+class JournalPart(Protocol):
+    """Another module's rows in the journal's file, committed with the journal's batches (the outbox)."""
+
+    schema: str  # CREATE TABLE IF NOT EXISTS ...: run at every opening
+
+    def load(self, db: sqlite3.Connection) -> None: ...
+
+    def pending(self) -> int: ...
+
+    def write(self, db: sqlite3.Connection) -> None:
+        """Inside the commit's transaction; called again with the rest if the commit fails."""
+        ...
+
+    def committed(self) -> None: ...
 
 
 class CorruptJournal(sqlite3.DatabaseError):
@@ -48,6 +67,7 @@ class JournalStatus(StrEnum):
 
 MAX_BACKOFF_FLUSHES = 50  # at the caller's 100 ms cadence: a failing disk is tried again at least every 5 s
 MAX_QUEUED_AUDIT = 10_000
+MAX_QUEUED_HISTORY = 500_000  # transitions kept while the disk fails (~60 MB); beyond, the oldest are dropped
 MAX_ROWS_PER_COMMIT = 5_000  # ~30 ms of SQLite work: a flush and an ack_all slice stay under 100 ms together
 
 
@@ -79,13 +99,22 @@ class Journal:
         self._new_ids: list[tuple[str, int | None]] = []
         self._meta: dict[str, str] = {}
         self._audit_queue: list[AuditEntry] = []
+        self._history: list[HistoryTuple] = []  # transitions for wallctl report (wallctl.controller.history)
         self._wipe = False  # the next commit replaces the whole alarm table (after running without a journal)
         self._failures = 0
         self._skip = 0
         self._seq = 0
         self._closed = False
         self._closing = False  # the last flush writes everything, whatever its size
+        self.parts: list[JournalPart] = []  # other modules' tables, written in the same commits (the outbox)
         self._open(first=True)
+
+    def attach(self, part: JournalPart) -> None:
+        """Give ``part`` its tables in this file now and at every reopening, its rows, and a place in each commit."""
+        self.parts.append(part)
+        if self._db is not None:
+            self._db.executescript(part.schema)
+            part.load(self._db)
 
     # ---------------------------------------------------------------- opening
     def _open(self, *, first: bool) -> None:
@@ -131,6 +160,8 @@ class Journal:
             if "fp" not in {r[1] for r in db.execute("PRAGMA table_info(seen_ids)")}:
                 db.execute("ALTER TABLE seen_ids ADD COLUMN fp INTEGER")  # journals written before 0.2
             db.execute("CREATE INDEX IF NOT EXISTS seen_ids_seq ON seen_ids (seq)")
+            for part in self.parts:
+                db.executescript(part.schema)
         except sqlite3.DatabaseError:
             db.close()
             raise
@@ -176,7 +207,14 @@ class Journal:
 
     @property
     def pending(self) -> int:
-        return len(self._dirty) + len(self._new_ids) + len(self._meta) + len(self._audit_queue)
+        return (
+            len(self._dirty)
+            + len(self._new_ids)
+            + len(self._meta)
+            + len(self._audit_queue)
+            + len(self._history)
+            + sum(p.pending() for p in self.parts)
+        )
 
     def flush(self) -> int:
         """Commit every pending change in one transaction; returns how many alarm rows were written.
@@ -235,6 +273,11 @@ class Journal:
                 seq += 1
                 id_rows.append((i, seq, fp))
         audit_rows = [audit_row(e) for e in self._audit_queue]
+        history = self._history
+        if len(history) > MAX_ROWS_PER_COMMIT and not self._closing:  # the rest goes with the next flushes
+            history = history[:MAX_ROWS_PER_COMMIT]
+        taken = len(history)
+        history = storable_rows(history, self._drop_row)
         db.execute("BEGIN")
         try:
             if self._wipe:
@@ -250,6 +293,10 @@ class Journal:
                 db.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", list(self._meta.items()))
             if audit_rows:
                 db.executemany(AUDIT_INSERT, audit_rows)
+            if history:
+                db.executemany(HISTORY_INSERT, history)
+            for part in self.parts:
+                part.write(db)
             db.execute("COMMIT")
         except sqlite3.Error as first:
             try:
@@ -264,6 +311,9 @@ class Journal:
             for k in dirty:
                 del self._dirty[k]
         self._new_ids, self._meta, self._audit_queue, self._wipe = [], {}, [], False
+        del self._history[:taken]
+        for part in self.parts:
+            part.committed()
         return len(upserts)
 
     def _drop_row(self, why: str) -> None:
@@ -290,6 +340,16 @@ class Journal:
         if self._db is None:
             return []
         return [(r[0], r[1]) for r in self._db.execute("SELECT id, fp FROM seen_ids ORDER BY seq")]
+
+    # ---------------------------------------------------------------- history (issue 19)
+    def record(self, rows: Iterable[HistoryTuple]) -> None:
+        """Transitions for the report, written with the next flushes (wallctl.controller.history builds them)."""
+        self._history += rows
+        excess = len(self._history) - MAX_QUEUED_HISTORY
+        if excess > 0:  # a journal failing for long: keep the newest, say how many went
+            del self._history[:excess]
+            self.dropped_rows += excess
+            log.error("journal: %d history row(s) dropped: the journal has not been writable for long", excess)
 
     # ---------------------------------------------------------------- audit
     def audit(self, entry: AuditEntry) -> None:
@@ -323,7 +383,8 @@ class Journal:
             return 0
         horizon = now - self.retention_days * 86400.0
         try:
-            return self._db.execute("DELETE FROM audit WHERE time < ?", (horizon,)).rowcount
+            pruned = self._db.execute("DELETE FROM history WHERE time < ?", (horizon,)).rowcount
+            return pruned + self._db.execute("DELETE FROM audit WHERE time < ?", (horizon,)).rowcount
         except sqlite3.Error as exc:
             log.error("journal: pruning the audit log failed: %s", exc)
             return 0

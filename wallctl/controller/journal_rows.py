@@ -27,7 +27,14 @@ CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TRIGGER IF NOT EXISTS audit_append_only BEFORE UPDATE ON audit
   BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TABLE IF NOT EXISTS history (time REAL NOT NULL, source TEXT NOT NULL, type TEXT NOT NULL, kind TEXT NOT NULL,
+                                    severity INTEGER NOT NULL, priority TEXT, site TEXT);
+CREATE INDEX IF NOT EXISTS history_time ON history (time);
 """
+# history (issue 19): one row per alarm transition, append-only, for ``wallctl report`` (wallctl.core.measures);
+# an existing journal gains the table when it is opened (CREATE ... IF NOT EXISTS)
+HISTORY_INSERT = "INSERT INTO history (time, source, type, kind, severity, priority, site) VALUES (?, ?, ?, ?, ?, ?, ?)"
+HistoryTuple = tuple[float, str, str, str, int, str | None, str | None]
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,7 @@ def alarms_payload(service: WallService, seq: int) -> dict[str, Any]:
     return {
         "seq": seq,
         "time": round(service.clock.now(), 3),
-        "alarms": [a.to_contract() for a in alarms],
+        "alarms": [{**a.to_contract(), "incident": service.incident_of(a)} for a in alarms],
         "total": total,
         "truncated": total > len(alarms),
     }

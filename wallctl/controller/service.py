@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from wallctl.controller.history import bulk_rows, change_rows
 from wallctl.controller.journal import AuditEntry, Journal, JournalStatus
 from wallctl.controller.longwork import BULK_INLINE, JOB_NOTIFY_S, PENDING, Job, Pending, ack_in_slices
 from wallctl.core.alarms.alarm import Alarm, AlarmState, list_order
@@ -114,6 +115,10 @@ class WallService:
         self.started = clock.now()  # the state's ``epoch``: a consumer tells a restart from a replay by it
         # hot standby (wallctl.controller.standby): every controller known, by id, and its role or ``offline``
         self.controllers: Callable[[], dict[str, str]] | None = None
+        # incidents (wallctl.controller.outreach): the ticket an alarm belongs to, as the alarms topic shows it
+        self.incident_of: Callable[[Alarm], dict[str, Any] | None] = lambda _alarm: None
+        # and the statuses of the open incidents (lower case), which rules may follow (``incident_status``)
+        self.incident_statuses: Callable[[], frozenset[str]] = frozenset
         self._flood_saved: dict[str, Any] | None = None
         self.engine.anomaly.connect(self._on_anomaly)
         self._restore()
@@ -297,6 +302,7 @@ class WallService:
         self.annunciator.on_change(change)
         if self.journal is not None:
             self.journal.mark(change.key, alarm)
+            self.journal.record(change_rows(self.clock.now(), change, alarm, self.annunciator.soundmap))
         if change.annunciate and self.rules.pinned is not None and self.rules.break_pin_for(change.severity):
             self.audit("system", None, "pin_broken", {"by": list(change.key), "severity": change.severity.label}, True)
             if self.journal is not None:
@@ -316,6 +322,7 @@ class WallService:
         if journal is not None:
             for key in keys:
                 journal.mark(key, get(key))
+            journal.record(bulk_rows(self.clock.now(), kind, keys, get))
         self.annunciator.on_bulk(keys)
         self._eval_due = True
         self._changed = True
@@ -400,7 +407,9 @@ class WallService:
             self._last_due_eval = now
         self._eval_due = False
         self._last_eval = now
-        decision = self.rules.evaluate(flood=self.engine.flood.active, link_down=self.link.alarmed)
+        decision = self.rules.evaluate(
+            flood=self.engine.flood.active, link_down=self.link.alarmed, incidents=self.incident_statuses()
+        )
         old = self._decision
         self._decision = decision
         if old is None or _visible(old) != _visible(decision):

@@ -117,7 +117,8 @@ class ViewPublisher:
             self._diagnostics_due = False
             self._send("view/diagnostics", encode_diagnostics(s.diagnostics, seq=0, now=now))
         for name, feed in self.lists.items():
-            self._send(f"view/lists/{name}", encode_rows(feed.rows(), seq=0, now=now, list_name=name))
+            rows = encode_rows(feed.rows(), seq=0, now=now, list_name=name, incident_of=s.incident_of)
+            self._send(f"view/lists/{name}", rows)
         self._send(
             "view/picture",
             encode_picture(

@@ -18,6 +18,7 @@ from wallctl.core.alarms.match import AlarmMatch
 from wallctl.core.config.sites import Site, check_sites
 from wallctl.core.files.spec import build_doc, spec
 from wallctl.core.files.yamldoc import ConfigError, load_yaml
+from wallctl.core.incidents.config import EscalationConfig, IncidentsConfig
 from wallctl.core.kpi import KpiSpec
 from wallctl.core.severity import SEVERITY_NAMES
 
@@ -298,6 +299,12 @@ class WallctlConfig:
     )
     sites: tuple[Site, ...] = spec(
         "branch sites whose brokers are bridged to this one (wallctl bridge-config writes the bridge)", default=()
+    )
+    incidents: IncidentsConfig | None = spec(
+        "open an incident per cause in the center's ticket system (webhook or Request Tracker)", default=None
+    )
+    escalation: EscalationConfig | None = spec(
+        "tell people by e-mail and SMS when alarms stay unacknowledged", default=None
     )
 
     def __post_init__(self) -> None:

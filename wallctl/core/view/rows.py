@@ -142,6 +142,21 @@ def beyond_text(beyond: list[tuple[str, int]], most: int = 3) -> str:
     return f"+{n:,} not listed: " + " · ".join(parts)
 
 
+def row_notes(alarm: object) -> str:
+    """What a row adds after the text: the branch site it came from, and the ticket it belongs to with its owner
+    (a display node's rows carry both; the one-process wall's alarms carry the site)."""
+    out = ""
+    site = getattr(alarm, "site", None)
+    if site:
+        out += f"  · site {site}"
+    inc = getattr(alarm, "incident", None)
+    if isinstance(inc, dict) and inc.get("id"):
+        owner = f" ({inc['owner']})" if inc.get("owner") else ""
+        status = f" {inc['status']}" if inc.get("status") else ""
+        out += f"  · {inc['id']}{status}{owner}"
+    return out
+
+
 ROW_LIMIT = 2000  # rows a list keeps: nobody pages past them on a wall; 100,000 alarms sorted whole took 90 ms
 
 

@@ -31,6 +31,11 @@ class Condition(AlarmMatch):
     )
     flood: bool | None = spec("true: only during an alarm flood; false: only outside one", default=None)
     link_down: bool | None = spec("true: only while the broker link is down", default=None)
+    incident_status: tuple[str, ...] = spec(
+        "only while an open incident has one of these statuses, as the ticket system reports it (e.g. major): the "
+        "wall follows the incident process",
+        default=(),
+    )
 
 
 @dataclass(frozen=True)
@@ -187,13 +192,15 @@ class RuleEngine:
             return True
         return False
 
-    def evaluate(self, *, flood: bool, link_down: bool) -> Decision:
-        """Decide the mode and focus for now."""
+    def evaluate(self, *, flood: bool, link_down: bool, incidents: frozenset[str] = frozenset()) -> Decision:
+        """Decide the mode and focus for now; ``incidents``: the statuses of the open incidents (lower case)."""
         now = self.clock.now()
         best: Rule | None = None
         for rule in self.rules.rules:
             st = self._states[rule.name]
-            if self._holds(rule, flood=flood, link_down=link_down, engaged=st.engaged_at is not None):
+            if self._holds(
+                rule, flood=flood, link_down=link_down, incidents=incidents, engaged=st.engaged_at is not None
+            ):
                 st.false_since = None
                 if st.engaged_at is None:
                     st.engaged_at = now
@@ -236,11 +243,13 @@ class RuleEngine:
         return self._decision
 
     # ---------------------------------------------------------------- internals
-    def _holds(self, rule: Rule, *, flood: bool, link_down: bool, engaged: bool) -> bool:
+    def _holds(self, rule: Rule, *, flood: bool, link_down: bool, incidents: frozenset[str], engaged: bool) -> bool:
         c = rule.when
         if c.flood is not None and c.flood != flood:
             return False
         if c.link_down is not None and c.link_down != link_down:
+            return False
+        if c.incident_status and not incidents.intersection(s.lower() for s in c.incident_status):
             return False
         threshold = c.count_at_least
         if engaged and c.count_exit_below is not None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,20 +33,29 @@ def list_id(sort: str, match: AlarmMatch | None, group_consequences: bool) -> st
 
 
 # ------------------------------------------------------------------------------------------------------ list rows
-def encode_rows(listed: ListRows, *, seq: int, now: float, list_name: str) -> dict[str, Any]:
+def encode_rows(
+    listed: ListRows,
+    *,
+    seq: int,
+    now: float,
+    list_name: str,
+    incident_of: Callable[[Any], dict[str, Any] | None] | None = None,
+) -> dict[str, Any]:
+    """``incident_of``: the ticket an alarm belongs to (``{"id", "owner", "status"}``), shown on its row."""
     return {
         "seq": seq,
         "time": round(now, 3),
         "list": list_name,
-        "rows": [_row(a, depth) for a, depth in listed.rows],
+        "rows": [_row(a, depth, incident_of(a) if incident_of is not None else None) for a, depth in listed.rows],
         "total": listed.total,
         "hidden": dict(listed.hidden),
         "beyond": [[c, n] for c, n in listed.beyond],
     }
 
 
-def _row(a: AlarmRow, depth: int) -> list[Any]:
-    """Positional: a list of 100 rows goes out at every change of it."""
+def _row(a: AlarmRow, depth: int, incident: dict[str, Any] | None = None) -> list[Any]:
+    """Positional: a list of 100 rows goes out at every change of it. The last two (site, incident) are newer: a
+    decoder takes rows without them."""
     return [
         a.source,
         a.type,
@@ -61,6 +70,8 @@ def _row(a: AlarmRow, depth: int) -> list[Any]:
         sorted(f.value for f in a.flags),
         list(a.cause) if a.cause else None,
         depth,
+        getattr(a, "site", None),
+        incident,
     ]
 
 
@@ -80,6 +91,8 @@ class RowAlarm:
     category: str | None
     flags: frozenset[Flag]
     cause: tuple[str, str] | None
+    site: str | None = None  # the branch site the alarm came from
+    incident: dict[str, Any] | None = None  # the ticket it belongs to: {"id", "owner", "status"}
 
     @property
     def key(self) -> tuple[str, str]:
@@ -101,7 +114,8 @@ class RemoteRows:
 def decode_rows(body: dict[str, Any]) -> RemoteRows:
     rows = []
     for r in body["rows"]:
-        src, typ, sev, peak, state, count, first, last, text, cat, flags, cause, depth = r
+        src, typ, sev, peak, state, count, first, last, text, cat, flags, cause, depth = r[:13]
+        site, incident = [*r[13:15], None, None][:2]
         rows.append(
             (
                 RowAlarm(
@@ -117,6 +131,8 @@ def decode_rows(body: dict[str, Any]) -> RemoteRows:
                     cat,
                     frozenset(_FLAGS[f] for f in flags if f in _FLAGS),
                     (cause[0], cause[1]) if cause else None,
+                    str(site) if site else None,
+                    dict(incident) if isinstance(incident, dict) else None,
                 ),
                 int(depth),
             )

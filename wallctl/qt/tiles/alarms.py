@@ -16,6 +16,7 @@ from wallctl.core.alarms.engine import Counts
 from wallctl.core.alarms.event import AlarmKey
 from wallctl.core.severity import ACTIVE_SEVERITIES, Severity
 from wallctl.core.signal import Signal
+from wallctl.core.view.rows import row_notes
 from wallctl.core.view.source import ListFeed, Picture
 from wallctl.core.wall.legibility import ROW_SPACING
 from wallctl.core.wall.tiles import AlarmListOptions, AlarmSummaryOptions
@@ -151,6 +152,7 @@ class AlarmListTile(Tile):
             count = f" ×{alarm.count}" if alarm.count > 1 else ""
             tail = time.strftime("%H:%M:%S", time.localtime(alarm.last))
             text = f"{alarm.type}{count} — {alarm.text}" if alarm.text else f"{alarm.type}{count}"
+            text += row_notes(alarm)
             tail_w = fm.horizontalAdvance(tail) + 12
             p.drawText(
                 QRectF(x, y, r.right() - x - tail_w, row_h),
