@@ -68,7 +68,12 @@ class Recorder:
 
 class Rig:
     def __init__(
-        self, tmp_path: Path, extra: str, clock: ManualClock | None = None, layouts: Path | None = None
+        self,
+        tmp_path: Path,
+        extra: str,
+        clock: ManualClock | None = None,
+        layouts: Path | None = None,
+        active: Callable[[], bool] = lambda: True,
     ) -> None:
         self.clock = clock or ManualClock()
         self.cfg = load_config(write_config(tmp_path, extra=extra, layouts=layouts))
@@ -82,7 +87,13 @@ class Rig:
         self.sender = Recorder()
         m = self.cfg.model
         self.outreach = Outreach(
-            self.service, self.outbox, self.sender, ManualLoop(), incidents=m.incidents, escalation=m.escalation
+            self.service,
+            self.outbox,
+            self.sender,
+            ManualLoop(),
+            incidents=m.incidents,
+            escalation=m.escalation,
+            active=active,
         )
 
     def run(self, seconds: float, step: float = 1.0) -> None:

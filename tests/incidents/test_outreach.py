@@ -10,6 +10,7 @@ from pathlib import Path
 from tests.incidents.support import Rig
 from tests.support.wall import ROOT
 from wallctl.core.alarms.event import Event
+from wallctl.core.clock import ManualClock
 from wallctl.core.severity import Severity
 from wallctl.core.wire.commands import parse_command
 
@@ -220,3 +221,33 @@ def test_the_wall_follows_an_incident_declared_major(tmp_path: Path) -> None:
     rig.outreach._set_ref(rig.sender.of("incident")[0]["key"], {"id": "INC-9", "owner": "bob", "status": "Major"})
     assert rig.service.decision.mode == "incident" and rig.service.decision.reason == "major-incident"
     rig.close()
+
+
+def test_hot_standby_decides_alike_and_never_sends_again_what_the_active_one_sent(tmp_path: Path) -> None:
+    """Two controllers of one wall see the same alarms: the same incident key on both (the one taking over updates
+    the other's ticket), and the standby sends nothing, then or when it takes over, of what it decided meanwhile."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    clock = ManualClock()
+    active = Rig(tmp_path / "a", INCIDENTS + ESCALATION, clock=clock)
+    is_active = False
+    standby = Rig(tmp_path / "b", INCIDENTS + ESCALATION, clock=clock, active=lambda: is_active)
+    for rig in (active, standby):
+        rig.service.ingest(Event("br05-rtr", "node_down", S.CRITICAL, 1_799_999_000.0, category="network"))
+    for _ in range(400):  # past the escalation delay: the active one mails, the standby does not
+        active.run(0)
+        standby.run(1)
+    assert [p["action"] for p in active.sender.of("incident")] == ["open"]
+    assert active.sender.of("email") and not standby.sender.sent
+    key = active.sender.of("incident")[0]["key"]
+    assert key.endswith(":br05-rtr:node_down:1799999000")  # from the occurrence, not from when it was decided
+    assert standby.outreach.tracker is not None
+    assert [inc.key for inc in standby.outreach.tracker.open.values()] == [key]
+    is_active = True  # the active one is gone: the standby takes the wall over
+    standby.run(1)
+    assert not standby.sender.sent  # nothing decided while standby is sent again
+    standby.service.ingest(Event("br05-rtr", "node_down", S.CLEARED, clock.now(), category="network"))
+    standby.run(1)
+    assert [(p["action"], p["key"]) for p in standby.sender.of("incident")] == [("resolve", key)]
+    active.close()
+    standby.close()

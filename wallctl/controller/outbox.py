@@ -91,6 +91,14 @@ class Outbox:
             self._done[item.key] = now
             self._ops[("outbox", item.key)] = item.row(done=now)
 
+    def left_to_peer(self, key: str, now: float) -> None:
+        """Queued by a hot-standby controller that is not the active one: the active one sends it. Kept as done, so
+        that taking the wall over later never sends again what the other controller was responsible for."""
+        item = self.items.pop(key, None)
+        if item is not None:
+            self._done[key] = now
+            self._ops[("outbox", key)] = item.row(done=now)
+
     def failed(self, item: Item, now: float, error: str) -> float:
         """Back off; returns the delay before the next attempt."""
         self._in_flight.discard(item.key)

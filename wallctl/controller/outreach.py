@@ -145,7 +145,10 @@ class Outreach:
     def _queue_incident(self, action: IncidentAction, now: float) -> None:
         inc = action.incident
         suffix = f"update:{inc.updates}" if action.action == "update" else action.action
-        self.outbox.add(f"{inc.key}:{suffix}", inc.key, "incident", action.payload, now)
+        key = f"{inc.key}:{suffix}"
+        self.outbox.add(key, inc.key, "incident", action.payload, now)
+        if not self.active():
+            self.outbox.left_to_peer(key, now)  # decided here too (the same key), sent by the active controller
         self.outbox.put_incident(inc.key, None if action.action == "resolve" else inc.to_json())
 
     def _queue_notice(self, n: Notice, now: float) -> None:
@@ -155,8 +158,12 @@ class Outreach:
             body["message_id"] = n.key
         else:
             body["number"] = n.to[0]
-        if self.outbox.add(n.key, n.key, n.kind, body, now):
-            self.service.audit("system", None, f"escalate_{n.kind}", {"key": n.key, "to": list(n.to)}, True)
+        if not self.outbox.add(n.key, n.key, n.kind, body, now):
+            return
+        if not self.active():
+            self.outbox.left_to_peer(n.key, now)
+            return
+        self.service.audit("system", None, f"escalate_{n.kind}", {"key": n.key, "to": list(n.to)}, True)
 
     def _send(self, item: Item) -> None:
         self.outbox.started(item)

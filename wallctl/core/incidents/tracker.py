@@ -84,11 +84,13 @@ class IncidentTracker:
         self._dirty: set[AlarmKey] = set()
         self._waiting: set[AlarmKey] = set()
         self._root_of: dict[AlarmKey, AlarmKey] = {}  # a consequence's root, remembered for when it is gone
+        self._used: set[str] = set()  # keys given out: a realarm of the same occurrence gets a key of its own
 
     def restore(self, incidents: list[Incident]) -> None:
         """Open incidents back from the journal; each is re-checked at the next step (resolved if all cleared)."""
         for inc in incidents:
             self.open[inc.root] = inc
+            self._used.add(inc.key)
             self._dirty.add(inc.root)
 
     def observe(self, key: AlarmKey, alarm: Alarm | None) -> None:
@@ -138,7 +140,7 @@ class IncidentTracker:
                 self._waiting.add(root)
                 return None
             main = head if head is not None and head.in_alarm else ready[0]
-            inc = Incident(f"{self.wall_id}:{root[0]}:{root[1]}:{int(now * 1000)}", root, now, alarm_json(main))
+            inc = Incident(self._key(root, head or main), root, now, alarm_json(main))
             self.open[root] = inc
             return self._action(inc, "open", main, members)
         active = [m for m in members if m.in_alarm]
@@ -155,6 +157,16 @@ class IncidentTracker:
             return None
         inc.updates += 1
         return IncidentAction(inc, "update", self._payload(inc, "update"))
+
+    def _key(self, root: AlarmKey, alarm: Alarm) -> str:
+        """The incident's key from what both controllers of a hot standby pair know alike: the root alarm and when
+        its occurrence began (the source's own time when the event carries one), so the one that takes the wall
+        over updates the other's ticket instead of opening a second. A reopened occurrence adds its event count."""
+        key = f"{self.wall_id}:{root[0]}:{root[1]}:{int(alarm.first)}"
+        if key in self._used:
+            key = f"{key}:{alarm.count}"
+        self._used.add(key)
+        return key
 
     def _action(self, inc: Incident, action: Action, main: Alarm, members: list[Alarm]) -> IncidentAction:
         inc.alarm = alarm_json(main)
