@@ -25,7 +25,7 @@ from wallctl.controller.build import load_config_layouts
 from wallctl.core.config.settings import load_config
 from wallctl.core.severity import Severity
 from wallctl.core.wall.tiles import AlarmListOptions
-from wallctl.core.wire.view import VIEW_ROWS, decode_map, decode_picture, decode_rows, list_id
+from wallctl.core.wire.view import VIEW_ROWS, decode_health, decode_map, decode_picture, decode_rows, list_id
 
 pytestmark = pytest.mark.e2e
 QT_LIBRARIES = ("PySide6", "shiboken6", "libQt6", "pyqtgraph")
@@ -203,6 +203,9 @@ def test_the_controller_publishes_what_displays_draw(tmp_path: Path, mosquitto: 
         assert priority.total == 1501 and len(priority.rows) == VIEW_ROWS
         assert priority.rows[0][0].key == ("br05-rtr", "node_down")  # the critical first
         assert sum(n for _, n in priority.beyond) == 1501 - VIEW_ROWS
+        views.wait(lambda v: (v.get("health") or {}).get("last_10min", 0) >= 1501, 10, "the alarm-health figures")
+        health = decode_health(views.get("health"))  # type: ignore[arg-type]
+        assert health.level == "flood" and len(health.top) == 5  # the tile's load and bad actors, bounded
         sizes = [len(json.dumps(b)) for b in views.latest.values()]
         assert max(sizes) < 64_000, sizes  # bounded by what a wall draws, not by 1,501 alarms
         seq_before = views.get("map/estate")["seq"]  # type: ignore[index]

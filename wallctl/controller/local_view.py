@@ -8,6 +8,7 @@ from wallctl.controller.service import WallService
 from wallctl.core.alarms.engine import AlarmEngine
 from wallctl.core.clock import Clock
 from wallctl.core.kpi import KpiBoard
+from wallctl.core.measures.live import HealthFigures
 from wallctl.core.signal import Signal
 from wallctl.core.topology.model import Topology
 from wallctl.core.topology.state import TopologyState
@@ -74,6 +75,9 @@ class LocalView:
     def facts(self) -> WallFacts:
         """From the same payload the state topic carries, which is what a display node reads."""
         return WallFacts.from_state(state_payload(self.service, 0))
+
+    def health(self) -> HealthFigures:
+        return self.service.health.figures(self.service.clock.now())
 
     def list_feed(self, options: AlarmListOptions) -> _SharedFeed:
         key = (options.sort, options.filter, options.show_consequences)

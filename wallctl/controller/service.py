@@ -34,6 +34,7 @@ from wallctl.core.alarms.sites import SiteWatch
 from wallctl.core.clock import Clock
 from wallctl.core.config.sites import Site
 from wallctl.core.kpi import KpiBoard, KpiError, KpiSpec, extract_value
+from wallctl.core.measures.live import LiveHealth
 from wallctl.core.profiles.base import ProfileMaps
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
@@ -86,6 +87,7 @@ class WallService:
         now = clock.now()
         self.feeds = FeedWatch(list(parts.watches), now)
         self.kpis = KpiBoard(parts.kpis)
+        self.health = LiveHealth()  # the alarm-health tile: what was annunciated, since this controller started
         self.link = LinkWatch(parts.link_grace_s, now)
         self.diagnostics = Diagnostics()
         self.link_source = f"wallctl/{parts.wall_id}"
@@ -300,6 +302,8 @@ class WallService:
         alarm = self.engine.get(change.key)
         self.rules.observe(change.key, alarm)
         self.annunciator.on_change(change)
+        if change.annunciate:
+            self.health.note(self.clock.now(), change.key)
         if self.journal is not None:
             self.journal.mark(change.key, alarm)
             self.journal.record(change_rows(self.clock.now(), change, alarm, self.annunciator.soundmap))

@@ -28,6 +28,7 @@ from wallctl.core.wire.view import (
     VIEW_ROWS,
     Setup,
     encode_diagnostics,
+    encode_health,
     encode_kpis,
     encode_map,
     encode_picture,
@@ -139,8 +140,9 @@ class ViewPublisher:
         if time.monotonic() - self._last_kpi >= KPI_INTERVAL_S:
             self._last_kpi = time.monotonic()
             self._send("view/kpis", encode_kpis(s.kpis, seq=0, now=now))
-        if s.kpis.series and not self._kpi_timer.active:
-            self._kpi_timer.start(KPI_INTERVAL_S)  # the KPI charts move without alarms changing
+            self._send("view/health", encode_health(s.health.figures(now), seq=0, now=now))  # sent when it changed
+        if not self._kpi_timer.active:  # the KPI charts and the alarm-health figures move with time, too
+            self._kpi_timer.start(KPI_INTERVAL_S)
 
     def republish(self) -> None:
         """Send every projection again, changed or not (a standby controller that took the wall over computed

@@ -29,6 +29,7 @@ from wallctl.qt.tiles.alarms import AlarmListTile, AlarmSummaryTile
 from wallctl.qt.tiles.base import Tile
 from wallctl.qt.tiles.charts import AlarmRateTile, KpiTile
 from wallctl.qt.tiles.diagnostics import DiagnosticsTile
+from wallctl.qt.tiles.health import AlarmHealthTile
 from wallctl.qt.tiles.simple import ClockTile, ImageTile, TextTile
 from wallctl.qt.tiles.topology import TopologyTile
 
@@ -69,6 +70,8 @@ class TileFactory:
                 return KpiTile(title, options, s.kpis, now)
             case "clock":
                 return ClockTile(title, options, now)
+            case "alarm_health":
+                return AlarmHealthTile(title, options, s.health, s.state_changed)
             case "text":
                 return TextTile(title, options)
             case "image":

@@ -10,6 +10,7 @@ from wallctl.core.alarms.engine import Counts
 from wallctl.core.alarms.flood import FloodDetector
 from wallctl.core.clock import Clock
 from wallctl.core.kpi import KpiBoard
+from wallctl.core.measures.live import HealthFigures
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
 from wallctl.core.topology.state import Edge, ElementState
@@ -69,6 +70,10 @@ class WallSource(Protocol):
     @property
     def picture(self) -> Picture: ...
     def facts(self) -> WallFacts: ...
+    def health(self) -> HealthFigures:
+        """The alarm-health tile's figures: the load now against EEMUA 191's lines, today's bad actors."""
+        ...
+
     def list_feed(self, options: AlarmListOptions) -> ListFeed: ...
     def map_state(self, file: str) -> MapState | None:
         """The state of the map a topology tile draws (``file`` as in its options; '' the configured topology)."""

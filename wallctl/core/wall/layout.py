@@ -13,7 +13,17 @@ from typing import Any, Literal
 from wallctl.core.files.spec import spec
 
 TileType = Literal[
-    "topology", "alarm_list", "alarm_summary", "alarm_rate", "kpi", "clock", "banner", "text", "image", "diagnostics"
+    "topology",
+    "alarm_list",
+    "alarm_summary",
+    "alarm_rate",
+    "kpi",
+    "clock",
+    "banner",
+    "text",
+    "image",
+    "diagnostics",
+    "alarm_health",
 ]
 TILE_TYPES: tuple[str, ...] = TileType.__args__  # type: ignore[attr-defined]
 

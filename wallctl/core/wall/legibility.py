@@ -157,6 +157,12 @@ def shortfall(tile_type: str, titled: bool, options: Any, w: float, h: float, si
             return (
                 f"an alarm summary {w:.0f}x{h:.0f} px; its labels and counts need {nw + 12:.0f}x{nh + h - body_h:.0f}"
             )
+    elif tile_type == "alarm_health":  # the gauge, the level line and the five bad actors under it
+        need_h = 2 * sizes.line_px(sizes.primary_cap) + 8 * sizes.line_px(sizes.secondary_cap) * 1.2 + 24
+        if body_h < need_h:
+            return (
+                f"an alarm-health tile {w:.0f}x{h:.0f} px; its level and five bad actors need {need_h:.0f} px of height"
+            )
     elif tile_type == "banner":
         font = max(round(getattr(options, "font_pt", 0) * 96 / 72), sizes.primary_px)
         need = font * LINE_EM * 1.5 + 24

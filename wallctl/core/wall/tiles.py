@@ -71,6 +71,11 @@ class DiagnosticsOptions:
     font_pt: int = spec("font size", default=16, minimum=8, maximum=96)
 
 
+@dataclass(frozen=True)
+class AlarmHealthOptions:
+    top: int = spec("bad actors listed (the most frequent alarms of the last 24 h)", default=5, minimum=0, maximum=5)
+
+
 TILE_OPTIONS: dict[str, type] = {
     "topology": TopologyOptions,
     "alarm_list": AlarmListOptions,
@@ -82,4 +87,5 @@ TILE_OPTIONS: dict[str, type] = {
     "text": TextOptions,
     "image": ImageOptions,
     "diagnostics": DiagnosticsOptions,
+    "alarm_health": AlarmHealthOptions,
 }

@@ -19,6 +19,7 @@ from wallctl.core.alarms.engine import Counts
 from wallctl.core.alarms.flood import FloodDetector, FloodPolicy
 from wallctl.core.clock import Clock
 from wallctl.core.kpi import KpiBoard, KpiSpec
+from wallctl.core.measures.live import HealthFigures
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
 from wallctl.core.topology.state import NORMAL, Edge, ElementState
@@ -31,6 +32,7 @@ from wallctl.core.wall.tiles import AlarmListOptions
 from wallctl.core.wire.view import (
     decision_of_state,
     decode_diagnostics,
+    decode_health,
     decode_kpis,
     decode_map,
     decode_picture,
@@ -125,6 +127,7 @@ class WallMirror:
         self.layouts_changed: Signal[[LayoutSet]] = Signal("mirror: layouts changed")
         self.diagnostics_changed: Signal[[]] = Signal("mirror: diagnostics changed")
         self.controller_changed: Signal[[bool]] = Signal("mirror: controller online or lost")
+        self._health = HealthFigures.empty()
 
     # ------------------------------------------------------------------ WallSource
     @property
@@ -138,6 +141,9 @@ class WallMirror:
                 "", True, False, 0, "ok", False, 0, "ok" if self.controller_online else "lost",
             )  # fmt: skip
         return WallFacts.from_state(self.state, controller="ok" if self.controller_online else "lost")
+
+    def health(self) -> HealthFigures:
+        return self._health
 
     def list_feed(self, options: AlarmListOptions) -> MirrorFeed:
         return MirrorFeed(self, list_id(options.sort, options.filter, options.show_consequences))
@@ -185,6 +191,9 @@ class WallMirror:
             self.state_changed.emit()
         elif kind == "map":
             self.maps.setdefault(name, MirrorMap()).apply(body)
+            self.state_changed.emit()
+        elif kind == "health":
+            self._health = decode_health(body)
             self.state_changed.emit()
         elif kind == "kpis":
             for series_name, points in decode_kpis(body).items():

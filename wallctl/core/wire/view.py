@@ -15,6 +15,7 @@ from wallctl.core.alarms.engine import Counts
 from wallctl.core.alarms.flood import FloodPolicy
 from wallctl.core.alarms.match import AlarmMatch
 from wallctl.core.kpi import KpiBoard, KpiSpec
+from wallctl.core.measures.live import HealthFigures
 from wallctl.core.severity import Severity
 from wallctl.core.topology.state import ElementState, TopologyState
 from wallctl.core.view.diagnostics import Diagnostics, Rejected
@@ -261,6 +262,29 @@ def decode_kpis(body: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
 
 
 # -------------------------------------------------------------------------------------------------- diagnostics
+def encode_health(h: HealthFigures, *, seq: int, now: float) -> dict[str, Any]:
+    """``view/health``: the alarm-health tile's figures (a few numbers and the top five bad actors)."""
+    return {
+        "seq": seq,
+        "time": round(now, 3),
+        "last_10min": h.last_10min,
+        "mean_10min_hour": h.mean_10min_hour,
+        "total_24h": h.total_24h,
+        "top": [list(t) for t in h.top],
+        "level": h.level,
+    }
+
+
+def decode_health(body: dict[str, Any]) -> HealthFigures:
+    return HealthFigures(
+        int(body["last_10min"]),
+        float(body["mean_10min_hour"]),
+        int(body["total_24h"]),
+        tuple((str(s), str(t), int(n)) for s, t, n in body["top"]),
+        str(body["level"]),
+    )
+
+
 def encode_diagnostics(d: Diagnostics, *, seq: int, now: float) -> dict[str, Any]:
     return {
         "seq": seq,
