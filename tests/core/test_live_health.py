@@ -3,6 +3,8 @@ bad actors of the day; bounded, and the same on a display node as in the control
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from wallctl.core.measures import live
 from wallctl.core.measures.live import LiveHealth
 from wallctl.core.wire.view import decode_health, encode_health
@@ -47,3 +49,27 @@ def test_the_figures_cross_the_wire_unchanged() -> None:
         h.note(T0 + i, ("br05-rtr", "node_down"))
     f = h.figures(T0 + 5)
     assert decode_health(encode_health(f, seq=3, now=T0 + 5)) == f
+
+
+def test_the_day_survives_a_restart(tmp_path: Path) -> None:
+    from tests.support.wall import write_config
+    from wallctl.controller.build import build_core
+    from wallctl.core.alarms.event import Event
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.config.settings import load_config
+    from wallctl.core.severity import Severity
+
+    cfg = load_config(write_config(tmp_path))
+    clock = ManualClock(T0)
+    core = build_core(cfg, clock=clock)
+    for i in range(3):
+        core.service.ingest(Event(f"br0{i + 1}-rtr", "node_down", Severity.CRITICAL, clock.now(), category="network"))
+    assert core.journal is not None
+    core.journal.flush()
+    core.journal.close()
+    clock.advance(600)
+    again = build_core(cfg, clock=clock)  # the same journal: the tile still knows today's annunciations
+    f = again.service.health.figures(clock.now())
+    assert f.total_24h == 3 and {t[0] for t in f.top} == {"br01-rtr", "br02-rtr", "br03-rtr"}
+    assert again.journal is not None
+    again.journal.close()

@@ -342,6 +342,21 @@ class Journal:
         return [(r[0], r[1]) for r in self._db.execute("SELECT id, fp FROM seen_ids ORDER BY seq")]
 
     # ---------------------------------------------------------------- history (issue 19)
+    def annunciated_since(self, since: float) -> list[tuple[float, str, str]]:
+        """(time, source, type) of what sounded since ``since`` (rows with a priority): the alarm-health tile's day
+        survives a restart."""
+        if self._db is None:
+            return []
+        try:
+            cur = self._db.execute(
+                "SELECT time, source, type FROM history WHERE time >= ? AND priority IS NOT NULL ORDER BY time",
+                (since,),
+            )
+            return [(float(t), str(src), str(typ)) for t, src, typ in cur]
+        except sqlite3.Error as exc:  # a history the journal cannot read costs the tile its past only
+            log.warning("cannot read the alarm history: %s", exc)
+            return []
+
     def record(self, rows: Iterable[HistoryTuple]) -> None:
         """Transitions for the report, written with the next flushes (wallctl.controller.history builds them)."""
         self._history += rows

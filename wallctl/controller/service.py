@@ -34,7 +34,7 @@ from wallctl.core.alarms.sites import SiteWatch
 from wallctl.core.clock import Clock
 from wallctl.core.config.sites import Site
 from wallctl.core.kpi import KpiBoard, KpiError, KpiSpec, extract_value
-from wallctl.core.measures.live import LiveHealth
+from wallctl.core.measures.live import DAY_S, LiveHealth
 from wallctl.core.profiles.base import ProfileMaps
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Signal
@@ -87,7 +87,7 @@ class WallService:
         now = clock.now()
         self.feeds = FeedWatch(list(parts.watches), now)
         self.kpis = KpiBoard(parts.kpis)
-        self.health = LiveHealth()  # the alarm-health tile: what was annunciated, since this controller started
+        self.health = LiveHealth()  # the alarm-health tile: what was annunciated today (from the journal at start)
         self.link = LinkWatch(parts.link_grace_s, now)
         self.diagnostics = Diagnostics()
         self.link_source = f"wallctl/{parts.wall_id}"
@@ -148,6 +148,8 @@ class WallService:
             return
         alarms = self.journal.load_alarms()
         self.engine.restore(alarms, self.journal.load_seen_ids())
+        for when, source, type_ in self.journal.annunciated_since(self.clock.now() - DAY_S):
+            self.health.note(when, (source, type_))
         flood = self.journal.get_meta("flood")
         if isinstance(flood, dict):
             per_minute = {int(m): int(n) for m, n in dict(flood.get("per_minute") or {}).items()}
