@@ -16,18 +16,10 @@ from wallctl.app import build_wall, hotkey_actions
 from wallctl.controller.build import Core, build_core
 from wallctl.core.clock import ManualClock
 from wallctl.core.config.settings import load_config
+from wallctl.core.sound.annunciator import NullSink
 from wallctl.qt.screens import QtScreens, ScreenInfo
 
-
-class Sink:
-    def __init__(self) -> None:
-        self.played: list[str] = []
-
-    def play(self, sound: Any, volume: float) -> None:
-        self.played.append(sound.name)
-
-    def stop(self) -> None:
-        pass
+Sink = NullSink  # records what it was asked to play
 
 
 class FakeScreens(QtScreens):

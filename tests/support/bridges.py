@@ -3,12 +3,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,71 +14,20 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from tests.support.mosquitto import Mosquitto, free_port
+from tests.support.mosquitto import Mosquitto
+from tests.support.proxy import CuttableProxy
 from tests.support.wall import ROOT
 
 
-class WanLink:
+class WanLink(CuttableProxy):
     """A TCP relay standing for a branch's WAN link: ``cut`` drops every connection through it and turns new ones
     away (accepted and closed at once, as a dead path would) until ``restore``."""
 
-    def __init__(self, target_port: int) -> None:
-        self.target = target_port
-        self.port = free_port()
-        self._server = socket.create_server(("127.0.0.1", self.port))
-        self._up = True
-        self._closed = False
-        self._lock = threading.Lock()
-        self._socks: list[socket.socket] = []
-        threading.Thread(target=self._accept, name="wan-accept", daemon=True).start()
-
-    def _accept(self) -> None:
-        while not self._closed:
-            try:
-                conn, _ = self._server.accept()
-            except OSError:
-                return
-            if not self._up:
-                conn.close()
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=5)
-            except OSError:
-                conn.close()
-                continue
-            upstream.settimeout(None)
-            with self._lock:
-                self._socks += [conn, upstream]
-            for a, b in ((conn, upstream), (upstream, conn)):
-                threading.Thread(target=self._pump, args=(a, b), name="wan-pump", daemon=True).start()
-
-    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
-        try:
-            while data := src.recv(65536):
-                dst.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (src, dst):
-                with contextlib.suppress(OSError):
-                    s.shutdown(socket.SHUT_RDWR)
-
     def cut(self) -> None:
-        self._up = False
-        with self._lock:
-            socks, self._socks = self._socks, []
-        for s in socks:
-            with contextlib.suppress(OSError):
-                s.shutdown(socket.SHUT_RDWR)
-            s.close()
+        self.partition()
 
     def restore(self) -> None:
-        self._up = True
-
-    def close(self) -> None:
-        self._closed = True
-        self.cut()
-        self._server.close()
+        self.heal()
 
 
 def bridge_config(config: Path, site: str, head: str, *, restart_s: tuple[int, int] = (1, 1)) -> str:

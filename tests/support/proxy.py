@@ -14,7 +14,7 @@ class CuttableProxy:
     def __init__(self, target_port: int) -> None:
         self.target = ("127.0.0.1", target_port)
         self.port = free_port()
-        self.cut = False
+        self._cut = False
         self._lock = threading.Lock()
         self._conns: list[socket.socket] = []
         self._server = socket.create_server(("127.0.0.1", self.port))
@@ -30,7 +30,7 @@ class CuttableProxy:
                 continue
             except OSError:
                 return
-            if self.cut:
+            if self._cut:
                 client.close()
                 continue
             try:
@@ -58,7 +58,7 @@ class CuttableProxy:
 
     def partition(self) -> None:
         """Drop every connection through the proxy and refuse new ones."""
-        self.cut = True
+        self._cut = True
         with self._lock:
             conns, self._conns = self._conns, []
         for s in conns:
@@ -69,7 +69,7 @@ class CuttableProxy:
             s.close()
 
     def heal(self) -> None:
-        self.cut = False
+        self._cut = False
 
     def close(self) -> None:
         self._running = False
