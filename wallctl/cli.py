@@ -39,6 +39,17 @@ def rfc3339_time(text: str) -> float:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _broker_args(p: argparse.ArgumentParser, config_help: str = "configuration file") -> None:
+    """What every process that talks to the broker takes: its config file and a broker over the configured one."""
+    p.add_argument("--config", help=config_help)
+    p.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+
+
+def _protocol_arg(p: argparse.ArgumentParser) -> None:
+    """Hidden: the demo's embedded broker speaks MQTT 3.1.1 only, so its children are told so."""
+    p.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="wallctl",
@@ -56,8 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the wall: subscribe to the event topics, show the display modes full-screen "
         "on every configured monitor, sound the alarms.",
     )
-    run.add_argument("--config", help="configuration file")
-    run.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+    _broker_args(run)
     run.add_argument("--windowed", action="store_true", help="ordinary windows instead of full-screen (for a desk)")
     run.add_argument("--no-audio", action="store_true", help="do not play sounds (the wall still shows them)")
     run.add_argument("--screenshot", type=Path, metavar="PNG", help="write a picture of the whole wall here")
@@ -78,8 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and the journal, decide the display mode, sound the alarms, publish the state topics and answer commands. "
         "It imports no Qt.",
     )
-    ctl.add_argument("--config", help="configuration file")
-    ctl.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+    _broker_args(ctl)
     ctl.add_argument("--no-audio", action="store_true", help="do not play sounds (state still says what sounds)")
     ctl.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests)")
     ctl.add_argument("--journal", type=Path, help="override the configured journal file")
@@ -87,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     ctl.add_argument(
         "--role", choices=["primary", "standby"], help="which of two controllers takes the wall when both are up"
     )
-    ctl.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)  # the demo's broker: 3.1.1
+    _protocol_arg(ctl)
 
     disp = sub.add_parser(
         "display",
@@ -96,13 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
         "layouts/wall.yaml assigns to NODE (monitors' 'node:', default main). Needs only the broker settings and "
         "wall_id of the config; layouts and topology come from the controller.",
     )
-    disp.add_argument("--config", help="configuration file (its mqtt section and wall_id)")
-    disp.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+    _broker_args(disp, "configuration file (its mqtt section and wall_id)")
     disp.add_argument("--node", default="main", help="this PC's node name in layouts/wall.yaml (default main)")
     disp.add_argument("--windowed", action="store_true", help="ordinary windows instead of full-screen")
     disp.add_argument("--screenshot", type=Path, metavar="PNG", help="write a picture of this node's monitors")
     disp.add_argument("--duration", type=float, metavar="S", help="exit after S seconds (tests)")
-    disp.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)
+    _protocol_arg(disp)
 
     gw = sub.add_parser(
         "gateway",
@@ -111,12 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
         "into wallctl's own events and publish them (QoS 1, stable ids) where the wall listens. A webhook is "
         "answered 200 only once the broker has every event, 503 while it is away (the sender retries).",
     )
-    gw.add_argument("--config", help="configuration file")
-    gw.add_argument("--broker", type=host_port, metavar="HOST:PORT", help="override the configured broker")
+    _broker_args(gw)
     gw.add_argument("--http", type=host_port, metavar="HOST:PORT", help="webhook address (default: gateway.http)")
     gw.add_argument("--syslog", type=host_port, metavar="HOST:PORT", help="syslog address, UDP and TCP")
     gw.add_argument("--duration", type=float, metavar="S", help=argparse.SUPPRESS)
-    gw.add_argument("--mqtt-protocol", choices=["5", "3.1.1"], help=argparse.SUPPRESS)
+    _protocol_arg(gw)
 
     demo = sub.add_parser(
         "demo",

@@ -8,9 +8,34 @@ import secrets
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol
 
 from wallctl.core.files.yamldoc import ConfigError, Problem
+
+
+class _App(Protocol):
+    def run(self) -> int: ...
+
+
+def _start(what: str, build: Callable[[], _App]) -> int:
+    """Build a process's application and run it; a start-up refusal is said the same way by every command:
+    configuration problems (exit 1, one located line each), a command-token variable not set (exit 2, a usage
+    error), a journal another process holds (exit 1)."""
+    from wallctl.controller.journal_files import JournalLocked
+    from wallctl.core.config.settings import TokenMissing
+
+    label = f"wallctl: {what + ' ' if what else ''}not started"
+    try:
+        return build().run()
+    except ConfigError as exc:
+        _print_problems(exc)
+        print(f"{label}: fix the problems above (wallctl validate checks them)", file=sys.stderr)
+        return 1
+    except (TokenMissing, JournalLocked) as exc:
+        print(f"{label}: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, TokenMissing) else 1
 
 
 def _config(args: argparse.Namespace) -> Path:
@@ -61,11 +86,10 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _run_one_process(args: argparse.Namespace) -> int:
     """The whole wall in one process and one Qt thread (a desk, a laptop demo, the benchmark's baseline)."""
     from wallctl.app import RunOptions, WallApp
-    from wallctl.controller.journal_files import JournalLocked
-    from wallctl.core.config.settings import TokenMissing
 
-    try:
-        app = WallApp(
+    return _start(
+        "",
+        lambda: WallApp(
             RunOptions(
                 config=_config(args),
                 broker=args.broker,
@@ -76,28 +100,17 @@ def _run_one_process(args: argparse.Namespace) -> int:
                 duration_s=args.duration,
                 journal=args.journal,
             )
-        )
-    except ConfigError as exc:
-        _print_problems(exc)
-        print("wallctl: not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
-        return 1
-    except TokenMissing as exc:
-        print(f"wallctl: not started: {exc}", file=sys.stderr)
-        return 2
-    except JournalLocked as exc:
-        print(f"wallctl: not started: {exc}", file=sys.stderr)
-        return 1
-    return app.run()
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- controller
 def cmd_controller(args: argparse.Namespace) -> int:
-    from wallctl.controller.journal_files import JournalLocked
     from wallctl.controller_app import ControllerApp, ControllerOptions
-    from wallctl.core.config.settings import TokenMissing
 
-    try:
-        app = ControllerApp(
+    return _start(
+        "controller",
+        lambda: ControllerApp(
             ControllerOptions(
                 config=_config(args),
                 broker=args.broker,
@@ -108,24 +121,17 @@ def cmd_controller(args: argparse.Namespace) -> int:
                 controller_id=args.controller_id,
                 role=args.role,
             )
-        )
-    except ConfigError as exc:
-        _print_problems(exc)
-        print("wallctl: controller not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
-        return 1
-    except (TokenMissing, JournalLocked) as exc:
-        print(f"wallctl: controller not started: {exc}", file=sys.stderr)
-        return 2 if isinstance(exc, TokenMissing) else 1
-    return app.run()
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- gateway
 def cmd_gateway(args: argparse.Namespace) -> int:
-    from wallctl.core.config.settings import TokenMissing
     from wallctl.gateway_app import GatewayApp, GatewayOptions
 
-    try:
-        app = GatewayApp(
+    return _start(
+        "gateway",
+        lambda: GatewayApp(
             GatewayOptions(
                 config=_config(args),
                 broker=args.broker,
@@ -134,23 +140,17 @@ def cmd_gateway(args: argparse.Namespace) -> int:
                 duration_s=args.duration,
                 protocol=args.mqtt_protocol,
             )
-        )
-    except ConfigError as exc:
-        _print_problems(exc)
-        print("wallctl: gateway not started: fix the problems above (wallctl validate checks them)", file=sys.stderr)
-        return 1
-    except TokenMissing as exc:
-        print(f"wallctl: gateway not started: {exc}", file=sys.stderr)
-        return 2
-    return app.run()
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- display
 def cmd_display(args: argparse.Namespace) -> int:
     from wallctl.display_app import DisplayApp, DisplayOptions
 
-    try:
-        app = DisplayApp(
+    return _start(
+        "display",
+        lambda: DisplayApp(
             DisplayOptions(
                 config=_config(args),
                 node=args.node,
@@ -160,12 +160,8 @@ def cmd_display(args: argparse.Namespace) -> int:
                 duration_s=args.duration,
                 protocol=args.mqtt_protocol,
             )
-        )
-        return app.run()
-    except ConfigError as exc:
-        _print_problems(exc)
-        print("wallctl: display not started: fix the problems above", file=sys.stderr)
-        return 1
+        ),
+    )
 
 
 # --------------------------------------------------------------------------- demo

@@ -156,8 +156,10 @@ class Standby:
             body = json.loads(payload) if payload else None
         except ValueError:
             return
+        before = self.election.summary()
         self.election.on_peer(peer, body if isinstance(body, dict) else None)
-        self.service.state_changed.emit()
+        if self.election.summary() != before:  # a heartbeat changes nothing the state shows: no republication
+            self.service.state_changed.emit()
 
     def _entry(self) -> bytes:
         return dumps_strict(self.election.entry()).encode()

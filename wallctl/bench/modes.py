@@ -71,15 +71,7 @@ def bench_modes(wall: BenchWall, *, quick: bool) -> list[Result]:
     def cycle(samples: list[float], switches: list[float], cycles: int, timeout: float) -> None:
         for i in range(cycles):
             for sev, mode in (("critical", "incident"), ("cleared", "normal")):
-                t0 = time.time()
-                body = {
-                    "source": "br05-rtr",
-                    "type": "node_down",
-                    "severity": sev,
-                    "category": "network",
-                    "id": f"m-{time.time_ns()}-{i}",
-                }
-                wall.publish("noc/events/network/br05-rtr", body)
+                t0 = wall.node_down(sev, f"m{i}")
                 try:
                     info = wall.wait_painted(mode, t0, timeout)
                 except TimeoutError:  # counted as a timeout-long sample: the figure shows it, the suite goes on

@@ -67,15 +67,7 @@ def bench_nodes(broker: Mosquitto, *, quick: bool) -> list[Result]:
         def cycle(samples: list[float], cycles: int, timeout: float, state_s: list[float] | None = None) -> None:
             for i in range(cycles):
                 for sev, mode in (("critical", "incident"), ("cleared", "normal")):
-                    t0 = time.time()
-                    body = {
-                        "source": "br05-rtr",
-                        "type": "node_down",
-                        "severity": sev,
-                        "category": "network",
-                        "id": f"n-{time.time_ns()}-{i}",
-                    }
-                    wall.publish("noc/events/network/br05-rtr", body)
+                    t0 = wall.node_down(sev, f"n{i}")
                     try:
                         if state_s is not None:
                             state_s.append(_state_after(wall, mode, t0, timeout) - t0)

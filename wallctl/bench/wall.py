@@ -134,6 +134,20 @@ class BenchWall:
         assert self._watch is not None
         self._watch.publish(topic, json.dumps(body), qos=1)
 
+    def node_down(self, severity: str, tag: str) -> float:
+        """The benchmarks' mode switch: Chengdu's router down (critical: the incident mode) or back (cleared:
+        normal), with a fresh id; returns when it was sent."""
+        t0 = time.time()
+        body = {
+            "source": "br05-rtr",
+            "type": "node_down",
+            "severity": severity,
+            "category": "network",
+            "id": f"{tag}-{time.time_ns()}",
+        }
+        self.publish("noc/events/network/br05-rtr", body)
+        return t0
+
     def command(self, action: str) -> None:
         self.publish(f"{self.prefix}/cmd", {"action": action})
 
