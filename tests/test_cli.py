@@ -96,8 +96,34 @@ def test_sounds_self_test_plays_and_names_every_sound(tmp_path: Path) -> None:
     from tests.support.alsa import AlsaCapture
 
     cap = AlsaCapture(tmp_path / "alsa")
-    res = wallctl("sounds", "--config", str(ROOT / "config" / "wallctl.yaml"), env=cap.env)
+    env = {**cap.env, "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    res = wallctl("sounds", "--config", str(ROOT / "config" / "wallctl.yaml"), env=env)
     assert res.returncode == 0, res.stderr
     named = [line.split()[1] for line in res.stdout.splitlines() if line.startswith("playing ")]
-    assert len(named) == 20 and "network_high" in named and "ring_back" in named
-    assert len(cap.captures()) == 20  # every sound reached the device
+    assert len(named) == 30 and "network_high" in named and "ring_back" in named
+    assert named.count("voice") == 10  # a sample of each of the 9 spoken templates, and the burst summary
+    assert "playing voice                    Critical. Link down. core-router-1." in res.stdout
+    caps = cap.captures()
+    assert len(caps) == 30  # every sound and every sentence reached the device
+    assert [c.is_speech for c in caps] == [False] * 20 + [True] * 10
+
+
+def test_sounds_check_reports_a_missing_speech_engine(tmp_path: Path) -> None:
+    from tests.support.alsa import AlsaCapture
+
+    sounds = tmp_path / "sounds"
+    sounds.mkdir()
+    for f in (ROOT / "sounds").iterdir():
+        (sounds / f.name).symlink_to(f)
+    (sounds / "soundmap.yaml").unlink()
+    (sounds / "soundmap.yaml").write_text(
+        (ROOT / "sounds" / "soundmap.yaml").read_text().replace("engine: espeak-ng", "engine: piper")
+    )
+    cfg = tmp_path / "wallctl.yaml"
+    text = (ROOT / "config" / "wallctl.yaml").read_text().replace("../sounds/", f"{sounds}/")
+    cfg.write_text(text.replace("../", f"{ROOT}/"))
+    cap = AlsaCapture(tmp_path / "alsa")
+    res = wallctl("sounds", "--check", "--config", str(cfg), env={**cap.env, "XDG_CACHE_HOME": str(tmp_path / "c")})
+    assert res.returncode == 1
+    assert "audio device: ok" in res.stdout
+    assert "voice: FAILED: speech engine 'piper' is not installed" in res.stdout

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages wallctl needs and that pip cannot provide.
 #   build:  a C compiler and the ALSA headers (simpleaudio compiles against libasound)
-#   run:    the xcb runtime libraries Qt 6.5+ needs for a real window; xvfb for a virtual display
+#   run:    the xcb runtime libraries Qt 6.5+ needs for a real window; xvfb for a virtual display; espeak-ng (the
+#           spoken announcements' local speech engine)
 #   test:   mosquitto (the real broker the tests start); sox (to listen to captured audio);
 #           prometheus-alertmanager, snmp + snmptrapd, bsdutils (logger): the real senders the gateway tests use
 # Usage: tools/install-system-deps.sh [run|test]
@@ -10,7 +11,7 @@ profile=${1:-run}
 pkgs=(gcc libc6-dev libasound2-dev libasound2 alsa-utils
       libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-keysyms1 libxcb-shape0 libxcb-xinerama0
       libxcb-randr0 libxcb-render-util0 libxcb-image0 libegl1 libgl1 libfontconfig1 libdbus-1-3 fonts-dejavu-core
-      xvfb x11-xserver-utils)
+      xvfb x11-xserver-utils espeak-ng)
 if [ "$profile" = test ]; then pkgs+=(mosquitto sox openssl prometheus-alertmanager snmp snmptrapd bsdutils
   request-tracker5 rt5-db-sqlite rt5-standalone dbconfig-no-thanks); fi  # RT 5: the incident connector's tests
 if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then pkgs+=(python3-venv); fi

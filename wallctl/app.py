@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from wallctl.adapters.speech import Speaker
 from wallctl.controller.build import (
     Core,
     build_core,
@@ -145,10 +146,14 @@ class WallApp:
         self.config = load_config(opts.config)
         override_broker(self.config, opts.broker, opts.protocol)
         self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
+        from wallctl.adapters.outputs.start import check_outputs_credentials
+
+        check_outputs_credentials(self.config)  # a beacon's password variable not set: file:line:col
         self._early: list[Callable[[], None]] = []
         from wallctl.adapters.audio import open_sink
 
         self.sink: AudioSink = open_sink(self.config.model.audio, opts.audio, self._audio_failed, self._audio_recovered)
+        self.speaker: Speaker | None = None  # spoken announcements, when the sound map has a voice
         self.core = build_core(self.config, sink=self.sink, journal_path=str(opts.journal) if opts.journal else None)
         self.service = self.core.service
         self._stopping = False
@@ -211,11 +216,15 @@ class WallApp:
             windows.expect_paint("startup")
             for v in windows.views:
                 v.viewport().update()
-        wired = wire_controller(cfg, service, self.token, QtLoop(), self.sink)
+        wired = wire_controller(cfg, service, self.token, QtLoop(), self.sink, speech=self.opts.audio)
+        self.speaker = wired.speaker
         runtime, self.watcher = wired.runtime, wired.watcher
         self.runtime = runtime
         for fn in self._early:
             runtime.loop.call_soon(fn)
+        from wallctl.adapters.outputs.start import start_outputs
+
+        self.outputs = start_outputs(cfg, service, runtime.loop)  # beacons and relays, each on its own thread
         runtime.start()
         if msg:
             log.warning("%s", msg)
@@ -291,6 +300,8 @@ class WallApp:
 
     def shutdown(self) -> None:
         self.watcher.close()  # a layout parse under way is not waited for
+        if self.outputs is not None:
+            self.outputs.stop()
         self.runtime.stop()
         self.windows.close()
         self.scene.dispose()
@@ -299,3 +310,5 @@ class WallApp:
         close = getattr(self.sink, "close", None)
         if close is not None:
             close()
+        if self.speaker is not None:
+            self.speaker.close()

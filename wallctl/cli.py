@@ -181,6 +181,17 @@ def build_parser() -> argparse.ArgumentParser:
     snd.add_argument("--check", action="store_true", help="verify files and device; play nothing")
     snd.add_argument("--config", help="configuration file")
 
+    outs = sub.add_parser(
+        "outputs",
+        help="walk each beacon, stack light and relay through its patterns (lamp test)",
+        description="Lamp test: every channel of every configured output steady, slow, fast, then off, one at a "
+        "time, each named as it shows. --check only checks that each output answers, switching nothing; exit 1 if "
+        "one does not.",
+    )
+    outs.add_argument("--check", action="store_true", help="check that each output answers; switch nothing")
+    outs.add_argument("--config", help="configuration file")
+    outs.add_argument("--step", type=float, default=1.5, metavar="S", help="seconds per pattern (default 1.5)")
+
     bench = sub.add_parser(
         "bench", help="the benchmark suite", description="Benchmarks, each against a baseline measured in the same run."
     )

@@ -10,9 +10,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from wallctl.core.files.yamldoc import ConfigError, Problem
+
+if TYPE_CHECKING:
+    from wallctl.core.sound.soundmap import Sound, SoundMap
 
 
 class _App(Protocol):
@@ -303,6 +306,7 @@ def cmd_sounds(args: argparse.Namespace) -> int:
     problems = sink.preload(list(sm.sounds.values()))
     for p in problems:
         print(f"sound file problem: {p}", file=sys.stderr)
+    voice = _voice_samples(sm)
     if args.check:
         from wallctl.adapters.audio import probe_device
 
@@ -312,9 +316,19 @@ def cmd_sounds(args: argparse.Namespace) -> int:
         else:
             print("audio device: ok")
         print(f"sound files: {len(sm.sounds) - len(problems)} of {len(sm.sounds)} ok")
-        return 1 if problems or device_error else 0
-    for name, sound in sm.sounds.items():
-        print(f"playing {name:24s} {sound.description}", flush=True)
+        voice_error = None
+        if voice is not None:
+            voice_error = voice[0]
+            print(f"voice: FAILED: {voice_error}" if voice_error else f"voice: ok ({len(voice[1])} samples)")
+        return 1 if problems or device_error or voice_error else 0
+    clips = [(name, sound, sound.description) for name, sound in sm.sounds.items()]
+    if voice is not None:
+        if voice[0]:
+            print(f"voice: FAILED: {voice[0]}", file=sys.stderr)
+            problems.append(voice[0])
+        clips += [("voice", sound, sound.description) for sound in voice[1]]
+    for name, sound, description in clips:
+        print(f"playing {name:24s} {description}", flush=True)
         sink.play(sound, 1.0)
         sink.wait_idle(sink.STARTUP_S + sink.open_timeout_s)
         if errors:
@@ -325,6 +339,41 @@ def cmd_sounds(args: argparse.Namespace) -> int:
         time.sleep(0.3)
     sink.close()
     return 1 if problems else 0
+
+
+def _voice_samples(sm: SoundMap) -> tuple[str | None, list[Sound]] | None:
+    """A sample sentence of every spoken template, synthesised (the first failure, the clips); None without a voice."""
+    from wallctl.adapters.speech import Speaker, SpeechError, synthesise
+    from wallctl.core.clock import SystemClock
+    from wallctl.core.sound.soundmap import Sound
+    from wallctl.core.sound.voice import Phrasebook, Voice
+
+    spec = sm.spec.voice
+    if spec is None or spec.engine == "off":
+        return None
+    speaker = Speaker(spec, lambda _u, _c: None, lambda fn: fn())
+    clips: list[Sound] = []
+    for u in Voice(SystemClock(), spec, Phrasebook(spec)).samples():
+        path = speaker.clip_path(u)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                synthesise(spec, u, path)
+        except (SpeechError, OSError) as exc:
+            return str(exc), clips
+        clips.append(Sound("voice", path, "cue", u.text))
+    speaker.close()
+    return None, clips
+
+
+# --------------------------------------------------------------------------- outputs
+def cmd_outputs(args: argparse.Namespace) -> int:
+    from wallctl.adapters.outputs.lamptest import LampTest
+
+    return _start(
+        "outputs",
+        lambda: LampTest(_config(args), check=args.check, step_s=args.step, say=lambda line: print(line, flush=True)),
+    )
 
 
 # --------------------------------------------------------------------------- bench

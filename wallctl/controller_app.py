@@ -15,6 +15,8 @@ from pathlib import Path
 
 from wallctl.adapters.audio import open_sink
 from wallctl.adapters.incidents import check_outreach_credentials, start_outreach
+from wallctl.adapters.outputs.start import check_outputs_credentials, start_outputs
+from wallctl.adapters.speech import Speaker
 from wallctl.controller.build import (
     build_core,
     install_excepthooks,
@@ -25,6 +27,7 @@ from wallctl.controller.build import (
 from wallctl.controller.displays import DisplayWatch
 from wallctl.controller.link import Inbound
 from wallctl.controller.loop import AsyncioLoop
+from wallctl.controller.outputs import Outputs
 from wallctl.controller.outreach import Outreach
 from wallctl.controller.standby import Election, GatedSink
 from wallctl.controller.views import ViewPublisher, read_setup_files
@@ -56,7 +59,9 @@ class ControllerApp:
         override_broker(self.config, opts.broker, opts.protocol)
         self.token = self.config.command_token()  # TokenMissing before anything opens: a usage error
         check_outreach_credentials(self.config)  # an SMTP password or RT token variable not set: file:line:col
+        check_outputs_credentials(self.config)  # the same for a beacon's or relay's password
         self.outreach: Outreach | None = None
+        self.outputs: Outputs | None = None
         self.loop = AsyncioLoop()
         ctl = self.config.model.controller
         if opts.controller_id:
@@ -78,6 +83,7 @@ class ControllerApp:
         warn_if_commands_open(self.token, self.service)
         self._stopping = False
         self.standby: Standby | None = None
+        self.speaker: Speaker | None = None
 
     def _on_loop(self, fn: Callable[[], None]) -> None:
         """Run ``fn`` on the loop (the audio sink reports from its device thread)."""
@@ -95,7 +101,9 @@ class ControllerApp:
             on_message=self._on_message,
             on_link=lambda event: self.standby.on_link(event) if self.standby is not None else None,
             extra_subscriptions=((f"{cfg.state_prefix}/displays/+", 0),),
+            speech=self.opts.audio,
         )
+        self.speaker = wired.speaker
         runtime, link, self.watcher = wired.runtime, wired.link, wired.watcher
         self.runtime = runtime
         topologies = dict(self.core.extra_topologies)
@@ -116,6 +124,7 @@ class ControllerApp:
         self.outreach = start_outreach(
             cfg, service, self.core.journal, self.loop, lambda: self.election is None or self.election.active
         )
+        self.outputs = start_outputs(cfg, service, self.loop, active=self._active, controller_ok=self._wall_held)
         service.layouts_changed.connect(lambda _layouts: self.displays.check())
         runtime.start()
         self.loop.on_signals(lambda _signum: self.quit())
@@ -133,6 +142,14 @@ class ControllerApp:
         finally:
             self.shutdown()
         return 0
+
+    def _active(self) -> bool:
+        return self.election is None or self.election.active
+
+    def _wall_held(self) -> bool:
+        """Some controller holds the wall, as far as this one knows (alone, it is this one)."""
+        e = self.election
+        return e is None or e.active or e.other_active() is not None
 
     def _on_message(self, msg: Inbound) -> None:
         if self.displays.is_presence(msg.topic):
@@ -168,6 +185,8 @@ class ControllerApp:
     def shutdown(self) -> None:
         self.watcher.close()  # a layout parse under way is not waited for
         self.views.close()
+        if self.outputs is not None:
+            self.outputs.stop()  # first: the lamps say "not watched" before a standby takes the wall and re-asserts
         if self.outreach is not None:
             self.outreach.stop()  # before the runtime's last flush: what it queued is committed with it
         self.runtime.stop()
@@ -178,4 +197,6 @@ class ControllerApp:
         close = getattr(self.sink, "close", None)
         if close is not None:
             close()
+        if self.speaker is not None:
+            self.speaker.close()
         self.loop.close()

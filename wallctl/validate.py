@@ -83,6 +83,10 @@ def validate_paths(paths: list[Path]) -> tuple[list[Problem], int]:
             from wallctl.core.incidents.config import check_credentials
 
             run(lambda p: problems.extend(check_credentials(load_yaml(p))), path)  # what the controller would refuse
+            from wallctl.core.lights.config import check_output_credentials, check_outputs
+
+            run(lambda p: problems.extend(check_output_credentials(load_yaml(p))), path)
+            run(lambda p: check_outputs(load_yaml(p), warnings=problems), path)  # its errors came with the config's
             if cfg is not None:
                 problems.extend(_config_references(cfg, checked, broken))
         elif kind == "layouts":

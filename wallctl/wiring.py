@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from wallctl.adapters.audio import SimpleAudioSink
 from wallctl.adapters.mqtt import MqttLink
 from wallctl.adapters.presence import PresenceLink
+from wallctl.adapters.speech import Speaker
 from wallctl.controller.build import inbox_policy, load_config_layouts
 from wallctl.controller.link import Inbound, LinkEvent, LoopHooks
 from wallctl.controller.reload import LayoutWatcher
@@ -30,6 +31,26 @@ class Wired:
     runtime: Runtime
     link: MqttLink
     watcher: LayoutWatcher
+    speaker: Speaker | None = None
+
+
+def start_speech(service: WallService, loop: LoopHooks) -> Speaker | None:
+    """Spoken announcements: the annunciator's voice says, the speaker synthesises off the loop, the annunciator
+    plays it after its tone if still wanted. None when the sound map has no voice."""
+    voice = service.annunciator.voice
+    if voice is None:
+        return None
+    speaker = Speaker(
+        voice.spec,
+        service.annunciator.speak,
+        loop.call_soon,
+        on_error=lambda message: service.set_voice(False, message),
+        on_recovered=lambda: service.set_voice(True),
+    )
+    voice.said.connect(speaker.say)
+    service.speech_on = True
+    service.state_changed.emit()
+    return speaker
 
 
 def wire_controller(
@@ -42,9 +63,10 @@ def wire_controller(
     on_message: Callable[[Inbound], None] | None = None,
     on_link: Callable[[LinkEvent], None] | None = None,
     extra_subscriptions: tuple[tuple[str, int], ...] = (),
+    speech: bool = True,
 ) -> Wired:
     """``on_message``: in front of the runtime's (the controller takes display presence first); ``on_link``: after
-    the runtime's (the standby election follows the link)."""
+    the runtime's (the standby election follows the link); ``speech``: False with the audio off."""
     prefix = config.state_prefix
     runtime = Runtime(service, inbox_policy(config, token, service.parts.profile_maps), state_prefix=prefix, loop=loop)
 
@@ -78,9 +100,10 @@ def wire_controller(
                 lambda: link.publish(f"{prefix}/bench/sounded", json.dumps({"sound": name, "at": at}), qos=0)
             )
     watcher = LayoutWatcher(config.resolve(config.model.layouts), lambda: load_config_layouts(config), service, loop)
+    speaker = start_speech(service, loop) if speech and config.model.audio.enabled else None
     tame_collector()
     settle_heap()  # the restored picture is long-lived: out of the collector's sight from the start
-    return Wired(runtime, link, watcher)
+    return Wired(runtime, link, watcher, speaker)
 
 
 class Standby:

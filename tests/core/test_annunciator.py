@@ -203,12 +203,13 @@ def test_self_test_plays_every_sound_once_and_names_it(rig: Rig) -> None:
     names = rig.ann.self_test(gap_s=1.0)
     assert len(names) == 20
     seen = []
-    for _ in range(25):
+    for _ in range(90):
         if rig.ann.audible.self_test:
             seen.append(rig.ann.audible.self_test)
         rig.step(1.0)
     assert rig.sink.plays() == sorted(names)
-    assert sorted(set(seen)) == sorted(names)
+    assert sorted({s for s in seen if not s.startswith("voice: ")}) == sorted(names)
+    assert any(s.startswith("voice: ") for s in seen)  # then the spoken samples (tests/core/test_voice.py)
     assert rig.ann.audible.self_test is None  # over
 
 
@@ -252,7 +253,7 @@ def test_the_horn_goes_to_the_worst_candidate_left_among_many(rig: Rig) -> None:
 def test_ranked_candidates_match_a_plain_scan() -> None:
     import random
 
-    from wallctl.core.sound.annunciator import _Ranked
+    from wallctl.core.sound.candidates import Candidates as _Ranked
 
     rnd = random.Random(5)
     ranked, plain = _Ranked(), {}

@@ -78,6 +78,7 @@ def test_state_payload_follows_the_contract(tmp_path: Path) -> None:
         "device": "ok",
         "self_test": None,
         "self_test_text": "",
+        "voice": "off",  # no speech engine attached here (tests/e2e/test_voice.py has one)
     }
     assert st["broker"] == "connected" and st["rejected_events"] == 0
     json.dumps(st)

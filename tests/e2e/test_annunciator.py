@@ -126,6 +126,7 @@ def test_a_missing_audio_device_is_shown_and_the_wall_keeps_running(tmp_path: Pa
             "device": "failed",
             "self_test": None,
             "self_test_text": "",
+            "voice": "off",  # this sound map has no voice (tests/e2e/test_voice.py)
         }
         obs.wait(lambda o: o.state["alarms"]["unacked"] >= 2, 5, "more alarms")
         obs.event("system/srv9", source="srv9", type="disk_full", severity="critical", category="system")

@@ -50,6 +50,41 @@ class Capture:
             prev = bool(v)
         return count
 
+    def _band(self) -> tuple[np.ndarray, np.ndarray]:
+        """Frequencies and power of the 150-4000 Hz band (where speech and the alarm tones lie)."""
+        x = self.samples.astype(float)
+        spec = np.abs(np.fft.rfft(x * np.hanning(len(x)))) ** 2
+        freqs = np.fft.rfftfreq(len(x), 1 / self.rate)
+        band = (freqs >= 150) & (freqs <= 4000)
+        return freqs[band], spec[band]
+
+    def off_harmonics_share(self, tone_hz: float, width_hz: float = 25.0) -> float:
+        """Share of the 150-4000 Hz energy away from the harmonics of ``tone_hz``: near 0 for an alarm tone (its
+        energy sits on its harmonics), near 1 for speech (spread over the speech band; 0.93 seen for espeak-ng)."""
+        if len(self.samples) == 0:
+            return 0.0
+        freqs, power = self._band()
+        off = np.abs(freqs - np.round(freqs / tone_hz) * tone_hz) > width_hz
+        total = power.sum()
+        return float(power[off].sum() / total) if total > 0 else 0.0
+
+    def band_spread(self) -> float:
+        """Share of the 25 Hz bands of 150-4000 Hz that hold 80 % of its energy: the shipped tones, warbles and
+        chimes 0.01-0.05, espeak-ng's speech 0.13-0.19."""
+        if len(self.samples) == 0:
+            return 0.0
+        freqs, power = self._band()
+        buckets = np.bincount(np.digitize(freqs, np.arange(150, 4001, 25)), weights=power)
+        ranked = np.sort(buckets)[::-1]
+        if ranked.sum() <= 0:
+            return 0.0
+        needed = int(np.searchsorted(np.cumsum(ranked), 0.8 * ranked.sum())) + 1
+        return needed / len(buckets)
+
+    @property
+    def is_speech(self) -> bool:
+        return self.band_spread() > 0.1
+
 
 class AlsaCapture:
     def __init__(self, directory: Path | None = None) -> None:
@@ -83,6 +118,13 @@ class AlsaCapture:
                 data = data.reshape(-1, ch)[:, 0]
             out.append(Capture(float(m.group(1)), int(m.group(2)), ch, data))
         return [c for c in out if len(c.samples) > 2000]  # device probes are a few ms of silence
+
+    def tones(self) -> list[Capture]:
+        """The captures that are not speech (the shipped sound map speaks high-priority alarms after the tone)."""
+        return [c for c in self.captures() if not c.is_speech]
+
+    def speech(self) -> list[Capture]:
+        return [c for c in self.captures() if c.is_speech]
 
     def clear(self) -> None:
         for p in self.dir.glob("play-*.raw"):

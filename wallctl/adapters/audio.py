@@ -130,6 +130,14 @@ class SimpleAudioSink:
             {"op": "play", "path": str(sound.path), "volume": volume, "name": sound.name}, sound.name, clip.duration
         )
 
+    def follow(self, sound: Sound, volume: float) -> None:
+        """Play ``sound`` once what plays now has ended (speech after its tone); ``play`` and ``stop`` drop it."""
+        if not self.enabled:
+            return
+        if self.failed_at is not None and time.monotonic() - self.failed_at < self.retry_s:
+            return
+        self._request({"op": "follow", "path": str(sound.path), "volume": volume, "name": sound.name}, sound.name, 0.0)
+
     def stop(self) -> None:
         self._playing_until = 0.0
         if self._worker is not None and self._worker.alive():
@@ -173,6 +181,9 @@ class SimpleAudioSink:
 
     # ---------------------------------------------------------------- worker replies and deadlines (other threads)
     def _answer(self, reply: dict[str, Any]) -> None:
+        if "started" in reply or "failed" in reply:  # a queued clip (``follow``) started, or could not
+            self._started(reply)
+            return
         seq = reply.get("seq")
         with self._cv:
             entry = self._waiting.pop(seq, None) if isinstance(seq, int) else None
@@ -183,6 +194,9 @@ class SimpleAudioSink:
         if "error" in reply:
             self._fail(f"audio device error playing {name!r}: {reply['error']}" if name else str(reply["error"]))
             return
+        if reply.get("queued"):
+            self._recovered()
+            return
         if name:
             at = float(reply.get("at", time.time()))
             self._playing_until = at + duration
@@ -191,6 +205,17 @@ class SimpleAudioSink:
             if self.on_played is not None:
                 self.on_played(name, at)
             self._recovered()
+
+    def _started(self, reply: dict[str, Any]) -> None:
+        if "failed" in reply:
+            self._fail(f"audio device error playing {reply['failed']!r}: {reply.get('error')}")
+            return
+        name, at = str(reply["started"]), float(reply.get("at", time.time()))
+        self._playing_until = max(self._playing_until, at + float(reply.get("duration", 0.0)))
+        self.played.append((time.monotonic(), name))
+        del self.played[:-1000]
+        if self.on_played is not None:
+            self.on_played(name, at)
 
     def _check_answered(self, worker: _Worker, seq: int, name: str, sent: float) -> None:
         """The device has ``open_timeout_s`` from the later of the request and the worker being ready: a fresh

@@ -172,6 +172,12 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
         from wallctl.bench.standby import bench_standby
 
         section("standby", lambda: bench_standby(broker, quick=quick))
+        from wallctl.bench.voice import bench_voice
+
+        section("voice", lambda: bench_voice(broker, quick=quick))
+        from wallctl.bench.outputs import bench_outputs
+
+        section("outputs", lambda: bench_outputs(broker, quick=quick))
         from wallctl.bench.report import bench_report
 
         section("report", lambda: bench_report(quick=quick))

@@ -65,13 +65,14 @@ class BenchWall:
         self.states: list[tuple[float, dict[str, Any]]] = []
         self.painted: list[dict[str, Any]] = []  # WALLCTL_BENCH: a mode painted on every monitor
         self.sounded: list[float] = []  # WALLCTL_BENCH: first sample of a sound handed to the device
+        self.sounded_by_name: list[tuple[str, float]] = []  # the same, with the sound's name ("voice:..." for speech)
         self.status: str | None = None
         self._lock = threading.Lock()
         self._watch: paho.Client | None = None
 
     def start(self, timeout: float = 60) -> float:
         """Start the process and wait until it says it is online; returns the seconds that took."""
-        self._watch = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-watch-{os.getpid()}")
+        self._watch = paho.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-watch-{os.getpid()}-{id(self):x}")
         self._watch.on_message = self._on_message
         self._watch.connect("127.0.0.1", self.port)
         self._watch.subscribe(f"{self.prefix}/#", qos=0)
@@ -107,8 +108,10 @@ class BenchWall:
             with self._lock:
                 self.painted.append(json.loads(msg.payload))
         elif msg.topic.endswith("/bench/sounded"):
+            body = json.loads(msg.payload)
             with self._lock:
-                self.sounded.append(json.loads(msg.payload)["at"])
+                self.sounded.append(body["at"])
+                self.sounded_by_name.append((str(body.get("sound")), float(body["at"])))
         elif msg.topic.endswith("/status"):
             self.status = msg.payload.decode()
 
@@ -159,6 +162,14 @@ class BenchWall:
     def wait_sounded(self, after: float, timeout: float = 5) -> float:
         """When the first sound at or after ``after`` reached the device."""
         return float(self._wait(lambda: next((t for t in self.sounded if t >= after), None), timeout, "a sound"))
+
+    def wait_sounded_as(self, prefix: str, after: float, timeout: float = 5, *, exclude: bool = False) -> float:
+        """When the first sound whose name starts with ``prefix`` (or, ``exclude``, does not) reached the device."""
+
+        def find() -> float | None:
+            return next((t for n, t in self.sounded_by_name if t >= after and n.startswith(prefix) != exclude), None)
+
+        return float(self._wait(find, timeout, f"a sound {'not ' if exclude else ''}named {prefix}*"))
 
     def _wait(self, find: Any, timeout: float, what: str) -> Any:
         deadline = time.time() + timeout

@@ -65,6 +65,14 @@ def _parse_time(text: str, file: str) -> float:
         raise ConfigError([Problem(file, 1, 1, f"maintenance time {text!r} is not RFC 3339")]) from None
 
 
+def node_labels(topologies: list[Topology]) -> dict[str, str]:
+    """Each site's and node's name as the map shows it (what a spoken sentence says instead of the id); nodes over
+    sites, the main map last, so its names win."""
+    labels = {s.id: s.label for t in topologies for s in t.sites.values() if s.label}
+    labels.update({n: str(d.get("label") or n) for t in topologies for n, d in t.graph.nodes(data=True)})
+    return labels
+
+
 def build_core(
     config: LoadedConfig, *, clock: Clock | None = None, sink: AudioSink | None = None, journal_path: str | None = None
 ) -> Core:
@@ -131,6 +139,7 @@ def build_core(
         dominators=dominators,
         groups=groups,
         profile_maps=maps,
+        labels=node_labels([*extra.values(), *([topology] if topology is not None else [])]),
     )
     journal = Journal(journal_path or config.resolve(m.journal), retention_days=m.journal_retention_days)
     for notice in journal.notices:

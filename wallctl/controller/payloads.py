@@ -45,6 +45,7 @@ def state_payload(service: WallService, seq: int) -> dict[str, Any]:
             "device": "ok" if service.audio_device_ok else "failed",
             "self_test": audible.self_test,
             "self_test_text": self_test_text(service, audible.self_test),
+            "voice": voice_state(service),  # extension: spoken announcements "ok", "failed" or "off"
         },
         "broker": service.link.state,
         "rejected_events": service.diagnostics.rejected_total,
@@ -56,6 +57,7 @@ def state_payload(service: WallService, seq: int) -> dict[str, Any]:
         "problems": len(service.diagnostics.device_errors) + len(service.diagnostics.config_errors),
         "epoch": round(service.started, 3),
         "sites": service.sites.summary(),  # extension: each branch site's link as the wall sees it
+        "outputs": service.outputs(),  # each beacon's or relay's status and what its channels show
         **controllers_state(service),
     }
 
@@ -70,7 +72,15 @@ def controllers_state(service: WallService) -> dict[str, Any]:
     return {"controller": active, "controllers": known}
 
 
+def voice_state(service: WallService) -> str:
+    if service.annunciator.voice is None or not service.speech_on:
+        return "off"
+    return "ok" if service.voice_ok else "failed"
+
+
 def self_test_text(service: WallService, name: str | None) -> str:
+    if name is not None and name.startswith("voice: "):
+        return "Spoken announcement sample"
     sound = service.annunciator.soundmap.sounds.get(name) if name else None
     return sound.description if sound is not None and sound.description else ""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +68,7 @@ class ServiceParts:
     alarms_topic_max: int = 1000
     sites: tuple[Site, ...] = ()  # branch sites bridged to this broker (wallctl.core.alarms.sites watches them)
     profile_maps: ProfileMaps = field(default_factory=ProfileMaps)  # foreign payloads (wallctl.core.profiles)
+    labels: Mapping[str, str] = field(default_factory=dict)  # node id -> the map's name, for spoken sentences
 
 
 class WallService:
@@ -83,7 +84,8 @@ class WallService:
             clock, parts.engine_policy, dominators=parts.dominators, groups=parts.groups, maintenance=parts.maintenance
         )
         self.rules = self._make_rules(parts.layouts)
-        self.annunciator = Annunciator(clock, parts.soundmap, sink, self.engine.get)
+        labels = parts.labels
+        self.annunciator = Annunciator(clock, parts.soundmap, sink, self.engine.get, lambda s: labels.get(s, s))
         now = clock.now()
         self.feeds = FeedWatch(list(parts.watches), now)
         self.kpis = KpiBoard(parts.kpis)
@@ -113,6 +115,8 @@ class WallService:
         self._changed = False
         self._reporting = False
         self.audio_device_ok = True
+        self.voice_ok = True  # the speech engine's health (wallctl.adapters.speech reports it)
+        self.speech_on = False  # a speech engine is attached (not with --no-audio, tools and tests)
         self.commands_open = False  # no command token: anyone on the broker may act (said on the banner)
         self.started = clock.now()  # the state's ``epoch``: a consumer tells a restart from a replay by it
         # hot standby (wallctl.controller.standby): every controller known, by id, and its role or ``offline``
@@ -121,6 +125,7 @@ class WallService:
         self.incident_of: Callable[[Alarm], dict[str, Any] | None] = lambda _alarm: None
         # and the statuses of the open incidents (lower case), which rules may follow (``incident_status``)
         self.incident_statuses: Callable[[], frozenset[str]] = frozenset
+        self.outputs: Callable[[], dict[str, Any]] = dict  # beacons and relays (wallctl.controller.outputs), for state
         self._flood_saved: dict[str, Any] | None = None
         self.engine.anomaly.connect(self._on_anomaly)
         self._restore()
@@ -209,19 +214,23 @@ class WallService:
 
     def set_audio_device(self, ok: bool, message: str | None = None) -> None:
         """The sink's health, as the adapter reports it: state then says nothing is heard while it fails."""
-        if ok == self.audio_device_ok:
-            return
-        self.audio_device_ok = ok
+        if ok != self.audio_device_ok:
+            self.audio_device_ok = ok
+            self._device_health("audio_device_failed", ok, message, "audio device", "Alarm sound is not working")
+
+    def set_voice(self, ok: bool, message: str | None = None) -> None:
+        """The speech engine's health: a failing one is shown and raised like a failing audio device; the tones go
+        on without speech."""
+        if ok != self.voice_ok:
+            self.voice_ok = ok
+            self._device_health("voice_failed", ok, message, "speech engine", "Spoken announcements are not working")
+
+    def _device_health(self, type_: str, ok: bool, message: str | None, what: str, failing: str) -> None:
         if ok:
-            self.raise_internal(self.link_source, "audio_device_failed", Severity.CLEARED, "audio device recovered")
+            self.raise_internal(self.link_source, type_, Severity.CLEARED, f"{what} recovered")
         else:
-            self.report_device_error(message or "audio device failed")
-            self.raise_internal(
-                self.link_source,
-                "audio_device_failed",
-                Severity.MAJOR,
-                f"Alarm sound is not working: {message}",
-            )
+            self.report_device_error(message or f"{what} failed")
+            self.raise_internal(self.link_source, type_, Severity.MAJOR, f"{failing}: {message}")
         self.state_changed.emit()
 
     def kpi_message(self, topic: str, payload: bytes) -> bool:

@@ -157,6 +157,10 @@ class GatedSink:
         if self.is_open():
             self.sink.play(sound, volume)
 
+    def follow(self, sound: Sound, volume: float) -> None:
+        if self.is_open():
+            self.sink.follow(sound, volume)
+
     def stop(self) -> None:
         self.sink.stop()
 

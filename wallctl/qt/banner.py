@@ -120,6 +120,8 @@ def banner_items(
         out.append(Field(f"JOURNAL {f.journal.upper()}", RED, warning=True, rank=8))
     if not f.audio_ok:
         out.append(Field("SOUND DEVICE FAILED", RED, warning=True, short="NO SOUND", rank=8))
+    elif not f.voice_ok:  # the tones go on; the room no longer hears what happened
+        out.append(Field("VOICE FAILED", RED, warning=True, short="NO VOICE", rank=7))
     if f.commands_open:
         out.append(Field("COMMANDS WITHOUT TOKEN", AMBER, warning=True, short="NO TOKEN", rank=3))
     if f.problems:

@@ -20,6 +20,7 @@ from wallctl.core.files.spec import build_doc, spec
 from wallctl.core.files.yamldoc import ConfigError, load_yaml
 from wallctl.core.incidents.config import EscalationConfig, IncidentsConfig
 from wallctl.core.kpi import KpiSpec
+from wallctl.core.lights.config import LightRule, OutputSpec, check_outputs
 from wallctl.core.severity import SEVERITY_NAMES
 
 DEFAULT_CONFIG = Path("config/wallctl.yaml")
@@ -306,6 +307,8 @@ class WallctlConfig:
     escalation: EscalationConfig | None = spec(
         "tell people by e-mail and SMS when alarms stay unacknowledged", default=None
     )
+    outputs: tuple[OutputSpec, ...] = spec("beacons, stack lights and relays (modbus_tcp, mqtt, http)", default=())
+    lights: tuple[LightRule, ...] = spec("which pattern each output channel shows; first match wins", default=())
 
     def __post_init__(self) -> None:
         for t in self.mqtt.topic_templates:
@@ -398,4 +401,4 @@ def load_config(path: str | Path) -> LoadedConfig:
     doc = load_yaml(path)
     if doc.data is None:
         raise ConfigError([doc.problem((), "the configuration file is empty")])
-    return LoadedConfig(build_doc(WallctlConfig, doc, checks=(check_sites,)), Path(path).resolve())
+    return LoadedConfig(build_doc(WallctlConfig, doc, checks=(check_sites, check_outputs)), Path(path).resolve())

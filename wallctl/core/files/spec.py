@@ -31,9 +31,11 @@ def spec(
     minimum: float | None = None,
     maximum: float | None = None,
     alias: str | None = None,
+    rest: bool = False,
 ) -> Any:
-    """A dataclass field with the metadata the validator and the schema generator read."""
-    meta = {"doc": doc, "minimum": minimum, "maximum": maximum, "alias": alias}
+    """A dataclass field with the metadata the validator and the schema generator read. ``rest``: a ``dict`` field
+    that takes the mapping's other keys, each built as its value type (a lights rule names any channel)."""
+    meta = {"doc": doc, "minimum": minimum, "maximum": maximum, "alias": alias, "rest": rest}
     if default_factory is not _MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -51,7 +53,7 @@ class Builder:
 
     def build(self, tp: Any, value: Any, path: PathKey) -> Any:
         origin = get_origin(tp)
-        where = _dotted(path)
+        where = dotted(path)
         if tp is Any:
             return value
         if origin in (typing.Union, types.UnionType):
@@ -63,12 +65,16 @@ class Builder:
             for a in args:  # plain scalar unions such as int | str
                 if _plain_ok(a, value):
                     return self.build(a, value, path)
-            self.error(path, f"{where}: expected {' or '.join(_type_name(a) for a in args)}, got {_show(value)}")
+            quote = (
+                " (YAML reads a bare on, off, yes or no as true or false: quote it)" if isinstance(value, bool) else ""
+            )
+            self.error(path, f"{where}: expected {' or '.join(_type_name(a) for a in args)}, got {_show(value)}{quote}")
             return None
         if origin is Literal:
             allowed: tuple[Any, ...] = get_args(tp)
+            value = _word(value, allowed)
             if value not in allowed:
-                hint = _did_you_mean(value, [str(a) for a in allowed])
+                hint = did_you_mean(value, [str(a) for a in allowed])
                 self.error(path, f"{where}: {_show(value)} is not one of {', '.join(map(str, allowed))}{hint}")
                 return None
             return value
@@ -82,12 +88,22 @@ class Builder:
             # a failed item stays as None so indexes (and so locations) of the others stay right
             return tuple(self.build(item_type, v, (*path, i)) for i, v in enumerate(value))
         if origin is dict:
-            _, vt = get_args(tp)
+            kt, vt = get_args(tp)
             if not isinstance(value, dict):
                 if value is None:
                     return {}
                 self.error(path, f"{where}: expected a mapping, got {_show(value)}")
                 return {}
+            if get_origin(kt) is Literal:  # keys from a fixed set: checked, at the key
+                keys = {k: _word({"False": False, "True": True}.get(k, k), get_args(kt)) for k in value}
+                for k, word in keys.items():
+                    if word not in get_args(kt):
+                        names = [str(a) for a in get_args(kt)]
+                        hint = did_you_mean(word, names)
+                        self.error(
+                            (*path, k), f"{where}: {_show(word)} is not one of {', '.join(names)}{hint}", key=True
+                        )
+                return {keys[k]: self.build(vt, v, (*path, k)) for k, v in value.items() if keys[k] in get_args(kt)}
             return {k: self.build(vt, v, (*path, k)) for k, v in value.items()}
         if dataclasses.is_dataclass(tp) and isinstance(tp, type):
             return self.build_model(tp, value, path)
@@ -97,7 +113,7 @@ class Builder:
                     return Severity.parse(value)
                 except ValueError:
                     pass
-            hint = _did_you_mean(value, list(SEVERITY_NAMES))
+            hint = did_you_mean(value, list(SEVERITY_NAMES))
             self.error(
                 path, f"{where}: {_show(value)} is not a severity; expected one of {', '.join(SEVERITY_NAMES)}{hint}"
             )
@@ -107,7 +123,7 @@ class Builder:
             for m in tp:
                 if value == m.value:
                     return m
-            self.error(path, f"{where}: {_show(value)} is not one of {', '.join(names)}{_did_you_mean(value, names)}")
+            self.error(path, f"{where}: {_show(value)} is not one of {', '.join(names)}{did_you_mean(value, names)}")
             return None
         if tp is bool:
             if not isinstance(value, bool):
@@ -132,16 +148,19 @@ class Builder:
         raise TypeError(f"spec: unsupported model type {tp!r}")  # a programming error, not a user one
 
     def build_model(self, cls: type[T], value: Any, path: PathKey) -> T | None:
-        where = _dotted(path) or "the document"
+        where = dotted(path) or "the document"
         if value is None:
             value = {}
         if not isinstance(value, dict):
             self.error(path, f"{where}: expected a mapping, got {_show(value)}")
             return None
         hints, fields = _model_info(cls)  # type: ignore[arg-type]  # model classes are hashable
+        rest = next((f for f in fields.values() if f.metadata.get("rest")), None)
+        if rest is not None:
+            fields = {k: f for k, f in fields.items() if f is not rest}
         for key in value:
-            if key not in fields:
-                hint = _did_you_mean(key, list(fields))
+            if key not in fields and rest is None:
+                hint = did_you_mean(key, list(fields))
                 self.error(
                     (*path, key),
                     f"{where}: unknown key {key!r}{hint}; expected one of {', '.join(sorted(fields))}",
@@ -165,15 +184,19 @@ class Builder:
                         rng = f"at least {lo:g}" if hi is None else f"between {lo:g} and {hi:g}"
                         if lo is None:
                             rng = f"at most {hi:g}"
-                        self.error(
-                            (*path, name), f"{_dotted((*path, name))}: {built!r} is out of range; expected {rng}"
-                        )
+                        self.error((*path, name), f"{dotted((*path, name))}: {built!r} is out of range; expected {rng}")
                         ok = False
                         continue
                 kwargs[f.name] = built
             elif f.default is _MISSING and f.default_factory is _MISSING:
                 self.error(path, f"{where}: required key {name!r} is missing")
                 ok = False
+        if rest is not None:  # each other key is built at its own place, so problems point at it
+            before = len(self.problems)
+            value_type = get_args(hints[rest.name])[1]
+            others = {k: self.build(value_type, v, (*path, k)) for k, v in value.items() if k not in fields}
+            ok = ok and len(self.problems) == before
+            kwargs[rest.name] = others
         if not ok:
             return None
         try:
@@ -250,7 +273,11 @@ def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
             hints = get_type_hints(tp)
             props: dict[str, Any] = {}
             required: list[str] = []
+            others: dict[str, Any] | bool = False
             for f in dataclasses.fields(tp):
+                if f.metadata.get("rest"):
+                    others = _schema(get_args(hints[f.name])[1], defs)
+                    continue
                 key = f.metadata.get("alias") or f.name
                 s = dict(_schema(hints[f.name], defs))
                 if f.metadata.get("doc"):
@@ -266,7 +293,7 @@ def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
                 props[key] = s
                 if f.default is _MISSING and f.default_factory is _MISSING:
                     required.append(key)
-            body: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": False}
+            body: dict[str, Any] = {"type": "object", "properties": props, "additionalProperties": others}
             if tp.__doc__ and not tp.__doc__.startswith(f"{name}("):
                 body["description"] = " ".join(tp.__doc__.split())
             if required:
@@ -281,7 +308,7 @@ def _schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- helpers
-def _dotted(path: PathKey) -> str:
+def dotted(path: PathKey) -> str:
     out = ""
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else p)
@@ -299,14 +326,25 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _did_you_mean(value: Any, options: list[str]) -> str:
+def did_you_mean(value: Any, options: list[str]) -> str:
     if not isinstance(value, str):
         return ""
     close = difflib.get_close_matches(value, options, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
+def _word(value: Any, allowed: tuple[Any, ...]) -> Any:
+    """YAML 1.1 reads a bare ``off`` or ``on`` as false or true: a choice that has the word takes it back."""
+    if value is False and "off" in allowed:
+        return "off"
+    if value is True and "on" in allowed:
+        return "on"
+    return value
+
+
 def _plain_ok(tp: Any, value: Any) -> bool:
+    if get_origin(tp) is Literal or (isinstance(tp, type) and issubclass(tp, Enum)):
+        return isinstance(_word(value, get_args(tp)), str)  # a word: checked against the names, with a did-you-mean
     if tp is int:
         return isinstance(value, int) and not isinstance(value, bool)
     if tp is float:
@@ -328,4 +366,8 @@ def _type_name(tp: Any) -> str:
         return names[tp]
     if get_origin(tp) in (list, tuple):
         return "a list"
+    if get_origin(tp) is Literal:
+        return "one of " + ", ".join(map(str, get_args(tp)))
+    if isinstance(tp, type) and issubclass(tp, Severity):
+        return "a severity"
     return "a mapping"

@@ -16,8 +16,8 @@ from typing import Any, Literal
 
 from wallctl.core.alarms.match import AlarmMatch
 from wallctl.core.files.spec import items, spec
+from wallctl.core.files.template import Template
 from wallctl.core.files.yamldoc import Doc, PathKey, Problem
-from wallctl.core.incidents.template import Template
 from wallctl.core.severity import Severity
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -21,13 +20,18 @@ from wallctl.core.alarms.engine import AlarmChange, ChangeKind
 from wallctl.core.alarms.event import AlarmKey
 from wallctl.core.clock import Clock
 from wallctl.core.signal import Signal
+from wallctl.core.sound.candidates import Candidates
 from wallctl.core.sound.soundmap import Annunciation, Sound, SoundMap
+from wallctl.core.sound.voice import Phrasebook, Utterance, Voice
 
 
 class AudioSink(Protocol):
-    """One output channel. ``play`` replaces whatever is playing; errors are the sink's to report."""
+    """One output channel. ``play`` replaces whatever is playing (and drops what was to follow it); ``follow``
+    plays once what is playing now has ended, at once when nothing is; errors are the sink's to report."""
 
     def play(self, sound: Sound, volume: float) -> None: ...
+
+    def follow(self, sound: Sound, volume: float) -> None: ...
 
     def stop(self) -> None: ...
 
@@ -42,8 +46,31 @@ class NullSink:
         self.played.append(sound.name)
         del self.played[:-1000]
 
+    def follow(self, sound: Sound, volume: float) -> None:
+        self.play(sound, volume)
+
     def stop(self) -> None:
         pass
+
+
+class _Channel:
+    """The sink as the annunciator drives it, counting what it was told: ``cue`` names the sound playing now, so
+    speech meant to follow one tone is dropped once anything else was played or the horn was stopped."""
+
+    def __init__(self, sink: AudioSink) -> None:
+        self.sink = sink
+        self.cue = 0
+
+    def play(self, sound: Sound, volume: float) -> None:
+        self.cue += 1
+        self.sink.play(sound, volume)
+
+    def stop(self) -> None:
+        self.cue += 1
+        self.sink.stop()
+
+    def follow(self, sound: Sound, volume: float) -> None:
+        self.sink.follow(sound, volume)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,66 +88,25 @@ class _Current:
     rank: tuple[int, int]
 
 
-class _Ranked:
-    """The horn's candidates by rank, best first in O(log n): scanning them all took 90 ms at 50,000 alarms, on
-    every tick of a stream. Stale heap entries are skipped when they reach the top; equal ranks: first come wins."""
-
-    def __init__(self) -> None:
-        self._rank: dict[AlarmKey, tuple[tuple[int, int], int]] = {}
-        self._heap: list[tuple[int, int, int, AlarmKey]] = []
-        self._order = 0
-
-    def __contains__(self, key: AlarmKey) -> bool:
-        return key in self._rank
-
-    def __len__(self) -> int:
-        return len(self._rank)
-
-    def put(self, key: AlarmKey, rank: tuple[int, int]) -> None:
-        held = self._rank.get(key)
-        if held is not None and held[0] == rank:
-            return
-        self._order += 1
-        self._rank[key] = (rank, self._order)
-        heapq.heappush(self._heap, (-rank[0], -rank[1], self._order, key))
-        if len(self._heap) > 2 * len(self._rank) + 1024:
-            self._compact()
-
-    def discard(self, key: AlarmKey) -> None:
-        if self._rank.pop(key, None) is not None and len(self._heap) > 4 * len(self._rank) + 1024:
-            self._compact()
-
-    def _compact(self) -> None:
-        """Drop the stale entries at once: after an ``ack_all`` of 200,000 the first ``best`` popped them all,
-        a 0.25 s stall on the next tick."""
-        self._heap = [(-r[0], -r[1], order, k) for k, (r, order) in self._rank.items()]
-        heapq.heapify(self._heap)
-
-    def clear(self) -> None:
-        self._rank.clear()
-        self._heap.clear()
-
-    def best(self) -> tuple[AlarmKey, tuple[int, int]] | None:
-        heap = self._heap
-        while heap:
-            _, _, order, key = heap[0]
-            held = self._rank.get(key)
-            if held is not None and held[1] == order:
-                return key, held[0]
-            heapq.heappop(heap)
-        return None
-
-
 class Annunciator:
     def __init__(
-        self, clock: Clock, soundmap: SoundMap, sink: AudioSink, lookup: Callable[[AlarmKey], Alarm | None]
+        self,
+        clock: Clock,
+        soundmap: SoundMap,
+        sink: AudioSink,
+        lookup: Callable[[AlarmKey], Alarm | None],
+        labels: Callable[[str], str] | None = None,
     ) -> None:
+        """``labels``: a source id to the name the room knows it by (the topology's), for spoken sentences."""
         self.clock = clock
         self.soundmap = soundmap
         self.sink = sink
+        self._out = _Channel(sink)
         self.lookup = lookup
+        spec = soundmap.spec.voice
+        self.voice = Voice(clock, spec, Phrasebook(spec, labels)) if spec is not None and spec.engine != "off" else None
         self.changed: Signal[[Audible]] = Signal("annunciator change")
-        self._candidates = _Ranked()
+        self._candidates = Candidates()
         self._current: _Current | None = None
         self._next_at: float | None = None
         self._silenced_until: float | None = None
@@ -128,7 +114,7 @@ class Annunciator:
         self._flood_sounded = False
         self._dirty = False
         self._last_state = Audible(None, None, None)
-        self._test_queue: list[Sound] = []
+        self._test_queue: list[Sound | Utterance] = []
         self._test_gap = 2.5
         self._test_next = 0.0
         self._testing: str | None = None
@@ -172,13 +158,17 @@ class Annunciator:
 
     def on_flood(self, active: bool) -> None:
         self._flood = active
+        if self.voice is not None:
+            self.voice.on_flood(active)
         if not active:
             self._flood_sounded = False
 
     def silence(self, seconds: float) -> float:
         until = self.clock.now() + seconds
         self._silenced_until = until
-        self.sink.stop()
+        self._out.stop()
+        if self.voice is not None:
+            self.voice.cancel()
         self._publish()
         return until
 
@@ -187,13 +177,23 @@ class Annunciator:
             self._silenced_until = None
             self._reevaluate(stop_if_none=True)
             if self._current is not None:
-                self._play(self._current.ann)
+                self._resound(self._current)
             self._publish()
 
     def resume(self) -> None:
         """Sound what owns the horn now, at once (a standby controller that just took the wall over)."""
         if self._current is not None and self._silenced_until is None:
-            self._play(self._current.ann)
+            self._resound(self._current)
+
+    def speak(self, utterance: Utterance, clip: Sound) -> None:
+        """``utterance``, synthesised as ``clip``: it follows the tone it belongs to, unless that tone was cut short
+        or replaced meanwhile (a higher priority pre-empts speech), and never while the horn is silenced."""
+        if self._silenced_until is not None and utterance.kind != "sample":
+            return
+        if utterance.cue is not None and utterance.cue != self._out.cue:
+            return
+        volume = self.voice.spec.volume if self.voice is not None else 1.0
+        self._out.follow(clip, volume)
 
     def rebuild(self, alarms: list[Alarm]) -> None:
         """Take the picture restored from the journal; resumes re-sounding on the normal cycle."""
@@ -207,7 +207,9 @@ class Annunciator:
 
     def self_test(self, gap_s: float = 2.5) -> list[str]:
         """Play every sound of the map once, one after the other, each named on the wall; real alarms abort it."""
-        self._test_queue = sorted(self.soundmap.sounds.values(), key=lambda s: s.name)
+        self._test_queue = [*sorted(self.soundmap.sounds.values(), key=lambda s: s.name)]
+        if self.voice is not None:
+            self._test_queue += self.voice.samples()  # then a sample of every spoken template
         self._test_gap = gap_s
         self._test_next = self.clock.now()
         self._step_self_test()
@@ -219,9 +221,17 @@ class Annunciator:
         if self._current is not None:  # an alarm owns the horn: the test gives way
             self._test_queue, self._testing = [], None
             return
-        sound = self._test_queue.pop(0)
-        self._testing = sound.name
-        self.sink.play(sound, 1.0)
+        item = self._test_queue.pop(0)
+        if isinstance(item, Utterance):
+            self._out.stop()
+            self._testing = f"voice: {item.text}"
+            if self.voice is not None:
+                self.voice.said.emit(item)
+            self._test_next = self.clock.now() + max(self._test_gap, 1.0 + 0.09 * len(item.text))  # ~15 chars/s
+            self._publish()
+            return
+        self._testing = item.name
+        self._out.play(item, 1.0)
         self.plays += 1
         self._test_next = self.clock.now() + self._test_gap
         self._publish()
@@ -238,12 +248,14 @@ class Annunciator:
             self._silenced_until = None
             self._reevaluate(stop_if_none=True)
             if self._current is not None:
-                self._play(self._current.ann)
+                self._resound(self._current)
         if self._dirty:
             self._reevaluate(stop_if_none=True)
         c = self._current
         if c is not None and self._silenced_until is None and self._next_at is not None and now >= self._next_at:
-            self._play(c.ann)
+            self._resound(c)
+        if self.voice is not None and self._silenced_until is None:
+            self.voice.tick()
         self._publish()
 
     # ---------------------------------------------------------------- internals
@@ -271,30 +283,44 @@ class Annunciator:
                 _Current(alarm.key, ann, rank) if self._current is None or rank > self._current.rank else self._current
             )
             if flood is not None and self._silenced_until is None:
-                self.sink.play(flood, 1.0)
+                self._out.play(flood, 1.0)
                 self.plays += 1
                 self._next_at = self.clock.now() + max(self._current.ann.repeat_s, 5.0)
+                self._spoken(alarm, ann, first=True)  # held for the burst's summary ("12 new alarms. Flood.")
                 return
         if self._current is None or rank > self._current.rank:
             self._current = _Current(alarm.key, ann, rank)
             if self._silenced_until is None:
                 self._play(ann)
+                self._spoken(alarm, ann, first=True)
             else:
                 self._next_at = None
         else:
             self._dirty = True  # equal or lesser: the re-sound cycle covers it; never overlap
+            if self._silenced_until is None:
+                self._spoken(alarm, ann, first=True)  # said after what plays now (no tone of its own)
 
     def _play(self, ann: Annunciation) -> None:
-        self.sink.play(ann.sound, ann.volume)
+        self._out.play(ann.sound, ann.volume)
         self.plays += 1
         self._next_at = self.clock.now() + ann.repeat_s if ann.repeat_s > 0 else None
+
+    def _resound(self, current: _Current) -> None:
+        self._play(current.ann)
+        alarm = self.lookup(current.key)
+        if alarm is not None:
+            self._spoken(alarm, current.ann, first=False)
+
+    def _spoken(self, alarm: Alarm, ann: Annunciation, *, first: bool) -> None:
+        if self.voice is not None:
+            self.voice.on_sounded(alarm, ann.sound.priority, self._out.cue, first=first)
 
     def _ring_back(self) -> None:
         cue = self.soundmap.special("ring_back")
         if cue is None or self._silenced_until is not None:
             return
         if self._current is None:
-            self.sink.play(cue, 0.8)
+            self._out.play(cue, 0.8)
             self.plays += 1
 
     def _reevaluate(self, *, stop_if_none: bool) -> None:
@@ -311,11 +337,11 @@ class Annunciator:
         self._current = best
         if best is None:
             if previous is not None and stop_if_none:
-                self.sink.stop()
+                self._out.stop()
             self._next_at = None
         elif previous is None or previous.key != best.key:
             if previous is not None and stop_if_none and best.rank < previous.rank:
-                self.sink.stop()  # the one that owned the horn is gone: stop it, go on with the lesser one
+                self._out.stop()  # the one that owned the horn is gone: stop it, go on with the lesser one
             if self._next_at is None and best.ann.repeat_s > 0:
                 self._next_at = self.clock.now() + best.ann.repeat_s
 

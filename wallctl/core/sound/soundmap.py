@@ -15,6 +15,7 @@ from wallctl.core.alarms.match import AlarmMatch, Groups
 from wallctl.core.files.spec import Builder, items, spec
 from wallctl.core.files.yamldoc import ConfigError, Doc, PathKey, Problem, load_yaml, settle
 from wallctl.core.severity import Severity
+from wallctl.core.sound.voice import VoiceSpec, check_voice
 
 Priority = Literal["high", "medium", "low", "cue"]
 PRIORITY_RANK: dict[str, int] = {"cue": 0, "low": 1, "medium": 2, "high": 3}
@@ -46,6 +47,7 @@ class SoundMapSpec:
         "per severity (critical..indeterminate); null for silence", default_factory=dict
     )
     specials: dict[str, str] = spec("sounds for ring_back, flood, feed_lost, audio_test", default_factory=dict)
+    voice: VoiceSpec | None = spec("spoken announcements after the tone; none when absent", default=None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,8 @@ def load_soundmap(
             for name, d in model.sounds.items():
                 problems += _check_wav(base / d.file, doc.file, doc.loc(("sounds", name, "file")))
         problems += _check_critical_sounds(model, doc)
+        if model.voice is not None:
+            problems += check_voice(model.voice, doc)
     settle(problems, warnings)  # raises when any problem is an error
     if model is None:
         raise ConfigError([Problem(str(path), 1, 1, "invalid sound map")])

@@ -31,6 +31,7 @@ class WallFacts:
     problems: int  # configuration and device errors listed on the diagnostics
     controller: str = "ok"  # "lost": the controller fell silent, the picture is stale
     controllers: tuple[tuple[str, str], ...] = ()  # hot standby: (id, active | standby | offline) of each
+    voice_ok: bool = True  # spoken announcements work (or are off)
 
     @classmethod
     def from_state(cls, s: dict[str, Any], *, controller: str = "ok") -> WallFacts:
@@ -58,4 +59,5 @@ class WallFacts:
             problems=int(s.get("problems") or 0),
             controller=controller,
             controllers=tuple(sorted((str(k), str(v)) for k, v in (s.get("controllers") or {}).items())),
+            voice_ok=aud.get("voice", "off") != "failed",
         )

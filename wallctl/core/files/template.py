@@ -1,4 +1,5 @@
-"""Body templates with ``{name}`` placeholders, for gateways that expect their own request format.
+"""Templates with ``{name}`` placeholders, for gateways and devices that expect their own request format (an SMS
+gateway's body, a signal tower's URL, a relay's command topic).
 
 ``str.format`` cannot be used: an SMS gateway's JSON body is full of braces (``{"to": "{number}"}``). Only
 ``{word}`` is a placeholder, each must be a known one (a typo is a configuration error, not a literal brace in a
