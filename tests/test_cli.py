@@ -26,7 +26,23 @@ def wallctl(*args: str, env: dict[str, str] | None = None) -> subprocess.Complet
     )
 
 
-@pytest.mark.parametrize("cmd", ["run", "demo", "validate", "preview", "sounds", "bench"])
+ALL = [
+    "run",
+    "controller",
+    "display",
+    "gateway",
+    "demo",
+    "validate",
+    "preview",
+    "sounds",
+    "outputs",
+    "bench",
+    "report",
+    "bridge-config",
+]
+
+
+@pytest.mark.parametrize("cmd", ALL)
 def test_every_subcommand_has_help(cmd: str) -> None:
     res = wallctl(cmd, "--help")
     assert res.returncode == 0
@@ -36,7 +52,7 @@ def test_every_subcommand_has_help(cmd: str) -> None:
 def test_top_level_help_lists_the_contract_commands() -> None:
     res = wallctl("--help")
     assert res.returncode == 0
-    for cmd in ["run", "demo", "validate", "preview", "sounds", "bench"]:
+    for cmd in ALL:
         assert cmd in res.stdout
     assert "$WALLCTL_CONFIG" in res.stdout
 

@@ -174,11 +174,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     snd = sub.add_parser(
         "sounds",
-        help="play each configured alarm sound once (self-test)",
-        description="Self-test: play each sound of the sound map once, naming it. --check only "
-        "verifies the files and that the audio device opens.",
+        help="play each configured alarm sound once, then speak each template (self-test)",
+        description="Self-test: play each sound of the sound map once, naming it, then speak a sample of each "
+        "spoken template (the sound map's voice). --check only verifies the files, that the audio device opens "
+        "and that the speech engine speaks.",
     )
-    snd.add_argument("--check", action="store_true", help="verify files and device; play nothing")
+    snd.add_argument("--check", action="store_true", help="verify files, device and speech engine; play nothing")
     snd.add_argument("--config", help="configuration file")
 
     outs = sub.add_parser(
