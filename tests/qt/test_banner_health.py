@@ -46,3 +46,14 @@ def test_hot_standby_shows_the_active_controller_and_a_lost_standby(make_wall: C
     roles["ctl-b"] = "offline"
     w.service.state_changed.emit()
     assert "CTL ctl-a · STANDBY ctl-b DOWN" in texts(w)
+
+
+def test_a_failed_speech_engine_is_on_the_banner_and_the_sound_is_not(make_wall: Callable[..., Wall]) -> None:
+    w = make_wall()
+    w.service.speech_on = True  # an engine is attached (the wiring does this in the controller)
+    w.service.state_changed.emit()
+    assert "VOICE FAILED" not in texts(w)
+    w.service.set_voice(False, "speech engine 'piper' is not installed")
+    assert "VOICE FAILED" in texts(w) and "SOUND DEVICE FAILED" not in texts(w)  # the tones go on
+    w.service.set_voice(True)
+    assert "VOICE FAILED" not in texts(w)
