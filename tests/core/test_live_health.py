@@ -73,3 +73,25 @@ def test_the_day_survives_a_restart(tmp_path: Path) -> None:
     assert f.total_24h == 3 and {t[0] for t in f.top} == {"br01-rtr", "br02-rtr", "br03-rtr"}
     assert again.journal is not None
     again.journal.close()
+
+
+def test_the_bad_actors_are_the_most_frequent_as_annunciations_come_and_age_out() -> None:
+    """The top list is kept by count buckets (no pass over every key): the same counts as a plain count of the
+    day's annunciations, at every step, as they come and as the oldest leave the 24 h window."""
+    import random
+    from collections import Counter
+
+    rnd = random.Random(7)
+    h = LiveHealth(top=4)
+    noted: list[tuple[float, tuple[str, str]]] = []
+    for i in range(3000):
+        t = T0 + i * 60.0  # two days of one annunciation a minute: the first day ages out
+        key = (f"s{int(rnd.paretovariate(1.2)) % 40}", "down")
+        h.note(t, key)
+        noted.append((t, key))
+        if i % 97 == 0:
+            f = h.figures(t)
+            day = Counter(k for when, k in noted if when >= t - live.DAY_S)
+            expected = sorted(day.values(), reverse=True)[:4]
+            assert [n for _, _, n in f.top] == expected
+            assert all(day[(s, ty)] == n for s, ty, n in f.top)

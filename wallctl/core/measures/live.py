@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter, deque
 from dataclasses import dataclass
+from itertools import islice
 
 from wallctl.core.alarms.event import AlarmKey
 from wallctl.core.measures.figures import Targets, rate_level
@@ -37,20 +38,35 @@ class LiveHealth:
         self._minutes: Counter[int] = Counter()
         self._recent: deque[tuple[float, AlarmKey]] = deque()
         self._counts: Counter[AlarmKey] = Counter()
+        # the keys by their count, so the top list costs O(distinct counts) (~600 for 200,000 annunciations), not a
+        # pass over every key: ``most_common`` over 200,000 distinct alarms took 60 ms, every second
+        self._by_count: dict[int, dict[AlarmKey, None]] = {}
 
     def note(self, when: float, key: AlarmKey) -> None:
         """An annunciated occurrence (a raise or a re-alarm that sounded)."""
         self._minutes[int(when // 60)] += 1
         self._recent.append((when, key))
-        self._counts[key] += 1
+        self._move(key, +1)
         if len(self._recent) > MAX_ENTRIES:
             self._forget_one()
 
     def _forget_one(self) -> None:
         _, key = self._recent.popleft()
-        self._counts[key] -= 1
-        if self._counts[key] <= 0:
-            del self._counts[key]
+        self._move(key, -1)
+
+    def _move(self, key: AlarmKey, step: int) -> None:
+        old = self._counts[key]
+        new = old + step
+        if old:
+            bucket = self._by_count[old]
+            del bucket[key]
+            if not bucket:
+                del self._by_count[old]
+        if new > 0:
+            self._counts[key] = new
+            self._by_count.setdefault(new, {})[key] = None
+        else:
+            self._counts.pop(key, None)
 
     def figures(self, now: float) -> HealthFigures:
         while self._recent and self._recent[0][0] < now - DAY_S:
@@ -60,5 +76,6 @@ class LiveHealth:
             del self._minutes[m]
         last10 = sum(self._minutes.get(m, 0) for m in range(minute - 9, minute + 1))
         hour = sum(self._minutes.get(m, 0) for m in range(minute - 59, minute + 1))
-        top = tuple((k[0], k[1], n) for k, n in self._counts.most_common(self.top_n))
+        ranked = ((k, n) for n in sorted(self._by_count, reverse=True) for k in self._by_count[n])
+        top = tuple((k[0], k[1], n) for k, n in islice(ranked, self.top_n))
         return HealthFigures(last10, round(hour / 6, 2), len(self._recent), top, rate_level(last10, self.targets))
