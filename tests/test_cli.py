@@ -117,8 +117,10 @@ def test_sounds_self_test_plays_and_names_every_sound(tmp_path: Path) -> None:
     assert res.returncode == 0, res.stderr
     named = [line.split()[1] for line in res.stdout.splitlines() if line.startswith("playing ")]
     assert len(named) == 30 and "network_high" in named and "ring_back" in named
-    assert named.count("voice") == 10  # a sample of each of the 9 spoken templates, and the burst summary
-    assert "playing voice                    Critical. Link down. core-router-1." in res.stdout
+    voiced = [n for n in named if n.startswith("voice:")]
+    assert len(voiced) == 10 and "voice:link_down" in voiced  # each of the 9 spoken templates, and the summary
+    # said about a node of the configured map, by its name (the first named one: isp-a, "Carrier A")
+    assert "playing voice:link_down          Critical. Link down. Carrier A." in res.stdout
     caps = cap.captures()
     assert len(caps) == 30  # every sound and every sentence reached the device
     assert [c.is_speech for c in caps] == [False] * 20 + [True] * 10

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from wallctl.core.files.yamldoc import ConfigError, Problem
 
 if TYPE_CHECKING:
+    from wallctl.core.config.settings import LoadedConfig
     from wallctl.core.sound.soundmap import Sound, SoundMap
 
 
@@ -306,9 +307,9 @@ def cmd_sounds(args: argparse.Namespace) -> int:
     problems = sink.preload(list(sm.sounds.values()))
     for p in problems:
         print(f"sound file problem: {p}", file=sys.stderr)
-    voice = _voice_samples(sm)
     if args.check:
         from wallctl.adapters.audio import probe_device
+        from wallctl.adapters.speech import check_engine
 
         device_error = probe_device()
         if device_error:
@@ -316,17 +317,19 @@ def cmd_sounds(args: argparse.Namespace) -> int:
         else:
             print("audio device: ok")
         print(f"sound files: {len(sm.sounds) - len(problems)} of {len(sm.sounds)} ok")
-        voice_error = None
-        if voice is not None:
-            voice_error = voice[0]
-            print(f"voice: FAILED: {voice_error}" if voice_error else f"voice: ok ({len(voice[1])} samples)")
+        spec = sm.spec.voice
+        voice_error = check_engine(spec) if spec is not None and spec.engine != "off" else None
+        if spec is not None and spec.engine != "off":
+            where = f"voice in {cfg.resolve(cfg.model.sounds)}"
+            print(f"voice: FAILED: {voice_error} ({where})" if voice_error else f"voice: ok ({spec.engine})")
         return 1 if problems or device_error or voice_error else 0
     clips = [(name, sound, sound.description) for name, sound in sm.sounds.items()]
+    voice = _voice_samples(cfg, sm)
     if voice is not None:
         if voice[0]:
             print(f"voice: FAILED: {voice[0]}", file=sys.stderr)
             problems.append(voice[0])
-        clips += [("voice", sound, sound.description) for sound in voice[1]]
+        clips += [(sound.name, sound, sound.description) for sound in voice[1]]
     for name, sound, description in clips:
         print(f"playing {name:24s} {description}", flush=True)
         sink.play(sound, 1.0)
@@ -341,29 +344,30 @@ def cmd_sounds(args: argparse.Namespace) -> int:
     return 1 if problems else 0
 
 
-def _voice_samples(sm: SoundMap) -> tuple[str | None, list[Sound]] | None:
-    """A sample sentence of every spoken template, synthesised (the first failure, the clips); None without a voice."""
-    from wallctl.adapters.speech import Speaker, SpeechError, synthesise
+def _voice_samples(cfg: LoadedConfig, sm: SoundMap) -> tuple[str | None, list[Sound]] | None:
+    """A sample sentence of every spoken template about a node of the configured map (its name said as the room
+    will hear it), synthesised: the first problem, the clips; None without a voice."""
+    from wallctl.adapters.speech import sample_clips
+    from wallctl.controller.build import node_labels
     from wallctl.core.clock import SystemClock
-    from wallctl.core.sound.soundmap import Sound
     from wallctl.core.sound.voice import Phrasebook, Voice
+    from wallctl.core.topology.files import load_topology
 
     spec = sm.spec.voice
     if spec is None or spec.engine == "off":
         return None
-    speaker = Speaker(spec, lambda _u, _c: None, lambda fn: fn())
-    clips: list[Sound] = []
-    for u in Voice(SystemClock(), spec, Phrasebook(spec)).samples():
-        path = speaker.clip_path(u)
+    labels: dict[str, str] = {}
+    source = "core-router-1"
+    if cfg.model.topology:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                synthesise(spec, u, path)
-        except (SpeechError, OSError) as exc:
-            return str(exc), clips
-        clips.append(Sound("voice", path, "cue", u.text))
-    speaker.close()
-    return None, clips
+            topo = load_topology(cfg.resolve(cfg.model.topology), source_key=cfg.model.topology_source_key)
+        except ConfigError:
+            pass  # the map's own problems are validate's to report; the samples use an id then
+        else:
+            labels = node_labels([topo])
+            source = next((n for n, d in topo.graph.nodes(data=True) if d.get("label") not in (None, n)), source)
+    voice = Voice(SystemClock(), spec, Phrasebook(spec, lambda s: labels.get(s, s)))
+    return sample_clips(spec, voice.samples(source))
 
 
 # --------------------------------------------------------------------------- outputs

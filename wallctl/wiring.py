@@ -5,6 +5,7 @@ are put together the same way in both; each root adds only what is its own (view
 from __future__ import annotations
 
 import json
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,7 +24,11 @@ from wallctl.controller.views import ViewPublisher
 from wallctl.core.config.settings import LoadedConfig
 from wallctl.core.config.sites import site_subscriptions
 from wallctl.core.sound.annunciator import AudioSink
+from wallctl.core.sound.soundmap import Sound
+from wallctl.core.sound.voice import Utterance
 from wallctl.core.wire.strict import dumps_strict
+
+log = logging.getLogger("wallctl.speech")
 
 
 @dataclass
@@ -40,13 +45,18 @@ def start_speech(service: WallService, loop: LoopHooks) -> Speaker | None:
     voice = service.annunciator.voice
     if voice is None:
         return None
+
+    def deliver(utterance: Utterance, clip: Sound) -> None:
+        if service.annunciator.speak(utterance, clip):
+            log.info("saying %r", utterance.text)  # what the room heard, in the log (unless pre-empted meanwhile)
+
     speaker = Speaker(
         voice.spec,
-        service.annunciator.speak,
+        deliver,
         loop.call_soon,
         on_error=lambda message: service.set_voice(False, message),
         on_recovered=lambda: service.set_voice(True),
-    )
+    ).start()
     voice.said.connect(speaker.say)
     service.speech_on = True
     service.state_changed.emit()

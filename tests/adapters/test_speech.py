@@ -89,3 +89,23 @@ def test_the_cache_keeps_the_newest_clips(tmp_path: Path) -> None:
     assert speaker.wait_idle(10)
     speaker._prune(keep=5)
     assert sorted(p.name for p in tmp_path.glob("*.wav")) == [f"{i:02d}.wav" for i in range(7, 12)]
+
+
+def test_the_engine_check_runs_the_engine_whatever_the_cache_holds(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """``wallctl sounds --check`` and the controller's start-up check: a cached phrase must not hide a missing
+    engine (a newcomer's trial found it did)."""
+    from wallctl.adapters.speech import check_engine
+
+    assert check_engine(SPEC) is None
+    loop = Loop()
+    speaker = Speaker(SPEC, lambda u, clip: None, loop.call_soon, cache_dir=tmp_path)
+    speaker.say(Utterance("test", "en", None))
+    loop.run()  # cached now
+    monkeypatch.setenv("PATH", str(tmp_path))  # espeak-ng is gone
+    problem = check_engine(SPEC)
+    assert problem is not None and "'espeak-ng' is not installed" in problem
+    errors: list[str] = []
+    started = Speaker(SPEC, lambda u, clip: None, loop.call_soon, cache_dir=tmp_path, on_error=errors.append).start()
+    assert started.wait_idle(10)
+    loop.run()
+    assert errors and "not installed" in errors[0]  # at start, before anything was said

@@ -13,7 +13,7 @@ from wallctl.core.alarms.engine import AlarmEngine, EnginePolicy
 from wallctl.core.alarms.event import Event
 from wallctl.core.alarms.flood import FloodPolicy
 from wallctl.core.clock import ManualClock
-from wallctl.core.files.yamldoc import ConfigError
+from wallctl.core.files.yamldoc import ConfigError, Problem
 from wallctl.core.severity import Severity
 from wallctl.core.sound.annunciator import Annunciator
 from wallctl.core.sound.soundmap import Sound, SoundMap, load_soundmap
@@ -148,7 +148,8 @@ def test_a_burst_is_summarised(shipped: SoundMap) -> None:
     rig.step(1)
     assert len(rig.said) == 3  # hold_s (2 s) not over yet
     rig.step(2)
-    assert rig.said[-1].text == "9 new alarms." and rig.said[-1].kind == "summary"
+    # the whole burst: the 3 read out (a flood's sound may yet cut their sentences) and the 9 held
+    assert rig.said[-1].text == "12 new alarms." and rig.said[-1].kind == "summary"
     assert rig.said[-1].cue is None  # whenever the channel is free
     rig.step(20)
     rig.ev("r99", S.CRITICAL)  # calm again: read out alone
@@ -180,6 +181,8 @@ def test_chinese_sentences() -> None:
     book = Phrasebook(dataclasses.replace(spec, language="zh"), lambda s: {"cd-core-1": "成都核心路由器一"}.get(s, s))
     alarm = Alarm("cd-core-1", "link_down", "network", S.CRITICAL, S.CRITICAL, 0.0, 0.0)
     assert book.sentence(alarm) == "严重告警。链路中断。成都核心路由器一。"
+    alarm.type = "cpu_high"  # the default template: {what} in Chinese too (voice.phrases), not "cpu high"
+    assert book.sentence(alarm) == "严重告警。CPU过高。成都核心路由器一。"
     assert book.summary(12, True) == "12条新告警。 告警泛滥。"
 
 
@@ -209,6 +212,7 @@ def test_self_test_speaks_a_sample_of_each_template(shipped: SoundMap) -> None:
     assert shipped.spec.voice is not None
     assert len(samples) == len(shipped.spec.voice.templates) + 1  # and the burst summary
     assert "Critical. Link down. core-router-1." in [u.text for u in samples]
+    assert [u.about for u in samples][-1] == "summary" and "link_down" in [u.about for u in samples]
     assert rig.ann.audible.self_test is None  # over
 
 
@@ -226,3 +230,20 @@ def test_bad_templates_are_reported_at_their_line(tmp_path: Path) -> None:
     assert (
         problem.line == line and "unknown field {place}" in problem.message and "expected severity" in problem.message
     )
+
+
+def test_a_template_without_the_spoken_language_is_warned_about(tmp_path: Path) -> None:
+    text = (ROOT / "sounds" / "soundmap.yaml").read_text().replace("language: en", "language: zh")
+    text = text.replace(
+        'link_down: {en: "{severity}. Link down. {where}.", zh: "{severity}。链路中断。{where}。"}',
+        'link_down: {en: "{severity}. Link down. {where}."}',
+    )
+    for wav in (ROOT / "sounds").glob("*.wav"):
+        (tmp_path / wav.name).symlink_to(wav)
+    (tmp_path / "soundmap.yaml").write_text(text)
+    warnings: list[Problem] = []
+    load_soundmap(tmp_path / "soundmap.yaml", warnings=warnings)
+    line = next(i for i, ln in enumerate(text.splitlines(), 1) if ln.strip().startswith("link_down:"))
+    (w,) = warnings
+    assert w.level == "warning" and w.line == line
+    assert "no 'zh' sentence, the language spoken: alarms of class 'link_down' say the default one" in w.message

@@ -179,3 +179,13 @@ lights:
     assert any(
         "outputs[0].topic: 'cmnd/+/POWER{index}' holds an MQTT wildcard" in p for p in problems(tmp_path, section)
     )
+
+
+def test_a_relay_topic_with_index_needs_one_per_channel_each_its_own(tmp_path: Path) -> None:
+    """Without it a Tasmota ``cmnd/dev/POWER`` switches relay 1: another channel's lamp (a newcomer's trial)."""
+    bad = GOOD.replace("channels: {red: {index: 1}, buzzer: {index: 2}}", "channels: {red: {index: 1}, buzzer: {}}")
+    found = problems(tmp_path, bad)
+    assert len(found) == 1 and "outputs[1].channels.buzzer: the topic names {index}" in found[0], found
+    shared = GOOD.replace("buzzer: {index: 2}}", "buzzer: {index: 1}}")
+    (found,) = problems(tmp_path, shared)
+    assert "outputs[1].channels.buzzer.index: 1 is channel red's too" in found

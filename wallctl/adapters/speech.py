@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -65,6 +66,38 @@ def synthesise(spec: VoiceSpec, utterance: Utterance, out: Path, timeout_s: floa
     os.replace(tmp, out)
 
 
+def check_engine(spec: VoiceSpec, timeout_s: float = 10.0) -> str | None:
+    """Make the engine say one word in the spoken language, into a file of its own (never the cache, so a cached
+    phrase cannot hide a missing engine); the problem, or None when it speaks."""
+    with tempfile.TemporaryDirectory(prefix="wallctl-voice-check-") as d:
+        try:
+            synthesise(spec, Utterance("test", spec.language, None), Path(d) / "check.wav", timeout_s)
+        except (SpeechError, OSError) as exc:
+            return str(exc)
+    return None
+
+
+def sample_clips(
+    spec: VoiceSpec, samples: list[Utterance], cache_dir: Path | None = None
+) -> tuple[str | None, list[Sound]]:
+    """The self-test's sentences as clips (synthesised into the cache where missing): the first problem, if any,
+    and the clips made so far, each named ``voice:<template class>``."""
+    speaker = Speaker(spec, lambda _u, _c: None, lambda fn: fn(), cache_dir=cache_dir)
+    clips: list[Sound] = []
+    try:
+        for u in samples:
+            path = speaker.clip_path(u)
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                synthesise(spec, u, path, speaker.timeout_s)
+            clips.append(Sound(f"voice:{u.about or u.kind}", path, "cue", u.text))
+    except (SpeechError, OSError) as exc:
+        return str(exc), clips
+    finally:
+        speaker.close()
+    return None, clips
+
+
 class Speaker:
     """Turns the voice's utterances into clips; ``deliver(utterance, clip)`` is called on the loop."""
 
@@ -95,6 +128,16 @@ class Speaker:
         self._lock = threading.Lock()
         self._pool.submit(self._prune)
 
+    def start(self) -> Speaker:
+        """Check the engine now, on the speech thread: a missing one is shown at start, not at the first alarm."""
+        self._pool.submit(self._check)
+        return self
+
+    def _check(self) -> None:
+        problem = check_engine(self.spec, self.timeout_s)
+        if problem is not None:
+            self._fail(problem)
+
     def clip_path(self, utterance: Utterance) -> Path:
         s = self.spec
         voice = s.voices.get(utterance.language, utterance.language)
@@ -103,7 +146,6 @@ class Speaker:
 
     def say(self, utterance: Utterance) -> None:
         """From the loop: deliver at once from the cache, else synthesise on the speech thread."""
-        log.info("saying %r", utterance.text)
         path = self.clip_path(utterance)
         if path.exists():
             self.deliver(utterance, _clip(path, utterance))

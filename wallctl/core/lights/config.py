@@ -296,6 +296,7 @@ def _check_channels(found: _Found, at: PathKey, o: OutputSpec) -> None:
             for kind in ("coil", "register"):
                 if getattr(ch, kind) is not None:
                     found.add((*where, kind), f"{name}.{kind}: only for the modbus_tcp driver", key=True)
+            _check_index(found, where, name, o, channel, ch.index, taken)
             continue
         if (ch.coil is None) == (ch.register is None):
             found.add(where, f"{name}: give exactly one of coil or register")
@@ -313,6 +314,22 @@ def _check_channels(found: _Found, at: PathKey, o: OutputSpec) -> None:
                 isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 65535
             ):
                 found.add((*where, "payloads"), f"{name}: a register takes 0 to 65535, not {value!r} ({drive})")
+
+
+def _check_index(
+    found: _Found, where: PathKey, name: str, o: OutputSpec, channel: str, index: int | None, taken: dict[Any, str]
+) -> None:
+    """A topic or URL that names ``{index}`` needs one per channel, each its own: without it a Tasmota
+    ``cmnd/dev/POWER`` switches relay 1, another channel's lamp."""
+    uses = [k for k in ("topic", "url", "body") if "{index}" in (getattr(o, k) or "")]
+    if not uses:
+        return
+    if index is None:
+        found.add(where, f"{name}: the {uses[0]} names {{index}}: give this channel its relay's 'index'")
+        return
+    other = taken.setdefault(("index", index), channel)
+    if other != channel:
+        found.add((*where, "index"), f"{name}.index: {index} is channel {other}'s too")
 
 
 def check_output_credentials(doc: Doc, environ: dict[str, str] | None = None) -> list[Problem]:

@@ -185,15 +185,17 @@ class Annunciator:
         if self._current is not None and self._silenced_until is None:
             self._resound(self._current)
 
-    def speak(self, utterance: Utterance, clip: Sound) -> None:
+    def speak(self, utterance: Utterance, clip: Sound) -> bool:
         """``utterance``, synthesised as ``clip``: it follows the tone it belongs to, unless that tone was cut short
-        or replaced meanwhile (a higher priority pre-empts speech), and never while the horn is silenced."""
+        or replaced meanwhile (a higher priority pre-empts speech), and never while the horn is silenced. True when
+        it was handed to the channel."""
         if self._silenced_until is not None and utterance.kind != "sample":
-            return
+            return False
         if utterance.cue is not None and utterance.cue != self._out.cue:
-            return
+            return False
         volume = self.voice.spec.volume if self.voice is not None else 1.0
         self._out.follow(clip, volume)
+        return True
 
     def rebuild(self, alarms: list[Alarm]) -> None:
         """Take the picture restored from the journal; resumes re-sounding on the normal cycle."""

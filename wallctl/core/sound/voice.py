@@ -77,6 +77,10 @@ class VoiceSpec:
     words: dict[str, dict[str, str]] = spec(
         "per language, the word spoken for each severity (defaults for en and zh)", default_factory=dict
     )
+    phrases: dict[str, dict[str, str]] = spec(
+        "per language, what {what} says for an alarm type (else the type with spaces for underscores)",
+        default_factory=dict,
+    )
     burst: BurstSpec = spec("when alarms come too fast to read out", default_factory=BurstSpec)
 
 
@@ -88,6 +92,7 @@ class Utterance:
     language: str
     cue: int | None
     kind: Literal["alarm", "summary", "sample"] = "alarm"
+    about: str = ""  # a sample's template class (the self-test names it)
 
 
 _FORMATTER = string.Formatter()
@@ -118,6 +123,14 @@ def check_voice(voice: VoiceSpec, doc: Doc, at: tuple[str, ...] = ("voice",)) ->
     for cls, by_lang in voice.templates.items():
         for lg, text in by_lang.items():
             check(("templates", cls, lg), text, FIELDS)
+        if voice.engine != "off" and cls != "default" and lang not in by_lang:
+            problems.append(
+                doc.problem(
+                    (*at, "templates", cls),
+                    f"no {lang!r} sentence, the language spoken: alarms of class {cls!r} say the default one",
+                    level="warning",
+                )
+            )
     for lg, text in voice.summary.items():
         check(("summary", lg), text, SUMMARY_FIELDS)
     if voice.engine != "off":
@@ -168,7 +181,7 @@ class Phrasebook:
         where = self.labels(alarm.source)
         return {
             "severity": words.get(sev.label, sev.label),
-            "what": humanise(alarm.type),
+            "what": self.spec.phrases.get(lang, {}).get(alarm.type) or humanise(alarm.type),
             "where": f"{where}, {alarm.site}" if alarm.site and alarm.site not in where else where,
             "source": alarm.source,
             "type": alarm.type,
@@ -196,6 +209,7 @@ def _squeeze(text: str) -> str:
 class _Burst:
     spoken: deque[float] = field(default_factory=deque)  # when alarms were read out, within the window
     held: int = 0  # alarms not read out, to be summarised
+    read_out: int = 0  # alarms of the burst under way read out before it was one (the summary counts them too)
     held_since: float = 0.0
     last_held: float = 0.0
 
@@ -206,11 +220,10 @@ class Voice:
     def __init__(self, clock: Clock, spec_: VoiceSpec, phrasebook: Phrasebook) -> None:
         self.clock = clock
         self.spec = spec_
-        self.phrases = phrasebook
+        self.book = phrasebook
         self.said: Signal[[Utterance]] = Signal("utterance")
         self.flood = False
         self._burst = _Burst()
-        self._spoken_keys: set[tuple[str, str]] = set()  # read out since raised: not again on re-sound
 
     @property
     def enabled(self) -> bool:
@@ -225,7 +238,7 @@ class Voice:
             return
         if not first:
             if self.spec.repeat and self._burst.held == 0:
-                self._say(self.phrases.sentence(alarm), cue)
+                self._say(self.book.sentence(alarm), cue)
             return
         now, b = self.clock.now(), self._burst
         while b.spoken and now - b.spoken[0] > self.spec.burst.window_s:
@@ -233,11 +246,12 @@ class Voice:
         if self.flood or len(b.spoken) >= self.spec.burst.max or b.held:
             if b.held == 0:
                 b.held_since = now
+                b.read_out = len(b.spoken)  # their sentences may yet be cut by the flood's sound
             b.held += 1
             b.last_held = now
             return
         b.spoken.append(now)
-        self._say(self.phrases.sentence(alarm), cue)
+        self._say(self.book.sentence(alarm), cue)
 
     def on_flood(self, active: bool) -> None:
         self.flood = active
@@ -246,34 +260,28 @@ class Voice:
         """Say the summary of a burst once it has calmed down (or its window is over)."""
         b, now = self._burst, self.clock.now()
         if b.held and (now - b.last_held >= self.spec.burst.hold_s or now - b.held_since >= self.spec.burst.window_s):
-            count, b.held = b.held, 0
+            count, b.held = b.held + b.read_out, 0  # "6 new alarms": all of the burst, read out or not
             b.spoken.clear()
             b.spoken.append(now)  # the summary counts as one reading: the next alarm alone is read out again
-            self.said.emit(Utterance(self.phrases.summary(count, self.flood), self.spec.language, None, "summary"))
+            self.said.emit(Utterance(self.book.summary(count, self.flood), self.spec.language, None, "summary"))
 
     def cancel(self) -> None:
         """Silence or acknowledgement of everything: a summary still held is not said any more."""
         self._burst.held = 0
 
-    def samples(self) -> list[Utterance]:
-        """One sentence per template in the spoken language, for the self-test (``wallctl sounds``)."""
-        lang, book, out = self.spec.language, self.phrases, []
+    def samples(self, source: str = "core-router-1") -> list[Utterance]:
+        """One sentence per template in the spoken language, for the self-test (``wallctl sounds``): each about
+        ``source`` (a node of the map: its name is said as the room will hear it), and the burst summary."""
+        lang, book, out = self.spec.language, self.book, []
         for cls, by_lang in self.spec.templates.items():
             if lang in by_lang:
+                type_ = cls if cls != "default" else "node_down"
                 sample = Alarm(
-                    "core-router-1",
-                    cls if cls != "default" else "node_down",
-                    "network",
-                    Severity.CRITICAL,
-                    Severity.CRITICAL,
-                    0.0,
-                    0.0,
-                    text="self-test",
+                    source, type_, "network", Severity.CRITICAL, Severity.CRITICAL, 0.0, 0.0, text="self-test"
                 )
-                out.append(
-                    Utterance(_squeeze(by_lang[lang].format_map(book.values(sample, lang))), lang, None, "sample")
-                )
-        out.append(Utterance(book.summary(12, True), lang, None, "sample"))
+                text = _squeeze(by_lang[lang].format_map(book.values(sample, lang)))
+                out.append(Utterance(text, lang, None, "sample", about=cls))
+        out.append(Utterance(book.summary(12, True), lang, None, "sample", about="summary"))
         return out
 
     def _say(self, text: str, cue: int) -> None:
