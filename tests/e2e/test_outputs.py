@@ -258,6 +258,11 @@ def test_wallctl_outputs_check_and_lamp_test(tmp_path: Path, stack: ModbusTower)
         assert (
             "tower-1: ok" in res.stdout and "mute-1: FAILED:" in res.stdout and "no answer within 0.5 s" in res.stdout
         )
+        res = wallctl("--config", str(cfg), "--step", "0.3")  # the walk: the mute one is not walked on and on
+        assert res.returncode == 1 and "mute-1: FAILED:" in res.stdout
+        after = res.stdout.split("mute-1: FAILED:", 1)[1]
+        assert "mute-1 " not in after.split("\n", 1)[1]  # no pattern named for it once it failed
+        assert res.stdout.count("mute-1 ") <= 3  # of its 15 steps
     finally:
         mute.close()
 

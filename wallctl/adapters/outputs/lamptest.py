@@ -83,6 +83,9 @@ class LampTest:
             )
             for channel in spec.channels:
                 for drive, seconds in steps:
+                    with self._lock:
+                        if spec.name in self._failures:  # it does not answer: naming patterns it cannot show misleads
+                            return
                     self.say(f"{spec.name} {channel}: {drive}")
                     runner.drive({**off, channel: drive})
                     time.sleep(seconds)  # a person is watching the lamp: this is how long it shows
