@@ -14,7 +14,7 @@ import pytest
 from tests.support.alsa import AlsaCapture, Capture
 from tests.support.mosquitto import Mosquitto
 from tests.support.wall import Observer, WallProcess, write_config
-from wallctl.adapters.speech import Speaker
+from wallctl.adapters.speech import clip_path
 from wallctl.core.sound.soundmap import load_soundmap
 from wallctl.core.sound.voice import Utterance
 
@@ -76,9 +76,7 @@ def clip_of(sounds: Path, cache: Path, text: str) -> np.ndarray:
 
     spec = load_soundmap(sounds).spec.voice
     assert spec is not None
-    path = Speaker(spec, lambda _u, _c: None, lambda fn: fn(), cache_dir=cache / "wallctl" / "voice").clip_path(
-        Utterance(text, "en", None)
-    )
+    path = clip_path(spec, Utterance(text, "en", None), cache / "wallctl" / "voice")
     assert path.exists(), f"no clip synthesised for {text!r}"
     with wave.open(str(path)) as w:
         return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")

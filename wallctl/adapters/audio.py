@@ -117,10 +117,8 @@ class SimpleAudioSink:
 
     # ---------------------------------------------------------------- main thread
     def play(self, sound: Sound, volume: float) -> None:
-        if not self.enabled:
+        if not self._ready():
             return
-        if self.failed_at is not None and time.monotonic() - self.failed_at < self.retry_s:
-            return  # still failing: retried after retry_s, the warning stays on the wall meanwhile
         try:
             _, clip = self._buffer(sound.path, 1.0)  # checked here: a bad file is a config problem, not the device
         except (OSError, wave.Error, EOFError, AudioDeviceError) as exc:
@@ -132,11 +130,13 @@ class SimpleAudioSink:
 
     def follow(self, sound: Sound, volume: float) -> None:
         """Play ``sound`` once what plays now has ended (speech after its tone); ``play`` and ``stop`` drop it."""
-        if not self.enabled:
-            return
-        if self.failed_at is not None and time.monotonic() - self.failed_at < self.retry_s:
+        if not self._ready():
             return
         self._request({"op": "follow", "path": str(sound.path), "volume": volume, "name": sound.name}, sound.name, 0.0)
+
+    def _ready(self) -> bool:
+        """Enabled, and not resting after a failure (retried after retry_s; the warning stays on the wall)."""
+        return self.enabled and (self.failed_at is None or time.monotonic() - self.failed_at >= self.retry_s)
 
     def stop(self) -> None:
         self._playing_until = 0.0

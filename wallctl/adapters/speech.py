@@ -77,24 +77,28 @@ def check_engine(spec: VoiceSpec, timeout_s: float = 10.0) -> str | None:
     return None
 
 
+def clip_path(spec: VoiceSpec, utterance: Utterance, cache_dir: Path | None = None) -> Path:
+    """Where the cache keeps ``utterance`` as the engine, voice and rate say it."""
+    voice = spec.voices.get(utterance.language, utterance.language)
+    key = hashlib.sha1(f"{spec.engine}|{voice}|{spec.rate}|{utterance.text}".encode()).hexdigest()[:20]
+    return (cache_dir or default_cache_dir()) / f"{key}.wav"
+
+
 def sample_clips(
     spec: VoiceSpec, samples: list[Utterance], cache_dir: Path | None = None
 ) -> tuple[str | None, list[Sound]]:
     """The self-test's sentences as clips (synthesised into the cache where missing): the first problem, if any,
     and the clips made so far, each named ``voice:<template class>``."""
-    speaker = Speaker(spec, lambda _u, _c: None, lambda fn: fn(), cache_dir=cache_dir)
     clips: list[Sound] = []
     try:
         for u in samples:
-            path = speaker.clip_path(u)
+            path = clip_path(spec, u, cache_dir)
             if not path.exists():
                 path.parent.mkdir(parents=True, exist_ok=True)
-                synthesise(spec, u, path, speaker.timeout_s)
+                synthesise(spec, u, path)
             clips.append(Sound(f"voice:{u.about or u.kind}", path, "cue", u.text))
     except (SpeechError, OSError) as exc:
         return str(exc), clips
-    finally:
-        speaker.close()
     return None, clips
 
 
@@ -138,15 +142,9 @@ class Speaker:
         if problem is not None:
             self._fail(problem)
 
-    def clip_path(self, utterance: Utterance) -> Path:
-        s = self.spec
-        voice = s.voices.get(utterance.language, utterance.language)
-        key = hashlib.sha1(f"{s.engine}|{voice}|{s.rate}|{utterance.text}".encode()).hexdigest()[:20]
-        return self.cache_dir / f"{key}.wav"
-
     def say(self, utterance: Utterance) -> None:
         """From the loop: deliver at once from the cache, else synthesise on the speech thread."""
-        path = self.clip_path(utterance)
+        path = clip_path(self.spec, utterance, self.cache_dir)
         if path.exists():
             self.deliver(utterance, _clip(path, utterance))
             return
