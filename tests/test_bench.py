@@ -75,3 +75,21 @@ def test_quick_bench_runs_and_reports_every_figure(tmp_path: Path) -> None:
     ]
     assert odd == [], odd
     assert data["machine"]["cores"] >= 1
+
+
+def test_only_runs_the_named_sections_and_refuses_an_unknown_one(tmp_path: Path) -> None:
+    """``--only`` is how a change is re-measured without the whole suite: the engine section alone here."""
+    out = tmp_path / "bench.json"
+    env = {**os.environ, "WALLCTL_CONFIG": str(ROOT / "config" / "wallctl.yaml")}
+
+    def bench(*args: str) -> subprocess.CompletedProcess[str]:
+        cmd = [sys.executable, "-m", "wallctl", "bench", "--quick", *args]
+        return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False, env=env)
+
+    res = bench("--only", "engine", "--json", str(out))
+    assert res.returncode == 0, res.stderr[-2000:]
+    data = json.loads(out.read_text())
+    assert list(data["seconds"]) == ["engine"]
+    assert data["results"] and all(r["name"].startswith("engine") for r in data["results"])
+    res = bench("--only", "scal")
+    assert res.returncode == 2 and "unknown section 'scal'" in res.stderr and "scale" in res.stderr

@@ -198,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bench.add_argument("--quick", action="store_true", help="short run for CI smoke use (under a minute)")
     bench.add_argument("--json", type=Path, metavar="FILE", help="also write the results as JSON")
+    from wallctl.bench.suite import SECTIONS
+
+    bench.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="SECTION",
+        help="run this section only (repeatable): " + ", ".join(f"'{s}'" for s in SECTIONS),
+    )
 
     rep = sub.add_parser(
         "report",

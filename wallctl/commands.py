@@ -382,15 +382,19 @@ def cmd_outputs(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- bench
 def cmd_bench(args: argparse.Namespace) -> int:
-    from wallctl.bench.suite import run_suite
+    from wallctl.bench.suite import SECTIONS, run_suite
     from wallctl.core.config.settings import load_config
 
+    unknown = [s for s in args.only if s not in SECTIONS]
+    if unknown:
+        print(f"wallctl bench: unknown section {unknown[0]!r}; expected one of: {', '.join(SECTIONS)}", file=sys.stderr)
+        return 2
     try:
         load_config(_config(args))  # the benchmarks run the configured wall: say so early if it is broken
     except ConfigError as exc:
         _print_problems(exc)
         return 1
-    return run_suite(quick=args.quick, json_path=args.json)
+    return run_suite(quick=args.quick, json_path=args.json, only=frozenset(args.only))
 
 
 # --------------------------------------------------------------------------- report

@@ -133,7 +133,23 @@ def bench_engine_memory(quick: bool) -> list[Result]:
     ]
 
 
-def run_suite(*, quick: bool, json_path: Path | None) -> int:
+SECTIONS = (
+    "engine",
+    "wall process",
+    "display nodes",
+    "scale",
+    "gateway",
+    "sites",
+    "standby",
+    "voice",
+    "outputs",
+    "report",
+    "topology",
+)
+
+
+def run_suite(*, quick: bool, json_path: Path | None, only: frozenset[str] = frozenset()) -> int:
+    """Every section in turn, or those named in ``only`` (a developer re-measuring what they changed)."""
     m = machine()
     print(
         f"wallctl bench ({'quick' if quick else 'full'}) on {m['node']}: {m['cpu']}, {m['cores']} cores, "
@@ -146,6 +162,8 @@ def run_suite(*, quick: bool, json_path: Path | None) -> int:
     timings: dict[str, float] = {}
 
     def section(name: str, fn: Callable[[], list[Result]]) -> None:
+        if only and name not in only:
+            return
         t0 = time.perf_counter()
         results.extend(fn())
         timings[name] = time.perf_counter() - t0
