@@ -4,18 +4,24 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from wallctl.core.alarms.alarm import AlarmState, list_order
 from wallctl.core.alarms.engine import AlarmEngine, OperatorError
 from wallctl.core.alarms.event import Event
-from wallctl.core.alarms.ranking import Ranking
+from wallctl.core.alarms.ranking import CHUNK, Backlog, Ranking
 from wallctl.core.clock import ManualClock
 from wallctl.core.severity import Severity
 
 SEVERITIES = [Severity.WARNING, Severity.MINOR, Severity.MAJOR, Severity.CRITICAL, Severity.CLEARED]
 
 
-def test_a_ranking_lists_what_a_full_sort_lists_through_random_changes() -> None:
+@pytest.mark.parametrize("later", [False, True], ids=["placed at once", "placed later"])
+def test_a_ranking_lists_what_a_full_sort_lists_through_random_changes(later: bool) -> None:
+    """``later``: bulk changes wait on a backlog, caught up a chunk at a time between other changes (some of them
+    to the very alarms still waiting), as the controller does after an ``ack_all`` has answered."""
     rnd = random.Random(7)
+    backlog = Backlog() if later else None
     clock = ManualClock()
     engine = AlarmEngine(clock)
 
@@ -25,9 +31,11 @@ def test_a_ranking_lists_what_a_full_sort_lists_through_random_changes() -> None
             return False  # not this ranking's
         return "shelved" if st is AlarmState.SHLVD else None
 
-    ranking = Ranking(engine, list_order, classify)
+    ranking = Ranking(engine, list_order, classify, backlog=backlog)
     ranking.follow(lambda signal, slot: signal.connect(slot))
     for step in range(4000):
+        if backlog is not None and rnd.random() < 0.3:
+            backlog.step()
         clock.advance(rnd.random())
         key = (f"n{rnd.randrange(60):02d}", "t")
         op = rnd.random()
@@ -49,6 +57,9 @@ def test_a_ranking_lists_what_a_full_sort_lists_through_random_changes() -> None
         except OperatorError:
             pass
         if step % 50 == 0:
+            while backlog is not None and backlog.step():
+                pass
+            assert ranking.behind == 0
             expected = sorted((a for a in engine if classify(a) is None), key=lambda a: (list_order(a), a.key))
             assert [a.key for a in ranking] == [a.key for a in expected]
             assert [a.key for a in ranking.first(5)] == [a.key for a in expected[:5]]
@@ -112,3 +123,57 @@ def test_compaction_after_a_bulk_ack_keeps_the_oldest_unacknowledged() -> None:
     engine.compact_unacked()
     assert len(engine._unacked_heap) == 1
     assert engine.oldest_unacked() == engine.get(("late", "t")).first  # type: ignore[union-attr]
+
+
+def test_a_bulk_change_on_a_backlog_keeps_rows_current_in_their_old_place_until_caught_up() -> None:
+    """What the wall shows between an ``ack_all``'s reply and the end of the re-ranking: every row in its former
+    place, drawn as its alarm is now; then, a chunk at a time, the order a full sort gives."""
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    backlog = Backlog()
+    ranking = Ranking(engine, list_order, backlog=backlog)
+    ranking.follow(lambda signal, slot: signal.connect(slot))
+    for i in range(3 * CHUNK):
+        clock.advance(0.01)
+        engine.ingest(Event(f"n{i:04d}", "t", Severity.MAJOR, clock.now()))
+    clock.advance(1)
+    engine.ingest(Event("acked-before", "t", Severity.CRITICAL, clock.now()))
+    engine.ack(("acked-before", "t"))
+    before = [a.key for a in ranking]
+    assert before[-1] == ("acked-before", "t")  # acknowledged: after every unacknowledged alarm
+    engine.ack_many(ranking.keys_before((True,)))
+    assert ranking.behind == 3 * CHUNK and len(backlog) == 3 * CHUNK and backlog
+    assert [a.key for a in ranking] == before  # the former places...
+    assert all(a.state is AlarmState.ACKED for a in ranking)  # ...with what each alarm is now
+    assert backlog.step() and ranking.behind == 2 * CHUNK  # one chunk per step
+    while backlog.step():
+        pass
+    assert ranking.behind == 0 and not backlog
+    assert ranking.first(1)[0].key == ("acked-before", "t")  # critical first, once all are acknowledged
+    assert [a.key for a in ranking] == [a.key for a in sorted(engine, key=lambda a: (list_order(a), a.key))]
+
+
+def test_a_closed_ranking_leaves_the_backlog() -> None:
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    backlog = Backlog()
+    ranking = Ranking(engine, list_order, backlog=backlog)
+    ranking.follow(lambda signal, slot: signal.connect(slot))
+    engine.ingest(Event("n", "t", Severity.MAJOR, clock.now()))
+    engine.ack_many([("n", "t")])
+    assert backlog
+    ranking.close()
+    assert not backlog and ranking.behind == 0
+
+
+def test_without_a_backlog_a_bulk_change_is_placed_at_once() -> None:
+    """A ranking that no one catches up after (a tool's, a test's) stays in order by itself."""
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    ranking = Ranking(engine, list_order)
+    ranking.follow(lambda signal, slot: signal.connect(slot))
+    engine.ingest(Event("a", "t", Severity.MINOR, clock.now()))
+    clock.advance(1)
+    engine.ingest(Event("b", "t", Severity.MINOR, clock.now()))
+    engine.ack_many([("b", "t")])
+    assert ranking.behind == 0 and [a.key for a in ranking] == [("a", "t"), ("b", "t")]

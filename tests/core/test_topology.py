@@ -86,6 +86,24 @@ def test_state_per_node_link_and_site_roll_up() -> None:
     assert {"br05-srv", "br05-sw", "dc1-dist-1"} <= nodes
 
 
+def test_a_bulk_ack_updates_the_map_and_forgets_alarms_that_left() -> None:
+    """An ``ack_all`` reaches the map as one bulk change: a node's and a link's alarms drawn acknowledged, and an
+    alarm that was already back to normal (gone with its acknowledgement) no longer held by any link."""
+    topo = load_topology(ROOT / "topology" / "estate.yaml")
+    engine = AlarmEngine(ManualClock())
+    state = TopologyState(topo, engine)
+    engine.ingest(Event("br05-sw", "cpu", S.MAJOR, 0))
+    link = {"interface": "Te1/49"}
+    engine.ingest(Event("dc1-dist-1", "link_down", S.CRITICAL, 0, attributes=link))  # type: ignore[arg-type]
+    engine.ingest(Event("dc1-dist-1", "link_down", S.CLEARED, 1, attributes=link))  # type: ignore[arg-type]
+    engine.ingest(Event("off-map", "t", S.MINOR, 0))  # not on the map: costs two lookups
+    assert state.link("dc1-core-1", "dc1-dist-1").unacked  # returned to normal, unacknowledged
+    assert engine.ack_many([a.key for a in engine]) and engine.get(("dc1-dist-1", "link_down")) is None
+    assert not state.node("br05-sw").unacked and state.node("br05-sw").severity is S.MAJOR
+    assert state.link("dc1-core-1", "dc1-dist-1").severity is S.CLEARED
+    assert ("dc1-dist-1", "link_down") not in state._alarm_link
+
+
 def test_five_thousand_nodes_load_quickly_enough(tmp_path: Path) -> None:
     path = write_synthetic(tmp_path / "big.yaml", 5000, 10_000)
     topo = load_topology(path)

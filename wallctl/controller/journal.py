@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from itertools import islice
 from pathlib import Path
@@ -199,6 +199,10 @@ class Journal:
     def mark(self, key: AlarmKey, alarm: Alarm | None) -> None:
         """Remember that ``key`` changed; ``None`` means it left the table (back to normal)."""
         self._dirty[key] = alarm
+
+    def mark_many(self, keys: list[AlarmKey], get: Callable[[AlarmKey], Alarm | None]) -> None:
+        """``mark`` for each of ``keys`` (a bulk change), as each is now."""
+        self._dirty.update([(k, get(k)) for k in keys])
 
     def seen(self, event_id: str, fingerprint: int | None = None) -> None:
         self._new_ids.append((event_id, fingerprint))

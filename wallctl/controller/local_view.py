@@ -89,6 +89,7 @@ class LocalView:
                 options.filter,
                 self.service.parts.groups,
                 group_consequences=options.show_consequences,
+                backlog=self.service.backlog,
             )
             shared = self._lists[key] = _SharedFeed(self, key, feed)
         shared.users += 1

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from wallctl.core.alarms.engine import AlarmEngine
 from wallctl.core.alarms.event import AlarmKey
+from wallctl.core.alarms.ranking import Backlog
 from wallctl.core.wire.commands import Command
 
 
@@ -48,3 +49,12 @@ def ack_in_slices(engine: AlarmEngine, keys: list[AlarmKey]) -> Iterator[None]:
             i += 500
         yield
     engine.compact_unacked()
+
+
+def catch_up(backlog: Backlog) -> bool:
+    """Place the rankings' bulk changes for one slice of SLICE_S; True while some remain."""
+    deadline = time.perf_counter() + SLICE_S
+    while backlog.step():
+        if time.perf_counter() >= deadline:
+            return True
+    return False

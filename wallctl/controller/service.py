@@ -15,7 +15,7 @@ from typing import Any
 
 from wallctl.controller.history import bulk_rows, change_rows
 from wallctl.controller.journal import AuditEntry, Journal, JournalStatus
-from wallctl.controller.longwork import BULK_INLINE, JOB_NOTIFY_S, PENDING, Job, Pending, ack_in_slices
+from wallctl.controller.longwork import BULK_INLINE, JOB_NOTIFY_S, PENDING, Job, Pending, ack_in_slices, catch_up
 from wallctl.core.alarms.alarm import Alarm, AlarmState, list_order
 from wallctl.core.alarms.dominance import DominatorIndex
 from wallctl.core.alarms.engine import (
@@ -29,7 +29,7 @@ from wallctl.core.alarms.engine import (
 from wallctl.core.alarms.event import AlarmKey, Event
 from wallctl.core.alarms.feeds import FeedWatch, LinkWatch, Watch
 from wallctl.core.alarms.match import AlarmMatch, Groups
-from wallctl.core.alarms.ranking import Ranking
+from wallctl.core.alarms.ranking import Backlog, Ranking
 from wallctl.core.alarms.sites import SiteWatch
 from wallctl.core.clock import Clock
 from wallctl.core.config.sites import Site
@@ -99,7 +99,9 @@ class WallService:
         self.alarm_changed: Signal[[AlarmChange]] = Signal("alarm change (views)")
         self.diagnostics_changed: Signal[[]] = Signal("diagnostics change")
         self.layouts_changed: Signal[[LayoutSet]] = Signal("layouts change")
-        self.ranking = Ranking(self.engine, list_order)  # the alarms topic, the hotkeys' target and Up/Down
+        # bulk changes wait here to be re-ranked, after the action that made them has answered (:meth:`work`)
+        self.backlog = Backlog()
+        self.ranking = Ranking(self.engine, list_order, backlog=self.backlog)  # alarms topic, hotkeys, Up/Down
         self.ranking.follow(lambda signal, slot: signal.connect(slot))
         self.engine.changed.connect(self._on_alarm_change)
         self.engine.bulk_changed.connect(self._on_bulk_change)
@@ -335,8 +337,7 @@ class WallService:
             for key in keys:
                 self.rules.observe(key, get(key))
         if journal is not None:
-            for key in keys:
-                journal.mark(key, get(key))
+            journal.mark_many(keys, get)
             journal.record(bulk_rows(self.clock.now(), kind, keys, get))
         self.annunciator.on_bulk(keys)
         self._eval_due = True
@@ -509,6 +510,8 @@ class WallService:
             case "ack_all":
                 if not e.ack_many(self._unacked_keys()):
                     raise OperatorError("nothing to acknowledge")
+                while self.backlog.step():  # a few thousand at most (BULK_INLINE): the lists in order at once
+                    pass
             case "silence":
                 until = self.annunciator.silence(float(a["seconds"]))
                 if self.journal is not None:
@@ -547,14 +550,19 @@ class WallService:
         return self.ranking.keys_before((True,))
 
     @property
-    def busy(self) -> bool:
+    def acting(self) -> bool:
+        """An operator action runs in slices (its requester waits for the reply)."""
         return bool(self._jobs)
 
+    @property
+    def busy(self) -> bool:
+        return bool(self._jobs) or bool(self.backlog)
+
     def work(self) -> bool:
-        """One slice of the oldest long action; True while more remain (the caller comes back after the loop
-        has served everything else that waits)."""
+        """One slice of the oldest long action, else of the lists' re-ranking; True while more remain (the
+        caller comes back after the loop has served everything else that waits)."""
         if not self._jobs:
-            return False
+            return catch_up(self.backlog)
         job = self._jobs[0]
         try:
             next(job.steps)
@@ -564,7 +572,7 @@ class WallService:
             self.notify()
             if job.on_done is not None:
                 job.on_done(None)
-        return bool(self._jobs)
+        return self.busy
 
     def target_alarm(self) -> Alarm | None:
         """The selected alarm, else the top unacknowledged row of the list (what a bare hotkey acts on)."""

@@ -93,7 +93,13 @@ class ViewPublisher:
         for name, o in wanted.items():
             if name not in self.lists:
                 self.lists[name] = RankedFeed(
-                    engine, o.sort, o.filter, groups, group_consequences=o.show_consequences, limit=VIEW_ROWS
+                    engine,
+                    o.sort,
+                    o.filter,
+                    groups,
+                    group_consequences=o.show_consequences,
+                    limit=VIEW_ROWS,
+                    backlog=self.service.backlog,
                 )
         self._dirty()
 

@@ -149,8 +149,7 @@ class Annunciator:
     def on_bulk(self, keys: list[AlarmKey]) -> None:
         """Many alarms acknowledged at once: none of them is a candidate any more; the horn is re-decided on the
         next tick, once, not once per alarm (a re-evaluation per acknowledged owner cost seconds at 200,000)."""
-        for key in keys:
-            self._candidates.discard(key)
+        self._candidates.discard_many(keys)
         c = self._current
         if c is not None and c.key not in self._candidates:
             self._dirty = True

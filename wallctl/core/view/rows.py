@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from wallctl.core.alarms.alarm import Alarm, AlarmState, Flag
 from wallctl.core.alarms.engine import AlarmEngine
 from wallctl.core.alarms.match import AlarmMatch, Groups
-from wallctl.core.alarms.ranking import Ranking, SortKey
+from wallctl.core.alarms.ranking import Backlog, Ranking, SortKey
 from wallctl.core.severity import Severity
 from wallctl.core.signal import Subscriptions
 
@@ -57,9 +57,13 @@ def classifier(match: AlarmMatch | None, groups: Groups | None) -> Any:
     return classify
 
 
-def list_ranking(engine: AlarmEngine, sort: str, match: AlarmMatch | None, groups: Groups | None) -> Ranking:
+def list_ranking(
+    engine: AlarmEngine, sort: str, match: AlarmMatch | None, groups: Groups | None, backlog: Backlog | None = None
+) -> Ranking:
     """The ranking one list reads its rows from (not yet connected to the engine's changes: the owner does)."""
-    return Ranking(engine, sort_key(sort), classifier(match, groups), tally=lambda a: a.category or "other")
+    return Ranking(
+        engine, sort_key(sort), classifier(match, groups), tally=lambda a: a.category or "other", backlog=backlog
+    )
 
 
 class AlarmRow(Protocol):
@@ -173,9 +177,10 @@ class RankedFeed:
         *,
         group_consequences: bool = True,
         limit: int = ROW_LIMIT,
+        backlog: Backlog | None = None,
     ) -> None:
         self.engine = engine
-        self.ranking = list_ranking(engine, sort, match, groups)
+        self.ranking = list_ranking(engine, sort, match, groups, backlog)
         self.group_consequences = group_consequences
         self.limit = limit
         self._subs = Subscriptions()
@@ -186,3 +191,4 @@ class RankedFeed:
 
     def close(self) -> None:
         self._subs.disconnect_all()
+        self.ranking.close()
