@@ -69,9 +69,10 @@ class Alarm:
     attributes: dict[str, Any] = field(default_factory=dict)
     site: str | None = None  # the branch site its events came from (``sites:``), None for the head office's own
 
-    @property
-    def key(self) -> AlarmKey:
-        return (self.source, self.type)
+    key: AlarmKey = field(init=False, repr=False)  # (source, type), made once: read millions of times a second
+
+    def __post_init__(self) -> None:
+        self.key = (self.source, self.type)
 
     @property
     def state(self) -> AlarmState:

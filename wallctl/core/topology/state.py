@@ -70,25 +70,26 @@ class TopologyState:
         self.dirty_links: set[Edge] = set()
         engine.changed.connect(self.on_change)
         engine.bulk_changed.connect(self.on_bulk)
+        graph = topology.graph
         for alarm in list(engine):
-            self._touch(alarm.key)
+            if alarm.source in graph:
+                self._touch(alarm.key)
 
     def on_change(self, change: AlarmChange) -> None:
         self._touch(change.key)
 
     def on_bulk(self, _kind: object, keys: list[tuple[str, str]]) -> None:
-        """Only alarms on the map are touched: the others (most of 200,000, typically) cost two lookups."""
-        graph, links, get = self.topology.graph, self._alarm_link, self.engine.get
+        """Only alarms on the map are touched: the others (most of 200,000, typically) cost a lookup."""
+        graph = self.topology.graph
         for key in keys:
-            if key[0] in graph or links.get(key) is not None:
+            if key[0] in graph:
                 self._touch(key)
-            elif key in links and get(key) is None:  # gone with the change: forget which link it was about
-                del links[key]
 
     def _touch(self, key: tuple[str, str]) -> None:
         source = key[0]
-        if source in self.topology.graph:
-            _store(self.nodes, self.dirty_nodes, source, worst(self.engine.alarms_of(source)))
+        if source not in self.topology.graph:
+            return  # off the map: neither a node nor a link of it (a link's ends are its nodes)
+        _store(self.nodes, self.dirty_nodes, source, worst(self.engine.alarms_of(source)))
         alarm = self.engine.get(key)
         if key not in self._alarm_link:
             if alarm is None:

@@ -123,17 +123,7 @@ class RuleEngine:
     # ---------------------------------------------------------------- inputs
     def observe(self, key: AlarmKey, alarm: Alarm | None) -> None:
         """An alarm changed (``None``: it is gone); update which rules it counts for."""
-        state = alarm.state if alarm is not None else None
-        hits: tuple[bool, ...] = ()
-        if alarm is not None and state in (AlarmState.UNACK, AlarmState.ACKED):
-            # rules that never name sources or groups answer the same for every source: one entry per type
-            memo = (key if self._by_source else ("", key[1]), alarm.category, alarm.severity, state is AlarmState.UNACK)
-            cached = self._memo.get(memo)
-            if cached is None:
-                if len(self._memo) > 100_000:
-                    self._memo.clear()
-                cached = self._memo[memo] = self._hits(alarm)
-            hits = cached
+        hits = self._hits_of(key, alarm)
         for i, rule in enumerate(self.rules.rules):
             if hits and hits[i]:
                 self._matches[rule.name].add(key)
@@ -146,6 +136,20 @@ class RuleEngine:
         for rule in self.rules.rules:
             if rule.when.unacked_only:
                 self._matches[rule.name].difference_update(keys)
+
+    def _hits_of(self, key: AlarmKey, alarm: Alarm | None) -> tuple[bool, ...]:
+        """Which rules ``alarm`` counts for, one flag per rule; () for none."""
+        state = alarm.state if alarm is not None else None
+        if alarm is None or state not in (AlarmState.UNACK, AlarmState.ACKED):
+            return ()
+        # rules that never name sources or groups answer the same for every source: one entry per type
+        memo = (key if self._by_source else ("", key[1]), alarm.category, alarm.severity, state is AlarmState.UNACK)
+        cached = self._memo.get(memo)
+        if cached is None:
+            if len(self._memo) > 100_000:
+                self._memo.clear()
+            cached = self._memo[memo] = self._hits(alarm)
+        return cached
 
     def _hits(self, alarm: Alarm) -> tuple[bool, ...]:
         unacked = alarm.state is AlarmState.UNACK
@@ -162,10 +166,16 @@ class RuleEngine:
         )
 
     def rebuild(self, alarms: Iterable[Alarm]) -> None:
-        for m in self._matches.values():
+        """From every alarm (a restore): the sets start empty, so only what matches is added."""
+        sets = [self._matches[r.name] for r in self.rules.rules]
+        for m in sets:
             m.clear()
         for a in alarms:
-            self.observe(a.key, a)
+            hits = self._hits_of(a.key, a)
+            if hits:
+                for matched, hit in zip(sets, hits, strict=True):
+                    if hit:
+                        matched.add(a.key)
 
     def pin(self, mode: str, seconds: float, origin: str, focus: str | None = None) -> Pin:
         self._pin = Pin(mode, self.clock.now() + seconds, origin, focus)
