@@ -106,7 +106,7 @@ class DisplayApp:
             )
             return 2
 
-        from PySide6.QtCore import QTimer
+        from PySide6.QtCore import Qt, QTimer
         from PySide6.QtWidgets import QApplication
 
         from wallctl.qt import theme
@@ -140,6 +140,7 @@ class DisplayApp:
         loop = QtLoop()
         self._switch = QTimer()
         self._switch.setSingleShot(True)
+        self._switch.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire 5 % off: 2 ms of a 40 ms lead
         self._switch.timeout.connect(self._apply_decision)
         self._presence_timer = QTimer()
         self._presence_timer.setSingleShot(True)
@@ -282,7 +283,7 @@ class DisplayApp:
         state = self.mirror.state or {}
         at = float(state.get("mode_since") or 0.0) + SWITCH_LEAD_S
         delay = 0.0 if immediately else max(0.0, at - time.time())
-        self._switch.start(int(delay * 1000))
+        self._switch.start(round(delay * 1000))
 
     def _apply_decision(self) -> None:
         self.mirror.decision_changed.emit(self.mirror.decision)

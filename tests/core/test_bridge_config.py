@@ -38,6 +38,7 @@ def test_the_bridge_section_carries_the_event_topics_out_only_under_the_prefix()
     # broker-wide limits are explained, never set: appended twice they would be a second value for one option
     assert not [line for line in lines if line.startswith(("max_queued", "persistence", "autosave"))]
     assert "#   max_queued_messages 100000" in text and "#   max_queued_bytes 104857600" in text
+    assert "#   set_tcp_nodelay true" in text  # broker-wide as well: explained, not set
     assert "drops the NEWER events" in text
 
 

@@ -38,6 +38,7 @@ class Mosquitto:
         lines = [
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
+            "set_tcp_nodelay true",
             "max_queued_messages 2000000",  # a wall behind a flood must not lose events the bench counts
             f"log_dest file {self.dir / 'mosquitto.log'}",
             "log_type error",
