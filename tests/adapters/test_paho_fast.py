@@ -59,3 +59,40 @@ def test_malformed_packets_are_still_refused(decoders: tuple) -> None:
     fast, _ = decoders
     with pytest.raises(_packet.MalformedPacket):
         fast(0x32, b"\x00\x10short", V5)  # topic length runs past the end: paho's own decoder says so
+
+
+def test_the_receive_buffer_serves_paho_s_small_reads_from_one_system_call() -> None:
+    """paho asks for 1 byte, 1 byte, then the rest of each packet; the socket is asked once for all of them, and
+    says "nothing yet" (BlockingIOError) or "closed" (b"") only when the buffer is empty."""
+    chunks: list[bytes | BaseException] = [b"\x30\x05hello\x30\x02hi", BlockingIOError(), b""]
+    calls: list[int] = []
+
+    def recv(n: int) -> bytes:
+        calls.append(n)
+        item = chunks.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    buf = paho_fast.RecvBuffer(recv)
+    assert buf.pending() == 0
+    got = [buf.recv(1), buf.recv(1), buf.recv(5), buf.recv(1), buf.recv(1), buf.recv(2)]
+    assert got == [b"\x30", b"\x05", b"hello", b"\x30", b"\x02", b"hi"]
+    assert calls == [paho_fast.RecvBuffer.CHUNK]  # one system call for two packets
+    assert buf.pending() == 0
+    with pytest.raises(BlockingIOError):
+        buf.recv(1)
+    assert buf.recv(1) == b""  # the end of the stream is paho's to see
+
+
+def test_a_buffer_is_installed_per_connection_and_removed_with_it() -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="buffer-test")
+    first = paho_fast.install_on(client)
+    assert first is not None and client._sock_recv == first.recv
+    second = paho_fast.install_on(client)  # a reconnection: a fresh buffer over paho's own read, not over the first
+    assert second is not None and second._recv.__func__ is paho.Client._sock_recv  # type: ignore[attr-defined]
+    paho_fast.remove_from(client)
+    assert "_sock_recv" not in client.__dict__

@@ -117,6 +117,7 @@ class MqttLink:
         self._running = False
         self._connecting = False
         self._sock: Any = None
+        self._buffer: paho_fast.RecvBuffer | None = None
         self._delay = cfg.reconnect_min_s
         self._pending: dict[str, tuple[str | bytes, int, bool, Properties | None]] = {}
         self.messages = 0
@@ -186,6 +187,7 @@ class MqttLink:
             return
         self._sock = self.client.socket()
         no_delay(self._sock)
+        self._buffer = paho_fast.install_on(self.client)
         self.hooks.watch(self._sock, self._readable, self._writable)
         self.hooks.want_write(self._sock, self.client.want_write())
         self._readable()  # the CONNACK may already be waiting
@@ -200,6 +202,9 @@ class MqttLink:
         if self._sock is not None:
             self.hooks.unwatch(self._sock)
             self._sock = None
+        if self._buffer is not None:
+            paho_fast.remove_from(self.client)
+            self._buffer = None
 
     def _misc(self) -> None:
         """paho's housekeeping: keep-alive pings and detecting a dead connection."""
@@ -221,7 +226,7 @@ class MqttLink:
             return
         deadline = time.perf_counter() + READ_BUDGET_S
         for i in range(READ_BURST):
-            if i > 0 and (time.perf_counter() > deadline or not _has_data(sock, wait)):
+            if i > 0 and (time.perf_counter() > deadline or not self._has_data(sock, wait)):
                 break
             rc = self.client.loop_read()
             if self.client.socket() is None:
@@ -229,6 +234,13 @@ class MqttLink:
                 return
         if self.client.want_write():
             self.client.loop_write()
+        if self._buffer is not None and self._buffer.pending() > 0:
+            # the budget ran out with bytes already off the socket: its readiness will not call us back for them
+            self.hooks.call_later(0.0, self._readable)
+
+    def _has_data(self, sock: Any, wait: float) -> bool:
+        """Bytes already read for paho (no system call), else whatever the socket has."""
+        return (self._buffer is not None and self._buffer.pending() > 0) or _has_data(sock, wait)
 
     def _writable(self) -> None:
         if self._sock is None:
