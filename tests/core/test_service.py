@@ -17,6 +17,7 @@ from wallctl.core.alarms.event import Event
 from wallctl.core.clock import ManualClock
 from wallctl.core.config.settings import load_config
 from wallctl.core.severity import Severity
+from wallctl.core.view.rows import sort_key
 from wallctl.core.wire.commands import CommandError, parse_command
 
 S = Severity
@@ -296,3 +297,33 @@ def test_ack_all_over_many_alarms_runs_in_slices_and_answers_once(tmp_path: Path
     s.journal.close()  # type: ignore[union-attr]
     s2, _ = make(tmp_path, clock)
     assert s2.engine.counts().unacked == 1 and len(s2.engine) == n
+
+
+def test_a_small_ack_all_during_a_large_one_s_re_ranking_leaves_that_to_its_slices(tmp_path: Path) -> None:
+    """The inline ``ack_all`` places its own few keys at once, but never what a large one left for a display's list
+    to re-rank: placing 200,000 keys in one go would be the very stall the slices avoid."""
+    from wallctl.controller.longwork import BULK_INLINE, PENDING
+    from wallctl.core.view.rows import RankedFeed
+    from wallctl.core.wire.commands import Command
+
+    s, clock = make(tmp_path)
+    feed = RankedFeed(s.engine, "priority", backlog=s.backlog)  # a list that display nodes draw
+    for i in range(3 * BULK_INLINE):
+        s.ingest(Event(f"n{i:05d}", "t", S.MAJOR, clock.now()))
+    assert s.execute(Command("ack_all", {}), "mqtt") is PENDING
+    while s.acting:
+        s.work()
+    while s.ranking.behind:  # the alarms topic's order is placed first, the list's after it
+        s.backlog.step()
+    behind = feed.ranking.behind
+    assert behind > 0
+    s.ingest(Event("late", "t", S.CRITICAL, clock.now()))
+    assert s.execute(Command("ack_all", {}), "mqtt") is None  # inline: one alarm
+    assert s.engine.counts().unacked == 0
+    assert 0 < feed.ranking.behind <= behind + 1  # not placed in one go...
+    while s.work():
+        pass
+    assert not s.backlog  # ...but by the slices
+    expected = sorted(s.engine, key=lambda a: (sort_key("priority")(a), a.key))
+    assert [a.key for a in feed.ranking] == [a.key for a in expected]
+    feed.close()

@@ -508,9 +508,10 @@ class WallService:
             case "ack":
                 e.ack((a["source"], a["type"]))
             case "ack_all":
+                behind = bool(self.backlog)  # a large action's re-ranking still under way is left to its slices
                 if not e.ack_many(self._unacked_keys()):
                     raise OperatorError("nothing to acknowledge")
-                while self.backlog.step():  # a few thousand at most (BULK_INLINE): the lists in order at once
+                while not behind and self.backlog.step():  # BULK_INLINE keys at most: the lists in order at once
                     pass
             case "silence":
                 until = self.annunciator.silence(float(a["seconds"]))
