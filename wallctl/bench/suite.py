@@ -162,6 +162,7 @@ def run_suite(*, quick: bool, json_path: Path | None, only: frozenset[str] = fro
     timings: dict[str, float] = {}
 
     def section(name: str, fn: Callable[[], list[Result]]) -> None:
+        assert name in SECTIONS, name  # what --only offers and what runs are the same names
         if only and name not in only:
             return
         t0 = time.perf_counter()

@@ -33,14 +33,17 @@ class Candidates:
             self._compact()
 
     def discard(self, key: AlarmKey) -> None:
-        if self._rank.pop(key, None) is not None and len(self._heap) > 4 * len(self._rank) + 1024:
-            self._compact()
+        if self._rank.pop(key, None) is not None:
+            self._compact_if_stale()
 
     def discard_many(self, keys: list[AlarmKey]) -> None:
         """``discard`` for each of ``keys``, with one look at the heap's stale entries at the end."""
         pop = self._rank.pop
         for key in keys:
             pop(key, None)
+        self._compact_if_stale()
+
+    def _compact_if_stale(self) -> None:
         if len(self._heap) > 4 * len(self._rank) + 1024:
             self._compact()
 
