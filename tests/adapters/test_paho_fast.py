@@ -4,6 +4,7 @@ properties (a command's response topic, say) to paho."""
 from __future__ import annotations
 
 import struct
+from types import SimpleNamespace
 
 import pytest
 from paho.mqtt import _packet
@@ -96,3 +97,170 @@ def test_a_buffer_is_installed_per_connection_and_removed_with_it() -> None:
     assert second is not None and second._recv.__func__ is paho.Client._sock_recv  # type: ignore[attr-defined]
     paho_fast.remove_from(client)
     assert "_sock_recv" not in client.__dict__
+
+
+def framed(head: int, body: bytes) -> bytes:
+    n, length = len(body), bytearray()
+    while True:
+        n, digit = divmod(n, 128)
+        length.append(digit | (0x80 if n else 0))
+        if not n:
+            return bytes([head]) + bytes(length) + body
+
+
+def _stream() -> tuple[bytes, list[tuple[str, bytes, int, int, bool, str | None, bytes | None]]]:
+    """Packets as a broker sends them to the wall, and what the link must hand on for each, in order: plain
+    PUBLISH at QoS 0 and 1 (the buffer reads them), a retained one, a large one spanning many reads, a command
+    with a reply topic (MQTT 5 properties: paho reads it), QoS 2 with its PUBREL and a PINGRESP (paho's too)."""
+    props = Properties(PacketTypes.PUBLISH)
+    props.ResponseTopic = "ops/replies/1"
+    props.CorrelationData = b"c-1"
+    big = b'{"text": "' + b"x" * 200_000 + b'"}'
+    parts = [
+        (framed(0x30, publish_packet(b"noc/events/a", b'{"n": 0}', 0, 0)), ("noc/events/a", b'{"n": 0}', 0, 0, False)),
+        (framed(0x32, publish_packet(b"noc/events/b", b'{"n": 1}', 1, 1)), ("noc/events/b", b'{"n": 1}', 1, 1, False)),
+        (framed(0xD0, b""), None),  # PINGRESP
+        (
+            framed(0x32, publish_packet(b"wallctl/w/cmd", b'{"action": "ack_all"}', 1, 2, props.pack())),
+            ("wallctl/w/cmd", b'{"action": "ack_all"}', 1, 2, False, "ops/replies/1", b"c-1"),
+        ),
+        (framed(0x33, publish_packet(b"wallctl/w/state", b"{}", 1, 3)), ("wallctl/w/state", b"{}", 1, 3, True)),
+        (framed(0x32, publish_packet(b"noc/events/big", big, 1, 4)), ("noc/events/big", big, 1, 4, False)),
+        (framed(0x34, publish_packet(b"noc/events/q2", b'{"n": 2}', 2, 5)), None),
+        (framed(0x62, struct.pack("!H", 5)), ("noc/events/q2", b'{"n": 2}', 2, 5, False)),  # PUBREL: delivered
+        (framed(0x30, publish_packet("noc/événements/é".encode(), b"", 0, 0)), ("noc/événements/é", b"", 0, 0, False)),
+    ]
+    data = b"".join(p for p, _ in parts)
+    want = []
+    for _, w in parts:
+        if w is not None:
+            want.append((*w, None, None) if len(w) == 5 else w)
+    return data, want  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64, 1000, 65536, 1 << 20])
+def test_the_link_hands_on_every_message_whoever_reads_it(chunk: int) -> None:
+    """The same stream cut at every size: each message reaches the handler once, in order, with its topic, payload,
+    QoS, packet id, retain flag and (for paho's packets) reply topic; paho still sees its own packets (the PINGRESP
+    clears its ping) and answers QoS 2 itself."""
+    import socket
+
+    from wallctl.adapters.mqtt import MqttLink
+    from wallctl.controller.link import Inbound
+    from wallctl.core.config.settings import MqttConfig
+
+    data, want = _stream()
+    chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
+    got: list[Inbound] = []
+
+    class Hooks:
+        def watch(self, *_a: object) -> None: ...
+        def want_write(self, *_a: object) -> None: ...
+        def unwatch(self, *_a: object) -> None: ...
+        def call_soon(self, fn: object) -> None: ...
+        def call_later(self, _s: float, _fn: object) -> None: ...
+        def is_main_thread(self) -> bool:
+            return True
+
+    link = MqttLink(
+        MqttConfig(subscriptions=()), client_id="scan-test", state_prefix="wallctl/w", hooks=Hooks(),
+        on_message=got.append, on_link=lambda _e: None,
+    )  # fmt: skip
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    link.client._sock = link._sock = ours  # what a connection leaves; the bytes below come from ``recv``
+    link.connected = True
+    link.client._ping_t = 1.0  # a PINGREQ is out: paho's PINGRESP handler clears it
+    buffer = paho_fast.install_on(link.client, v5=True)
+    assert buffer is not None
+    link._buffer = buffer
+    ready = [True]
+
+    def recv(n: int) -> bytes:  # one chunk per readiness; "nothing yet" in between
+        if not ready[0] or not chunks:
+            raise BlockingIOError
+        ready[0] = False
+        return chunks.pop(0)
+
+    buffer._recv = recv
+    for _ in range(len(data) // chunk + 50):
+        ready[0] = True
+        link._read_burst(wait=0.0)
+        if not chunks and buffer.pending() == 0 and paho_fast.paho_between_packets(link.client):
+            break
+    assert [(m.topic, m.payload, m.qos, m.mid, m.retained, m.response_topic, m.correlation) for m in got] == want
+    assert link.client._ping_t == 0
+    theirs.settimeout(5)
+    assert theirs.recv(64) == b"\x50\x02\x00\x05"  # paho's PUBREC (the PUBCOMP waits for the journal's ack)
+    ours.close()
+    theirs.close()
+
+
+def test_scan_stops_at_the_deadline_and_when_the_link_drops() -> None:
+    data = b"".join(framed(0x30, publish_packet(f"t/{i}".encode(), b"{}", 0, 0)) for i in range(5))
+    buffer = paho_fast.RecvBuffer(lambda _n: data, v5=True)
+    seen: list[str] = []
+    assert buffer.scan(lambda t, *_a: seen.append(t), deadline=0.0) == paho_fast.BUDGET
+    assert seen == ["t/0"] and buffer.pending() == len(data) * 4 // 5
+
+    def drop(topic: str, *_a: object) -> None:
+        seen.append(topic)
+        if topic == "t/2":
+            paho_fast.remove_from(SimpleNamespace(), buffer)
+
+    assert buffer.scan(drop, deadline=float("inf")) == paho_fast.GONE
+    assert seen == ["t/0", "t/1", "t/2"]
+
+
+def test_acknowledgements_go_out_as_one_write_of_paho_s_own_bytes() -> None:
+    import paho.mqtt.client as paho
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    client = paho.Client(CallbackAPIVersion.VERSION2, client_id="ack-test", protocol=V5, manual_ack=True)
+    client.on_socket_register_write = lambda *_a: None  # queued, not written: there is no socket
+    for mid in (1, 300, 65535):
+        client.ack(mid, 1)
+    theirs = b"".join(p["packet"] for p in client._out_packet)
+    client._out_packet.clear()
+    assert paho_fast.queue_pubacks(client, [1, 300, 65535]) is True
+    assert [p["packet"] for p in client._out_packet] == [theirs]
+
+
+def test_the_end_of_the_stream_is_paho_s_to_see_and_the_link_s_to_report() -> None:
+    """A broker that closes the connection (a restart) behind a last message: the message is handled, and the link
+    learns that it is down (it once kept reading an empty, closed buffer and never reconnected)."""
+    import socket
+
+    from wallctl.adapters.mqtt import MqttLink
+    from wallctl.controller.link import Inbound, LinkEvent
+    from wallctl.core.config.settings import MqttConfig
+
+    got: list[Inbound] = []
+    events: list[LinkEvent] = []
+
+    class Hooks:
+        def watch(self, *_a: object) -> None: ...
+        def want_write(self, *_a: object) -> None: ...
+        def unwatch(self, *_a: object) -> None: ...
+        def call_soon(self, fn: object) -> None: ...
+        def call_later(self, _s: float, _fn: object) -> None: ...
+        def is_main_thread(self) -> bool:
+            return True
+
+    link = MqttLink(
+        MqttConfig(subscriptions=()), client_id="eof-test", state_prefix="wallctl/w", hooks=Hooks(),
+        on_message=got.append, on_link=events.append,
+    )  # fmt: skip
+    ours, theirs = socket.socketpair()
+    link.client._sock = link._sock = ours
+    link.connected = True
+    buffer = paho_fast.install_on(link.client, v5=True)
+    assert buffer is not None
+    link._buffer = buffer
+    replies: list[bytes] = [framed(0x30, publish_packet(b"noc/events/last", b"{}", 0, 0)), b""]
+    buffer._recv = lambda _n: replies.pop(0)
+    link._read_burst(wait=0.0)
+    assert [m.topic for m in got] == ["noc/events/last"]
+    assert not link.connected and [e.state for e in events] == ["disconnected"]
+    assert link._buffer is None and not buffer.live
+    theirs.close()

@@ -187,7 +187,7 @@ class MqttLink:
             return
         self._sock = self.client.socket()
         no_delay(self._sock)
-        self._buffer = paho_fast.install_on(self.client)
+        self._buffer = paho_fast.install_on(self.client, v5=self.v5)
         self.hooks.watch(self._sock, self._readable, self._writable)
         self.hooks.want_write(self._sock, self.client.want_write())
         self._readable()  # the CONNACK may already be waiting
@@ -203,7 +203,7 @@ class MqttLink:
             self.hooks.unwatch(self._sock)
             self._sock = None
         if self._buffer is not None:
-            paho_fast.remove_from(self.client)
+            paho_fast.remove_from(self.client, self._buffer)
             self._buffer = None
 
     def _misc(self) -> None:
@@ -226,17 +226,36 @@ class MqttLink:
             return
         deadline = time.perf_counter() + READ_BUDGET_S
         for i in range(READ_BURST):
-            if i > 0 and (time.perf_counter() > deadline or not self._has_data(sock, wait)):
+            buffer = self._buffer
+            if buffer is not None and paho_fast.paho_between_packets(self.client):
+                why = buffer.scan(self._deliver, deadline)  # plain PUBLISH packets, many per call
+                if why == paho_fast.GONE:
+                    return
+                paho_fast.mark_received(self.client)
+                if why == paho_fast.BUDGET:
+                    self.hooks.call_later(0.0, self._readable)  # the loop's turn; bytes may be waiting already
+                    break
+                if why == paho_fast.DRAINED:
+                    if wait <= 0 or not _has_data(sock, wait):
+                        break  # the socket's readiness calls us back
+                    continue
+            elif i > 0 and (time.perf_counter() > deadline or not self._has_data(sock, wait)):
                 break
-            rc = self.client.loop_read()
+            rc = self.client.loop_read()  # a packet only paho reads (or, without the buffer, any packet)
             if self.client.socket() is None:
                 self._lost(f"connection closed ({paho.error_string(rc)})")
                 return
+            if buffer is not None:
+                if not paho_fast.paho_between_packets(self.client):
+                    break  # paho is waiting for the rest of its packet: readiness calls us back
+                if time.perf_counter() > deadline:
+                    self.hooks.call_later(0.0, self._readable)
+                    break
+        else:
+            if buffer is not None and buffer.pending() > 0:  # READ_BURST packets for paho; more are buffered
+                self.hooks.call_later(0.0, self._readable)
         if self.client.want_write():
             self.client.loop_write()
-        if self._buffer is not None and self._buffer.pending() > 0:
-            # the budget ran out with bytes already off the socket: its readiness will not call us back for them
-            self.hooks.call_later(0.0, self._readable)
 
     def _has_data(self, sock: Any, wait: float) -> bool:
         """Bytes already read for paho (no system call), else whatever the socket has."""
@@ -279,6 +298,8 @@ class MqttLink:
     def ack(self, mids: list[tuple[int, int]]) -> None:
         if not self.connected:
             return  # unacknowledged messages are redelivered by the broker after the reconnect
+        if all(qos == 1 for _, qos in mids) and paho_fast.queue_pubacks(self.client, [mid for mid, _ in mids]):
+            return  # one write for the lot
         for mid, qos in mids:
             if qos > 0:
                 self.client.ack(mid, qos)
@@ -357,34 +378,48 @@ class MqttLink:
             self.on_link(LinkEvent("disconnected", str(reason)))
 
     def _on_message(self, _c: paho.Client, _ud: Any, msg: paho.MQTTMessage) -> None:
+        """A message paho read itself (one with MQTT 5 properties: a command with a reply topic, say)."""
         response_topic = correlation = None
         props = getattr(msg, "properties", None)
         if props is not None:
             response_topic = getattr(props, "ResponseTopic", None)
             correlation = getattr(props, "CorrelationData", None)
-        self.messages += 1
-        if self._sync is not None and msg.topic == self._sync_topic:
-            if msg.payload == self._sync:
-                self._sync = None
-            if msg.qos > 0:
-                self.ack([(msg.mid, msg.qos)])
-            return
         payload = msg.payload  # typed bytes | bytearray; a received PUBLISH carries bytes (struct.unpack's)
-        inbound = Inbound(
+        self._deliver(
             msg.topic,
             payload if isinstance(payload, bytes) else bytes(payload),
-            bool(msg.retain),
             msg.qos,
             msg.mid,
-            time.time(),
+            bool(msg.retain),
             response_topic,
             correlation,
-            self._sync is not None,
+        )
+
+    def _deliver(
+        self,
+        topic: str,
+        payload: bytes,
+        qos: int,
+        mid: int,
+        retain: bool,
+        response_topic: str | None = None,
+        correlation: bytes | None = None,
+    ) -> None:
+        """Every received message, read by paho or by the receive buffer, as an :class:`Inbound`."""
+        self.messages += 1
+        if self._sync is not None and topic == self._sync_topic:
+            if payload == self._sync:
+                self._sync = None
+            if qos > 0:
+                self.ack([(mid, qos)])
+            return
+        inbound = Inbound(
+            topic, payload, retain, qos, mid, time.time(), response_topic, correlation, self._sync is not None
         )
         try:
             self.on_message(inbound)
         except Exception:  # one bad message must not take the link down (Home Assistant's rule)
-            log.exception("Exception in the message handler when handling msg on %r", msg.topic)
+            log.exception("Exception in the message handler when handling msg on %r", topic)
 
 
 def _properties(packet_type: int) -> Properties:
