@@ -116,3 +116,31 @@ def test_views_paint_the_new_mode(make_wall, qtbot: QtBot) -> None:  # type: ign
     w.hotkeys["F2"]()
     qtbot.waitUntil(lambda: all(v.paints > b for v, b in zip(w.windows.views, before, strict=True)), timeout=2000)
     assert time.perf_counter() - t0 < 2
+
+
+def test_held_paints_wait_and_come_with_the_switch(make_wall, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    """A display node holds its repaints in the moment before a stamped switch (a repaint started then held the
+    switch back while the other node switched); what changed meanwhile is painted with it, on every monitor."""
+    w: Wall = make_wall()
+    views = w.windows.views
+    qtbot.waitUntil(lambda: all(v.paints > 0 for v in views), timeout=2000)
+    mode = w.scene.mode
+    w.windows.hold_paints()
+    before = [v.paints for v in views]
+    w.hotkeys["F2"]()  # a change that repaints every monitor (test_views_paint_the_new_mode)
+    assert w.scene.mode != mode
+    qtbot.wait(300)  # long enough for the repaint that would have come
+    assert [v.paints for v in views] == before
+    w.windows.release_paints()
+    qtbot.waitUntil(lambda: all(v.paints > b for v, b in zip(views, before, strict=True)), timeout=2000)
+
+
+def test_a_node_plans_its_switch_and_its_hold_from_the_stamp() -> None:
+    from wallctl.display_app import HOLD_PAINTS_S, switch_plan
+
+    now = 1000.0
+    delay, hold = switch_plan(now + 0.04, now)
+    assert abs(delay - 0.04) < 1e-6 and hold is not None and abs(hold - (0.04 - HOLD_PAINTS_S)) < 1e-6
+    assert switch_plan(now + HOLD_PAINTS_S / 2, now)[1] == 0.0  # inside the hold window: hold at once
+    assert switch_plan(now - 0.2, now) == (0.0, None)  # late (a flood held the state back): now, nothing held
+    assert switch_plan(now + 0.04, now, immediately=True) == (0.0, None)  # a node joining: its first picture now

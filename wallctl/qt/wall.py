@@ -22,6 +22,7 @@ from wallctl.qt.screens import Mapping, ScreenInfo, ScreenProvider, map_monitors
 from wallctl.qt.views import SceneView
 
 log = logging.getLogger("wallctl.wall")
+VIEWPORT_UPDATES = QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate
 
 
 class MonitorView(SceneView):
@@ -37,7 +38,7 @@ class MonitorView(SceneView):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QGraphicsView.Shape.NoFrame)
-        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate)
+        self.setViewportUpdateMode(VIEWPORT_UPDATES)
         self.setOptimizationFlags(QGraphicsView.OptimizationFlag.DontSavePainterState)
         self.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         self.setRenderHint(QPainter.RenderHint.TextAntialiasing, True)
@@ -108,6 +109,7 @@ class WallWindows:
         self.painted_hook: Callable[[dict[str, object]], None] | None = None  # benchmarks: mode painted everywhere
         self._switch: dict[str, object] | None = None
         self._unpainted: set[int] = set()
+        self.holding = False  # repaints held for a switch due in a moment (display nodes)
         screens.on_change(self.remap)
         self.subs = Subscriptions()
         self.subs.add(source.decision_changed, self.on_decision)
@@ -178,6 +180,21 @@ class WallWindows:
         if self.painted_hook is not None and self.scene.mode != before and self.views:
             self._switch = {"mode": self.scene.mode, "decided_at": t0, "switch_s": self.scene.last_switch_s}
             self._unpainted = {id(v) for v in self.views}
+
+    def hold_paints(self) -> None:
+        """No repaint starts until :meth:`release_paints` (a switch is due in a moment: it must not wait for one)."""
+        for v in self.views:
+            v.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.NoViewportUpdate)
+        self.holding = True
+
+    def release_paints(self) -> None:
+        """Repaint what changed while held: the whole of each monitor."""
+        if not self.holding:
+            return
+        self.holding = False
+        for v in self.views:
+            v.setViewportUpdateMode(VIEWPORT_UPDATES)
+            v.viewport().update()  # what the scene changed meanwhile was not noted: all of it again
 
     def expect_paint(self, label: str) -> None:
         """Benchmarks: report through ``painted_hook`` once every monitor has painted (start-up, say)."""
