@@ -209,3 +209,32 @@ def test_a_rule_follows_the_incident_process() -> None:
     assert w.decide(1) == "incident" and w.decision.reason == "major-incident"
     w.incidents = frozenset({"resolved"})
     assert w.decide(1) == "normal"
+
+
+def test_a_change_that_moves_a_rule_across_its_threshold_is_flagged() -> None:
+    """The runtime decides at once on such a change instead of at the end of a burst of events: it is told which
+    changes can move the mode (a rule's match count reaching or leaving its threshold) and which cannot."""
+    w = World(CRIT)
+    w.raise_("a")
+    assert w.rules.take_crossed() is True  # 0 -> 1 critical: the rule starts to hold
+    assert w.rules.take_crossed() is False  # taken
+    w.raise_("b")
+    w.raise_("m", S.MINOR)
+    assert w.rules.take_crossed() is False  # a second critical, and a minor no rule counts
+    w.clear("a")
+    assert w.rules.take_crossed() is False  # 2 -> 1: the rule still holds
+    w.clear("b")
+    assert w.rules.take_crossed() is True  # 1 -> 0: it stops holding
+
+
+def test_count_thresholds_flag_both_edges() -> None:
+    rule = Rule("many", "incident", Condition(severity_at_least=S.MAJOR, count_at_least=3, count_exit_below=2))
+    w = World(rule)
+    w.raise_("a", S.MAJOR)
+    assert w.rules.take_crossed() is False
+    w.raise_("b", S.MAJOR)
+    assert w.rules.take_crossed() is True  # the exit threshold: decisive for an engaged rule
+    w.raise_("c", S.MAJOR)
+    assert w.rules.take_crossed() is True  # the entry threshold
+    w.raise_("d", S.MAJOR)
+    assert w.rules.take_crossed() is False

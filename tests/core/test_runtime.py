@@ -73,3 +73,48 @@ def test_a_tick_collects_the_young_objects_that_piled_up(tmp_path: Path) -> None
     rt.on_tick()
     assert len(gc.get_objects(0)) < 5_000
     assert len(young) == 30_000
+
+
+class RecordingLink:
+    """The runtime's link, recording what it publishes and when it was asked to write at once."""
+
+    def __init__(self) -> None:
+        self.published: list[tuple[str, str | bytes]] = []
+        self.sent_now = 0
+
+    def start(self) -> None: ...
+
+    def stop(self, timeout: float = 1.5) -> None: ...
+
+    def publish(self, topic: str, payload: str | bytes, *, qos: int = 0, retain: bool = False) -> None:
+        self.published.append((topic, payload))
+
+    def reply(self, topic: str | None, correlation: bytes | None, payload: str) -> None: ...
+
+    def ack(self, mids: list[tuple[int, int]]) -> None: ...
+
+    def send_now(self) -> None:
+        self.sent_now += 1
+
+
+def test_an_event_that_can_change_the_mode_is_decided_and_sent_before_the_burst_ends(tmp_path: Path) -> None:
+    """During a flood the link hands over up to 25 ms of events per burst, and rules were evaluated when the burst
+    ended, at most every 50 ms: a switching event waited 10-80 ms for its decision. Now the decision and the
+    retained state go out while the burst still runs (the test loop never fires the end-of-burst timer)."""
+    import json
+
+    from wallctl.controller.link import Inbound
+
+    config = load_config(write_config(tmp_path))
+    core = build_core(config, clock=ManualClock(), journal_path=str(tmp_path / "journal.sqlite3"))
+    rt = Runtime(core.service, inbox_policy(config, None), state_prefix="wallctl/test", loop=ManualLoop())
+    link = RecordingLink()
+    rt.attach(link)
+    rt.start()
+    assert core.service.decision.mode == "normal"
+    link.published.clear()
+    body = {"source": "br05-rtr", "type": "node_down", "severity": "critical", "category": "network", "id": "x1"}
+    rt.on_message(Inbound("noc/events/network/br05-rtr", json.dumps(body).encode(), False, 1, 7, 0.0))
+    states = [json.loads(p) for t, p in link.published if t == "wallctl/test/state"]
+    assert states and states[-1]["mode"] == "incident"
+    assert link.sent_now >= 1

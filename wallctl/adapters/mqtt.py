@@ -304,6 +304,12 @@ class MqttLink:
             if qos > 0:
                 self.client.ack(mid, qos)
 
+    def send_now(self) -> None:
+        if self._sock is not None and self.client.want_write():
+            self.client.loop_write()
+            if self.client.socket() is None:
+                self._lost("connection closed while writing")
+
     def publish(
         self,
         topic: str,

@@ -69,6 +69,10 @@ class Link(Protocol):
 
     def ack(self, mids: list[tuple[int, int]]) -> None: ...
 
+    def send_now(self) -> None:
+        """Write what is queued now, not when the loop next finds the socket writable."""
+        ...
+
 
 class Timer:
     """A single-shot timer on the loop: ``start`` (re)arms it; ``active`` while armed (QTimer's semantics)."""

@@ -143,6 +143,10 @@ class Runtime:
         )
         if reply is not None:
             publish(reply)
+        if self.service.rules.take_crossed():
+            # a rule's match count crossed its threshold: the mode may change, decided now, not after the rest of
+            # the burst and the 50 ms throttle (during a 10,000/s flood those held a switch back 10-80 ms)
+            self.service.evaluate(mode_only=True)
         self.kick()
 
     def kick(self) -> None:
@@ -208,6 +212,8 @@ class Runtime:
             self._state_timer.stop()
             self._state_after_burst = False
             self.publish_state()
+            if self.link is not None:
+                self.link.send_now()  # not after the rest of a burst of reads: the displays switch on it
 
     def _mark_alarms(self) -> None:
         self._alarms_dirty = True

@@ -408,9 +408,18 @@ class WallService:
         self._notified = now
         self.state_changed.emit()
 
-    def evaluate(self, *, force: bool = False) -> Decision:
-        """Re-decide mode and focus if something changed (throttled to EVAL_INTERVAL_S unless forced)."""
+    def evaluate(self, *, force: bool = False, mode_only: bool = False) -> Decision:
+        """Re-decide mode and focus if something changed (throttled to EVAL_INTERVAL_S unless forced).
+        ``mode_only``: taken only if the mode changes (a decision in the middle of a burst of events: a new focus
+        waits for the burst's end, or the displays would re-focus on each intermediate worst alarm)."""
         now = self.clock.now()
+        if mode_only and self._decision is not None:
+            decision = self.rules.evaluate(
+                flood=self.engine.flood.active, link_down=self.link.alarmed, incidents=self.incident_statuses()
+            )
+            if decision.mode == self._decision.mode:
+                return self._decision
+            force = True
         if self._decision is not None and not force:
             if not self._eval_due:
                 if now - self._last_eval < self.TIMER_EVAL_S:

@@ -115,6 +115,11 @@ class RuleEngine:
         # which rules an alarm matches depends only on these facts: remember the answer (the rules are fixed)
         self._memo: dict[tuple[AlarmKey, str | None, Severity, bool], tuple[bool, ...]] = {}
         self._by_source = any(r.when.sources or r.when.groups for r in rules.rules)
+        # the match counts at which a rule starts or stops holding: a change that reaches one is decided at once
+        self._edges = [
+            frozenset(t for t in (r.when.count_at_least, r.when.count_exit_below) if t is not None) for r in rules.rules
+        ]
+        self.crossed = False  # an alarm change since the last ``take_crossed`` moved a rule across its threshold
         self._decision: Decision | None = None
         self._current_rule: Rule | None = None
         self._pin: Pin | None = None
@@ -125,10 +130,22 @@ class RuleEngine:
         """An alarm changed (``None``: it is gone); update which rules it counts for."""
         hits = self._hits_of(key, alarm)
         for i, rule in enumerate(self.rules.rules):
+            matched = self._matches[rule.name]
             if hits and hits[i]:
-                self._matches[rule.name].add(key)
-            else:
-                self._matches[rule.name].discard(key)
+                if key not in matched:
+                    matched.add(key)
+                    if len(matched) in self._edges[i]:
+                        self.crossed = True
+            elif key in matched:
+                matched.discard(key)
+                if len(matched) + 1 in self._edges[i]:
+                    self.crossed = True
+
+    def take_crossed(self) -> bool:
+        """Whether a rule's match count crossed one of its thresholds since the last call (the mode may change:
+        worth deciding now rather than at the end of a burst of events)."""
+        crossed, self.crossed = self.crossed, False
+        return crossed
 
     def acknowledged(self, keys: list[AlarmKey]) -> None:
         """Many alarms acknowledged at once (``ack_all``): they leave the rules that count only unacknowledged
