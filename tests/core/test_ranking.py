@@ -177,3 +177,29 @@ def test_without_a_backlog_a_bulk_change_is_placed_at_once() -> None:
     engine.ingest(Event("b", "t", Severity.MINOR, clock.now()))
     engine.ack_many([("b", "t")])
     assert ranking.behind == 0 and [a.key for a in ranking] == [("a", "t"), ("b", "t")]
+
+
+def test_changes_are_placed_at_the_next_read_once_each() -> None:
+    """During a flood an alarm changes several times between two reads of a list: it is placed once, as it is at
+    the read (placing every change at once was a fifth of the controller's time)."""
+    clock = ManualClock()
+    engine = AlarmEngine(clock)
+    ranked: list[tuple[str, str]] = []
+
+    def key(a: object) -> tuple[object, ...]:
+        ranked.append(a.key)  # type: ignore[attr-defined]
+        return list_order(a)  # type: ignore[arg-type]
+
+    ranking = Ranking(engine, key, tally=lambda a: a.source)
+    ranking.follow(lambda signal, slot: signal.connect(slot))
+    for sev in (Severity.MINOR, Severity.MAJOR, Severity.WARNING, Severity.CRITICAL):
+        clock.advance(1)
+        engine.ingest(Event("n1", "t", sev, clock.now()))
+    engine.ingest(Event("n2", "t", Severity.MINOR, clock.now()))
+    assert ranked == []  # nothing placed yet
+    assert [a.key for a in ranking] == [("n1", "t"), ("n2", "t")]  # critical first: as it is now
+    assert sorted(ranked) == [("n1", "t"), ("n2", "t")]  # once each
+    engine.ingest(Event("n1", "t", Severity.CLEARED, clock.now()))
+    engine.ack(("n1", "t"))  # acknowledged after it returned: it leaves the table
+    assert ranking.tallies["n1"] == 0  # reading the tallies places it too
+    assert ("n1", "t") not in ranking and len(ranking) == 1
