@@ -31,6 +31,7 @@ from wallctl.core.config.settings import LoadedConfig, TokenMissing, load_config
 from wallctl.core.files.yamldoc import ConfigError
 from wallctl.core.wall.hotkeys import mode_hotkeys
 from wallctl.core.wall.presets import LayoutSet
+from wallctl.core.wall.switching import SWITCH_LEAD_S, switch_plan
 from wallctl.core.wire.keys import NodeKeys
 from wallctl.core.wire.mirror import MirrorMap, WallMirror
 from wallctl.core.wire.setup_files import materialize, topology_digest
@@ -39,19 +40,8 @@ from wallctl.core.wire.view import Setup, decode_setup
 
 log = logging.getLogger("wallctl.display")
 LOST_AFTER_S = 1.0  # hot standby: the wall's status "offline" this long is CONTROLLER LOST (the contract: 3 s)
-SWITCH_LEAD_S = 0.04  # a mode switch is applied this long after the controller decided it, on every node at once
-HOLD_PAINTS_S = 0.03  # no other repaint may start this close before a switch: it would hold the switch back
 PRESENCE_EVERY_S = 10.0
 SETUP_WAIT_S = 600.0
-
-
-def switch_plan(at: float, now: float, *, immediately: bool = False) -> tuple[float, float | None]:
-    """Seconds until a switch stamped for ``at`` is applied, and until this node's repaints are held for it (None:
-    not at all). A repaint of the alarm list (the event's own change, say) that started just before the instant held
-    the node's switch back by its length (10-20 ms) while the other node switched; within ``HOLD_PAINTS_S`` of the
-    instant, repaints wait and come with the switch instead."""
-    delay = 0.0 if immediately else max(0.0, at - now)
-    return delay, (max(0.0, delay - HOLD_PAINTS_S) if delay > 0 else None)
 
 
 @dataclass
@@ -150,7 +140,7 @@ class DisplayApp:
         loop = QtLoop()
         self._switch = QTimer()
         self._switch.setSingleShot(True)
-        self._switch.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire 5 % off: 2 ms of a 40 ms lead
+        self._switch.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse timer may fire 5 % off
         self._switch.timeout.connect(self._apply_decision)
         self._hold = QTimer()
         self._hold.setSingleShot(True)
@@ -296,12 +286,13 @@ class DisplayApp:
         """Apply the controller's decision at the instant it stamped (plus the lead), the same on every node."""
         state = self.mirror.state or {}
         at = float(state.get("mode_since") or 0.0) + SWITCH_LEAD_S
+        mode = self.mirror.decision.mode
         delay, hold_in = switch_plan(at, time.time(), immediately=immediately)
         self._switch.start(round(delay * 1000))
         self._hold.stop()
         self.windows.release_paints()
-        if hold_in is not None:
-            self._hold.start(round(hold_in * 1000))
+        if hold_in is not None and mode != self.scene.mode:
+            self._hold.start(round(hold_in * 1000))  # a mode switch (a new focus repaints only what it moves)
 
     def _apply_decision(self) -> None:
         self._hold.stop()
