@@ -226,9 +226,11 @@ def test_acknowledgements_go_out_as_one_write_of_paho_s_own_bytes() -> None:
     assert [p["packet"] for p in client._out_packet] == [theirs]
 
 
-def test_the_end_of_the_stream_is_paho_s_to_see_and_the_link_s_to_report() -> None:
-    """A broker that closes the connection (a restart) behind a last message: the message is handled, and the link
-    learns that it is down (it once kept reading an empty, closed buffer and never reconnected)."""
+@pytest.mark.parametrize("end", [b"", ConnectionResetError(104, "Connection reset by peer")], ids=["closed", "reset"])
+def test_the_end_of_the_stream_is_paho_s_to_see_and_the_link_s_to_report(end: bytes | OSError) -> None:
+    """A broker that closes the connection (a restart) or resets it behind a last message: the message is handled,
+    and the link learns that it is down (it once kept reading an empty, closed buffer and never reconnected; a reset
+    escaped the read as an exception)."""
     import socket
 
     from wallctl.adapters.mqtt import MqttLink
@@ -257,8 +259,15 @@ def test_the_end_of_the_stream_is_paho_s_to_see_and_the_link_s_to_report() -> No
     buffer = paho_fast.install_on(link.client, v5=True)
     assert buffer is not None
     link._buffer = buffer
-    replies: list[bytes] = [framed(0x30, publish_packet(b"noc/events/last", b"{}", 0, 0)), b""]
-    buffer._recv = lambda _n: replies.pop(0)
+    replies: list[bytes | OSError] = [framed(0x30, publish_packet(b"noc/events/last", b"{}", 0, 0)), end]
+
+    def recv(_n: int) -> bytes:
+        item = replies.pop(0)
+        if isinstance(item, OSError):
+            raise item
+        return item
+
+    buffer._recv = recv
     link._read_burst(wait=0.0)
     assert [m.topic for m in got] == ["noc/events/last"]
     assert not link.connected and [e.state for e in events] == ["disconnected"]

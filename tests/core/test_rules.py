@@ -238,3 +238,25 @@ def test_count_thresholds_flag_both_edges() -> None:
     assert w.rules.take_crossed() is True  # the entry threshold
     w.raise_("d", S.MAJOR)
     assert w.rules.take_crossed() is False
+
+
+def test_a_look_at_the_next_mode_changes_nothing() -> None:
+    """The runtime looks at the mode in the middle of a burst of events without taking the decision: the focus and
+    the dwell keep counting from the published one."""
+    w = World(CRIT)
+    w.raise_("a")
+    assert w.decide() == "incident" and w.decision.focus_target == "a"
+    w.clock.advance(5)
+    w.clear("a")
+    w.raise_("b")
+    peek = w.rules.evaluate(flood=False, link_down=False, commit=False)
+    assert peek.mode == "incident" and peek.focus_target == "b"
+    assert w.decision.focus_target == "a"  # not taken
+
+
+def test_a_broken_pin_is_flagged_for_an_immediate_decision() -> None:
+    w = World(CRIT)
+    w.rules.pin("env", 600, "test")
+    w.rules.take_crossed()
+    assert w.rules.break_pin_for(S.CRITICAL) is True
+    assert w.rules.take_crossed() is True

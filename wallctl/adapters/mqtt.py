@@ -228,10 +228,12 @@ class MqttLink:
         for i in range(READ_BURST):
             buffer = self._buffer
             if buffer is not None and paho_fast.paho_between_packets(self.client):
+                fills = buffer.fills
                 why = buffer.scan(self._deliver, deadline)  # plain PUBLISH packets, many per call
                 if why == paho_fast.GONE:
                     return
-                paho_fast.mark_received(self.client)
+                if buffer.fills != fills:
+                    paho_fast.mark_received(self.client)
                 if why == paho_fast.BUDGET:
                     self.hooks.call_later(0.0, self._readable)  # the loop's turn; bytes may be waiting already
                     break
@@ -241,7 +243,9 @@ class MqttLink:
                     continue
             elif i > 0 and (time.perf_counter() > deadline or not self._has_data(sock, wait)):
                 break
-            rc = self.client.loop_read()  # a packet only paho reads (or, without the buffer, any packet)
+            rc = self.client.loop_read()  # packets for paho (it may read a few, PUBLISH among them)
+            if self._sock is not sock:
+                return  # a handler stopped the link, or it was lost and is reconnecting
             if self.client.socket() is None:
                 self._lost(f"connection closed ({paho.error_string(rc)})")
                 return
@@ -305,6 +309,7 @@ class MqttLink:
                 self.client.ack(mid, qos)
 
     def send_now(self) -> None:
+        """Write what paho has queued now, not when the loop next finds the socket writable (a decision)."""
         if self._sock is not None and self.client.want_write():
             self.client.loop_write()
             if self.client.socket() is None:

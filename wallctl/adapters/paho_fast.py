@@ -19,7 +19,7 @@ import logging
 import struct
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 log = logging.getLogger("wallctl.mqtt")
 
@@ -73,10 +73,11 @@ PUBACK = 0x40
 _PUBACK = struct.Struct("!BBH")
 
 # why RecvBuffer.scan stopped
-PAHO = "paho"  # paho must read next: a packet that is not a plain PUBLISH, or the end of the stream
-DRAINED = "drained"  # nothing complete is left and the socket has nothing more now
-BUDGET = "budget"  # the time budget ran out with bytes perhaps still waiting
-GONE = "gone"  # the connection was dropped while a message was being handled
+Stop = Literal["paho", "drained", "budget", "gone"]
+PAHO: Stop = "paho"  # paho must read next: a packet that is not a plain PUBLISH, or the end of the stream
+DRAINED: Stop = "drained"  # nothing complete is left and the socket has nothing more now
+BUDGET: Stop = "budget"  # the time budget ran out with bytes perhaps still waiting
+GONE: Stop = "gone"  # the connection was dropped while a message was being handled
 
 
 class RecvBuffer:
@@ -93,17 +94,21 @@ class RecvBuffer:
 
     CHUNK = 65536
 
-    def __init__(self, recv: Any, *, v5: bool = True) -> None:
+    def __init__(self, recv: Callable[[int], bytes], *, v5: bool = True) -> None:
         self._recv = recv  # paho's own: it turns TLS's want-read into BlockingIOError
         self._buf = b""
         self._pos = 0
         self._closed = False
+        self._error: OSError | None = None  # what ended the stream, raised to paho (it reports the loss)
+        self.fills = 0  # reads that brought bytes (paho's keep-alive is told only then)
         self.v5 = v5
         self.live = True  # False once the connection is dropped (``remove_from``)
 
     def recv(self, bufsize: int) -> bytes:
         if self._pos >= len(self._buf):
             if self._closed:
+                if self._error is not None:
+                    raise self._error
                 return b""
             data = self._recv(self.CHUNK)  # BlockingIOError when nothing has come; b"" at the end of the stream
             if not data:
@@ -126,14 +131,18 @@ class RecvBuffer:
             data = self._recv(max(self.CHUNK, want))
         except BlockingIOError:
             return False
+        except OSError as exc:  # reset, TLS failure, socket gone: paho reads it and reports the loss
+            self._closed, self._error = True, exc
+            return False
         if not data:
             self._closed = True
             return False
+        self.fills += 1
         self._buf = self._buf[self._pos :] + data if self._pos < len(self._buf) else bytes(data)
         self._pos = 0
         return True
 
-    def scan(self, deliver: Callable[[str, bytes, int, int, bool], None], deadline: float) -> str:
+    def scan(self, deliver: Callable[[str, bytes, int, int, bool], None], deadline: float) -> Stop:
         """Hand every complete plain PUBLISH to ``deliver(topic, payload, qos, mid, retain)``, reading the socket
         as needed, until a packet for paho (or the end of the stream, which paho reports), nothing more now, the
         ``deadline`` (``time.perf_counter``) or the link dropped; returns which (``PAHO``, ``DRAINED``, ``BUDGET``,
@@ -160,6 +169,8 @@ class RecvBuffer:
                     if mult > 0x200000:
                         return PAHO  # malformed: paho's error
                 stop = at + length
+                if complete and length > self.CHUNK:
+                    return PAHO  # a large packet (the wall's setup): paho collects it without copying it again
                 if complete and stop <= end:
                     if length < 2:
                         return PAHO

@@ -344,6 +344,7 @@ class WallService:
         self._changed = True
 
     def _on_flood(self, active: bool) -> None:
+        self.rules.crossed = True  # flood rules may switch the mode: decided at once
         self.annunciator.on_flood(active)
         self.audit(
             "system",
@@ -414,10 +415,13 @@ class WallService:
         waits for the burst's end, or the displays would re-focus on each intermediate worst alarm)."""
         now = self.clock.now()
         if mode_only and self._decision is not None:
-            decision = self.rules.evaluate(
-                flood=self.engine.flood.active, link_down=self.link.alarmed, incidents=self.incident_statuses()
+            peek = self.rules.evaluate(
+                flood=self.engine.flood.active,
+                link_down=self.link.alarmed,
+                incidents=self.incident_statuses(),
+                commit=False,
             )
-            if decision.mode == self._decision.mode:
+            if peek.mode == self._decision.mode:
                 return self._decision
             force = True
         if self._decision is not None and not force:

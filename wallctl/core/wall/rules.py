@@ -187,6 +187,7 @@ class RuleEngine:
         sets = [self._matches[r.name] for r in self.rules.rules]
         for m in sets:
             m.clear()
+        self.crossed = False
         for a in alarms:
             hits = self._hits_of(a.key, a)
             if hits:
@@ -216,11 +217,16 @@ class RuleEngine:
         limit = self.rules.pin_break_severity
         if self._pin is not None and limit is not None and severity >= limit:
             self._pin = None
+            self.crossed = True  # the rules' mode comes back: decided at once
             return True
         return False
 
-    def evaluate(self, *, flood: bool, link_down: bool, incidents: frozenset[str] = frozenset()) -> Decision:
-        """Decide the mode and focus for now; ``incidents``: the statuses of the open incidents (lower case)."""
+    def evaluate(
+        self, *, flood: bool, link_down: bool, incidents: frozenset[str] = frozenset(), commit: bool = True
+    ) -> Decision:
+        """Decide the mode and focus for now; ``incidents``: the statuses of the open incidents (lower case).
+        ``commit=False``: a look at what would be decided (its mode), kept neither as the last decision nor as the
+        base of the next one's dwell and focus (the focus stays where the published decision put it)."""
         now = self.clock.now()
         best: Rule | None = None
         for rule in self.rules.rules:
@@ -264,10 +270,12 @@ class RuleEngine:
             mode, reason = self.default_mode, "default"
             focus_region, target = self.focus_regions.get(mode), None
         since = prev.since if prev is not None and prev.mode == mode else now
-        if self._pin is None:
-            self._current_rule = chosen
-        self._decision = Decision(mode, focus_region, target, reason, rules_mode, self._pin, since)
-        return self._decision
+        decision = Decision(mode, focus_region, target, reason, rules_mode, self._pin, since)
+        if commit:
+            if self._pin is None:
+                self._current_rule = chosen
+            self._decision = decision
+        return decision
 
     # ---------------------------------------------------------------- internals
     def _holds(self, rule: Rule, *, flood: bool, link_down: bool, incidents: frozenset[str], engaged: bool) -> bool:
