@@ -118,3 +118,22 @@ def test_an_event_that_can_change_the_mode_is_decided_and_sent_before_the_burst_
     states = [json.loads(p) for t, p in link.published if t == "wallctl/test/state"]
     assert states and states[-1]["mode"] == "incident"
     assert link.sent_now >= 1
+
+
+def test_the_views_go_out_with_a_mode_switch_not_up_to_100_ms_later(tmp_path: Path) -> None:
+    """Display nodes switch 40 ms after the decision; list rows published at that instant were decoded by one node
+    before its paint and by the other after (the skew's outliers). The test loop never fires the 100 ms timer."""
+    from wallctl.controller.views import ViewPublisher
+
+    config = load_config(write_config(tmp_path))
+    clock = ManualClock()
+    core = build_core(config, clock=clock, journal_path=str(tmp_path / "journal.sqlite3"))
+    sent: list[str] = []
+    views = ViewPublisher(core.service, {}, ManualLoop(), lambda topic, _payload: sent.append(topic))
+    assert core.service.decision.mode == "normal"  # the first decision: the first views with it
+    sent.clear()
+    core.service.ingest(Event("br05-rtr", "node_down", Severity.CRITICAL, clock.now(), category="network"))
+    core.service.evaluate(force=True)
+    assert core.service.decision.mode == "incident"
+    assert any(t.startswith("view/lists/") for t in sent), sent
+    views.close()

@@ -77,6 +77,7 @@ class ViewPublisher:
         self._subs.add(service.state_changed, self._dirty)
         self._subs.add(service.layouts_changed, self.set_layouts)
         self._subs.add(service.diagnostics_changed, self._diagnostics_dirty)
+        self._subs.add(service.decision_changed, self._decided)
         self.published = 0
 
     def set_layouts(self, layouts: LayoutSet) -> None:
@@ -106,6 +107,12 @@ class ViewPublisher:
     def _diagnostics_dirty(self) -> None:
         self._diagnostics_due = True
         self._dirty()
+
+    def _decided(self, _decision: object) -> None:
+        """A mode switch: the views go out with its state, not up to 100 ms later. Display nodes switch 40 ms after
+        the decision; views arriving at that instant made one node decode them before its paint and the other after."""
+        self._timer.stop()
+        self.flush()
 
     def _dirty(self, *_args: Any) -> None:
         if self._timer.active:
