@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from paho.mqtt import _packet
@@ -138,42 +139,53 @@ def _stream() -> tuple[bytes, list[tuple[str, bytes, int, int, bool, str | None,
     return data, want  # type: ignore[return-value]
 
 
+class _Hooks:
+    """A main loop that never calls back: each test drives the link's reads itself."""
+
+    def watch(self, *_a: object) -> None: ...
+    def want_write(self, *_a: object) -> None: ...
+    def unwatch(self, *_a: object) -> None: ...
+    def call_soon(self, fn: object) -> None: ...
+    def call_later(self, _s: float, _fn: object) -> None: ...
+    def is_main_thread(self) -> bool:
+        return True
+
+
+def _connected_link(on_message: Any, on_link: Any) -> tuple[Any, paho_fast.RecvBuffer, tuple[Any, Any]]:
+    """A link as a connection leaves it, over a socket pair; what it reads comes from its buffer's ``_recv``."""
+    import socket
+
+    from wallctl.adapters.mqtt import MqttLink
+    from wallctl.core.config.settings import MqttConfig
+
+    link = MqttLink(
+        MqttConfig(subscriptions=()), client_id="scan-test", state_prefix="wallctl/w", hooks=_Hooks(),
+        on_message=on_message, on_link=on_link,
+    )  # fmt: skip
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)
+    link.client._sock = link._sock = ours
+    link.connected = True
+    buffer = paho_fast.install_on(link.client, v5=True)
+    assert buffer is not None
+    link._buffer = buffer
+    return link, buffer, (ours, theirs)
+
+
 @pytest.mark.parametrize("chunk", [1, 2, 3, 5, 7, 64, 1000, 65536, 1 << 20])
 def test_the_link_hands_on_every_message_whoever_reads_it(chunk: int) -> None:
     """The same stream cut at every size: each message reaches the handler once, in order, with its topic, payload,
     QoS, packet id, retain flag and (for paho's packets) reply topic; paho still sees its own packets (the PINGRESP
     clears its ping) and answers QoS 2 itself."""
-    import socket
 
-    from wallctl.adapters.mqtt import MqttLink
     from wallctl.controller.link import Inbound
-    from wallctl.core.config.settings import MqttConfig
 
     data, want = _stream()
     chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
     got: list[Inbound] = []
 
-    class Hooks:
-        def watch(self, *_a: object) -> None: ...
-        def want_write(self, *_a: object) -> None: ...
-        def unwatch(self, *_a: object) -> None: ...
-        def call_soon(self, fn: object) -> None: ...
-        def call_later(self, _s: float, _fn: object) -> None: ...
-        def is_main_thread(self) -> bool:
-            return True
-
-    link = MqttLink(
-        MqttConfig(subscriptions=()), client_id="scan-test", state_prefix="wallctl/w", hooks=Hooks(),
-        on_message=got.append, on_link=lambda _e: None,
-    )  # fmt: skip
-    ours, theirs = socket.socketpair()
-    ours.setblocking(False)
-    link.client._sock = link._sock = ours  # what a connection leaves; the bytes below come from ``recv``
-    link.connected = True
+    link, buffer, (ours, theirs) = _connected_link(got.append, lambda _e: None)
     link.client._ping_t = 1.0  # a PINGREQ is out: paho's PINGRESP handler clears it
-    buffer = paho_fast.install_on(link.client, v5=True)
-    assert buffer is not None
-    link._buffer = buffer
     ready = [True]
 
     def recv(n: int) -> bytes:  # one chunk per readiness; "nothing yet" in between
@@ -231,34 +243,13 @@ def test_the_end_of_the_stream_is_paho_s_to_see_and_the_link_s_to_report(end: by
     """A broker that closes the connection (a restart) or resets it behind a last message: the message is handled,
     and the link learns that it is down (it once kept reading an empty, closed buffer and never reconnected; a reset
     escaped the read as an exception)."""
-    import socket
 
-    from wallctl.adapters.mqtt import MqttLink
     from wallctl.controller.link import Inbound, LinkEvent
-    from wallctl.core.config.settings import MqttConfig
 
     got: list[Inbound] = []
     events: list[LinkEvent] = []
 
-    class Hooks:
-        def watch(self, *_a: object) -> None: ...
-        def want_write(self, *_a: object) -> None: ...
-        def unwatch(self, *_a: object) -> None: ...
-        def call_soon(self, fn: object) -> None: ...
-        def call_later(self, _s: float, _fn: object) -> None: ...
-        def is_main_thread(self) -> bool:
-            return True
-
-    link = MqttLink(
-        MqttConfig(subscriptions=()), client_id="eof-test", state_prefix="wallctl/w", hooks=Hooks(),
-        on_message=got.append, on_link=events.append,
-    )  # fmt: skip
-    ours, theirs = socket.socketpair()
-    link.client._sock = link._sock = ours
-    link.connected = True
-    buffer = paho_fast.install_on(link.client, v5=True)
-    assert buffer is not None
-    link._buffer = buffer
+    link, buffer, (_ours, theirs) = _connected_link(got.append, events.append)
     replies: list[bytes | OSError] = [framed(0x30, publish_packet(b"noc/events/last", b"{}", 0, 0)), end]
 
     def recv(_n: int) -> bytes:
