@@ -241,7 +241,7 @@ class MqttLink:
                     if wait <= 0 or not _has_data(sock, wait):
                         break  # the socket's readiness calls us back
                     continue
-            elif i > 0 and (time.perf_counter() > deadline or not self._has_data(sock, wait)):
+            elif i > 0 and (time.perf_counter() > deadline or not _has_data(sock, wait)):
                 break
             rc = self.client.loop_read()  # packets for paho (it may read a few, PUBLISH among them)
             if self._sock is not sock:
@@ -260,10 +260,6 @@ class MqttLink:
                 self.hooks.call_later(0.0, self._readable)
         if self.client.want_write():
             self.client.loop_write()
-
-    def _has_data(self, sock: Any, wait: float) -> bool:
-        """Bytes already read for paho (no system call), else whatever the socket has."""
-        return (self._buffer is not None and self._buffer.pending() > 0) or _has_data(sock, wait)
 
     def _writable(self) -> None:
         if self._sock is None:
@@ -311,9 +307,7 @@ class MqttLink:
     def send_now(self) -> None:
         """Write what paho has queued now, not when the loop next finds the socket writable (a decision)."""
         if self._sock is not None and self.client.want_write():
-            self.client.loop_write()
-            if self.client.socket() is None:
-                self._lost("connection closed while writing")
+            self._writable()
 
     def publish(
         self,

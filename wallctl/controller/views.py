@@ -109,8 +109,9 @@ class ViewPublisher:
         self._dirty()
 
     def _decided(self, _decision: object) -> None:
-        """A mode switch: the views go out with its state, not up to 100 ms later. Display nodes switch 40 ms after
-        the decision; views arriving at that instant made one node decode them before its paint and the other after."""
+        """A new decision (a mode switch, a focus): the views go out with its state, not up to 100 ms later. Display
+        nodes switch 40 ms after the decision; views arriving at that instant made one node decode them before its
+        paint and the other after."""
         self._timer.stop()
         self.flush()
 
