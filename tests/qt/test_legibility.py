@@ -296,6 +296,36 @@ def test_type_grows_with_the_viewing_distance(make_wall: Callable[..., Wall], qt
     assert w.scene.banners[0].size().height() == s.banner_h > DEFAULT_SIZES.banner_h
 
 
+def test_a_resized_map_places_its_names_at_the_next_refresh(qapp: Any) -> None:
+    """A mode switch gives the map another region inside the frame every node shows at one instant: the names are
+    placed again at the next refresh, not in that frame; a still picture places them before it is taken."""
+    import pyqtgraph as pg
+
+    from wallctl.core.alarms.engine import AlarmEngine
+    from wallctl.core.clock import ManualClock
+    from wallctl.core.topology.files import load_topology
+    from wallctl.core.topology.state import TopologyState
+    from wallctl.core.wall.tiles import TopologyOptions
+
+    topo = load_topology(ROOT / "topology" / "estate.yaml")
+    scene = pg.GraphicsScene()
+    tile = TopologyTile("Estate", TopologyOptions(labels="all"), topo, TopologyState(topo, AlarmEngine(ManualClock())))
+    scene.addItem(tile)
+    scene.setSceneRect(0, 0, 3840, 2000)
+    tile.setGeometry(0, 0, 1920, 2000)
+    tile.refresh()
+    before = dict(tile.placed)
+    assert before and not tile.labels_pending
+    tile.setGeometry(0, 0, 3840, 2000)
+    assert tile.labels_pending and tile.placed == before
+    tile.refresh()
+    wide = dict(tile.placed)
+    assert not tile.labels_pending and wide != before
+    tile.setGeometry(0, 0, 1920, 2000)
+    render_scene(scene, 0.25)
+    assert not tile.labels_pending and tile.placed != wide
+
+
 def test_a_node_raised_under_a_name_is_uncovered_at_once(qapp: Any, qtbot: QtBot) -> None:
     """Names are placed again at most every 0.3 s as alarms come and go; a name over a node that has just been
     raised is taken away in the same refresh, and the node's own name placed soon after."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from wallctl.core.wall.presets import load_layouts
-from wallctl.qt.platform import inhibit_screensaver, offscreen_config
+from wallctl.qt.platform import MAX_CACHED_GLYPH_PX, inhibit_screensaver, offscreen_config, prepare_qt_environment
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,3 +41,16 @@ def test_offscreen_config_has_one_named_screen_per_monitor(tmp_path: Path) -> No
         ("WALL-5", 1920, 1080),
         ("WALL-6", 3840, 1080),
     ]
+
+
+def test_big_type_is_drawn_from_the_glyph_cache_unless_the_integrator_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Qt fills glyphs over 64 px as paths at every draw (4-6 ms a line of the summary or the clock, each time a
+    mode switch repaints them); the wall raises that limit before Qt starts, and keeps a value already set."""
+    monkeypatch.delenv("QT_MAX_CACHED_GLYPH_SIZE", raising=False)
+    prepare_qt_environment()
+    assert int(os.environ["QT_MAX_CACHED_GLYPH_SIZE"]) == MAX_CACHED_GLYPH_PX >= 256
+    monkeypatch.setenv("QT_MAX_CACHED_GLYPH_SIZE", "96")
+    prepare_qt_environment()
+    assert os.environ["QT_MAX_CACHED_GLYPH_SIZE"] == "96"

@@ -224,6 +224,23 @@ def test_hovering_a_node_labels_it(make_wall) -> None:  # type: ignore[no-untype
     assert "dc1-core-2" not in tile._labels
 
 
+def test_a_focus_dropped_while_zooming_leaves_the_whole_map(make_wall, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
+    """The zoom onto a target takes 450 ms; a mode switch back to normal within them (focus gone) showed the whole
+    map for one frame, and the zoom still under way then carried the view back to the old target."""
+    from PySide6.QtCore import QAbstractAnimation
+
+    w: Wall = make_wall()
+    tile: TopologyTile = w.scene.placement["incident"]["map"]
+    whole = tile.vb.viewRect()
+    tile.on_focus("br05-rtr")
+    zoom = tile._anim
+    assert zoom is not None and zoom.state() == QAbstractAnimation.State.Running
+    tile.on_focus(None)
+    qtbot.waitUntil(lambda: zoom.state() == QAbstractAnimation.State.Stopped, timeout=3000)
+    view = tile.vb.viewRect()
+    assert view.width() > whole.width() * 0.9 and view.contains(whole.center()), (view, whole)
+
+
 def test_a_command_can_pin_a_mode_focused_on_a_site(make_wall, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
     from wallctl.core.wire.commands import parse_command
 

@@ -8,8 +8,14 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
+from wallctl.qt.tiles.base import Tile
+
 
 def render_scene(scene: QGraphicsScene, scale: float = 0.5, source: QRectF | None = None) -> QImage:
+    """What the wall shows now, including what its tiles put off to their next refresh (the map's names)."""
+    for item in scene.items():
+        if isinstance(item, Tile) and item.isVisible():
+            item.settle()
     src = source or scene.sceneRect()
     img = QImage(int(src.width() * scale), int(src.height() * scale), QImage.Format.Format_RGB32)
     img.fill(QColor("#000000"))

@@ -51,6 +51,9 @@ class Tile(QGraphicsWidget):
     def on_focus(self, target: str | None) -> None:
         """React to a focus target (the topology zooms to it); most tiles only show the frame."""
 
+    def settle(self) -> None:
+        """Finish what is put off to the next refresh, before a still picture is taken without the loop turning."""
+
     def content_rect(self) -> QRectF:
         r = self.rect().adjusted(6, 6, -6, -6)
         if self.title:

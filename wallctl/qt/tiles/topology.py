@@ -116,12 +116,17 @@ class TopologyTile(Tile):
         return self.node_xy[idx.reshape(-1)]
 
     def layout_content(self, rect: QRectF) -> None:
+        """Fit the map to its new rectangle. Its names are placed again at the next refresh, not here: a mode switch
+        resizes the map inside the frame every display node must show at the same instant, and placing 200 names
+        was a fifth of that frame's work. Meanwhile each name stays beside its node (names are anchored in map
+        units), only not yet kept clear of the others."""
         legend_h = self.legend.fit(rect.width())
         self.legend.setPos(rect.left(), rect.bottom() - legend_h)
         self.vb.setGeometry(rect.adjusted(0, 0, 0, -legend_h))
         if self._auto_fit:
             self.vb.autoRange(padding=0.04)
-        self.layout_labels()
+        self.vb.updateMatrix()  # drawn right: a picture taken before the loop turns would show the old transform
+        self._view_moved = True
 
     def relayout(self) -> None:
         for label in [*self._labels.values(), *(a.label for a in self._sites)]:
@@ -143,6 +148,10 @@ class TopologyTile(Tile):
         if nodes or links:
             self.frames += 1
         if self._view_moved or (self._labels_dirty and time.monotonic() - self._laid_out_at >= LABEL_S):
+            self.layout_labels()
+
+    def settle(self) -> None:
+        if self.labels_pending:
             self.layout_labels()
 
     @property
@@ -376,12 +385,13 @@ class TopologyTile(Tile):
         return QRectF(cx - w / 2, cy - h / 2, w, h)
 
     def _animate_to(self, rect: QRectF | None) -> None:
+        if self._anim is not None:  # a zoom still under way must not carry the view back to its old target
+            self._anim.stop()
+            self._anim = None
         if rect is None:
             self.vb.autoRange(padding=0.04)
             return
         start = self.vb.viewRect()
-        if self._anim is not None:
-            self._anim.stop()
         anim = QVariantAnimation()
         anim.setDuration(450)
         anim.setStartValue(0.0)
