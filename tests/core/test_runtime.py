@@ -4,6 +4,7 @@ each tick, so that the action answers within a second and no collection of the h
 from __future__ import annotations
 
 import gc
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from tests.incidents.support import ManualLoop
 from tests.support.wall import write_config
 from wallctl.controller import runtime as runtime_module
 from wallctl.controller.build import build_core, inbox_policy
+from wallctl.controller.link import Handle
 from wallctl.controller.longwork import BULK_INLINE, PENDING
 from wallctl.controller.runtime import Runtime
 from wallctl.core.alarms.event import Event
@@ -136,4 +138,58 @@ def test_the_views_go_out_with_a_mode_switch_not_up_to_100_ms_later(tmp_path: Pa
     core.service.evaluate(force=True)
     assert core.service.decision.mode == "incident"
     assert any(t.startswith("view/lists/") for t in sent), sent
+    views.close()
+
+
+class DelayLoop(ManualLoop):
+    """Records the delay of each timer armed (none fires)."""
+
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    def call_later(self, seconds: float, fn: Callable[[], None]) -> Handle:
+        self.delays.append(seconds)
+        return super().call_later(seconds, fn)
+
+
+def test_the_views_are_spaced_by_what_their_flush_costs(tmp_path: Path) -> None:
+    """During a flood the lists' rows cost 10-25 ms a flush: ten a second held the controller's reads back. The next
+    flush waits ten times what the last one cost (100 ms at least), as the alarms topic does."""
+    import json
+
+    from wallctl.controller.views import COST_SHARE, MIN_INTERVAL_S, ViewPublisher
+
+    config = load_config(write_config(tmp_path))
+    clock = ManualClock()
+    core = build_core(config, clock=clock, journal_path=str(tmp_path / "journal.sqlite3"))
+    now = [100.0]
+    per_message = [0.0]
+    sent: list[tuple[str, dict[str, object]]] = []
+
+    def publish(topic: str, payload: str) -> None:
+        now[0] += per_message[0]  # each message takes this long to build and send
+        sent.append((topic, json.loads(payload)))
+
+    loop = DelayLoop()
+    views = ViewPublisher(core.service, {}, loop, publish, monotonic=lambda: now[0])
+    n = 0
+
+    def change_then_wait() -> float:
+        nonlocal n
+        views.flush()
+        took = now[0] - views._last_flush
+        loop.delays.clear()
+        n += 1
+        core.service.ingest(Event(f"n{n}", "t", Severity.MAJOR, clock.now()))  # the next change arms the timer
+        assert loop.delays, "a change arms the next flush"
+        return loop.delays[0] + took
+
+    assert change_then_wait() == pytest.approx(MIN_INTERVAL_S)  # cheap: ten a second
+    per_message[0] = 0.01
+    n_sent = len(sent)
+    wait = change_then_wait()
+    cost = (len(sent) - n_sent) * 0.01
+    assert cost > 0.01 and wait == pytest.approx(COST_SHARE * cost)
+    _topic, body = sent[-1]
+    assert {"seq", "epoch", "time"} <= body.keys() and body["seq"] == views.seq  # spliced in, one encoding
     views.close()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wallctl.controller.journal import Journal
+from wallctl.core.alarms.alarm import Alarm
 
 if TYPE_CHECKING:
     from wallctl.controller.service import WallService
@@ -100,7 +101,13 @@ def alarms_payload(service: WallService, seq: int) -> dict[str, Any]:
     return {
         "seq": seq,
         "time": round(service.clock.now(), 3),
-        "alarms": [{**a.to_contract(), "incident": service.incident_of(a)} for a in alarms],
+        "alarms": [_listed(a, service.incident_of(a)) for a in alarms],
         "total": total,
         "truncated": total > len(alarms),
     }
+
+
+def _listed(alarm: Alarm, incident: dict[str, Any] | None) -> dict[str, Any]:
+    row = alarm.to_contract()
+    row["incident"] = incident
+    return row

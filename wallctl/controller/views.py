@@ -38,6 +38,7 @@ from wallctl.core.wire.view import (
 )
 
 MIN_INTERVAL_S = 0.1
+COST_SHARE = 10  # the views take a tenth of the main loop at most: a flush that cost 25 ms waits 250 ms for the next
 KPI_INTERVAL_S = 1.0
 Publish = Callable[[str, str], None]  # (topic below the prefix, payload): retained, QoS 1
 
@@ -55,8 +56,11 @@ class ViewPublisher:
         loop: LoopHooks,
         publish: Publish,
         setup: Callable[[], Setup] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``setup``: what a display needs to build the scene, read again when the layouts change."""
+        self._now = monotonic
+        self._cost_s = 0.0  # what the last flush took: during a flood the lists' rows cost 10-25 ms
         self.service = service
         self.publish = publish
         self._setup = setup
@@ -112,17 +116,25 @@ class ViewPublisher:
         """A new decision (a mode switch, a focus): the views go out with its state, not up to 100 ms later. Display
         nodes switch 40 ms after the decision; views arriving at that instant made one node decode them before its
         paint and the other after."""
-        self._timer.stop()
         self.flush()
 
     def _dirty(self, *_args: Any) -> None:
         if self._timer.active:
             return
-        self._timer.start(max(0.0, self._last_flush + MIN_INTERVAL_S - time.monotonic()))
+        interval = max(MIN_INTERVAL_S, COST_SHARE * self._cost_s)
+        self._timer.start(max(0.0, self._last_flush + interval - self._now()))
 
     def flush(self) -> None:
-        """Publish every projection whose content changed since it was last published."""
-        self._last_flush = time.monotonic()
+        """Publish every projection whose content changed since it was last published; the next change arms the
+        next flush, spaced by what this one cost."""
+        self._timer.stop()
+        self._last_flush = t0 = self._now()
+        try:
+            self._flush()
+        finally:
+            self._cost_s = self._now() - t0
+
+    def _flush(self) -> None:
         s = self.service
         e, now = s.engine, s.clock.now()
         if self._setup is not None and self._setup_due:
@@ -151,8 +163,8 @@ class ViewPublisher:
                 state.dirty_nodes.clear()
                 state.dirty_links.clear()
                 self._send(f"view/map/{name}", encode_map(state, seq=0, now=now, name=name))
-        if time.monotonic() - self._last_kpi >= KPI_INTERVAL_S:
-            self._last_kpi = time.monotonic()
+        if self._now() - self._last_kpi >= KPI_INTERVAL_S:
+            self._last_kpi = self._now()
             self._send("view/kpis", encode_kpis(s.kpis, seq=0, now=now))
             self._send("view/health", encode_health(s.health.figures(now), seq=0, now=now))  # sent when it changed
         if not self._kpi_timer.active:  # the KPI charts and the alarm-health figures move with time, too
@@ -170,14 +182,18 @@ class ViewPublisher:
         self.flush()
 
     def _send(self, topic: str, body: dict[str, Any]) -> None:
+        """Publish ``body`` if its content changed. It is encoded once: the sequence, time and epoch are spliced
+        in front of the content compared (a flood's lists were encoded twice per flush)."""
         content = dumps_strict({k: v for k, v in body.items() if k not in ("seq", "time")})
         if self._last.get(topic) == content:
             return
         self._last[topic] = content
         self.seq += 1
-        body["seq"] = self.seq
-        body["epoch"] = round(self.service.started, 3)
-        self.publish(topic, dumps_strict(body))
+        head = [f'"seq": {self.seq}', f'"epoch": {dumps_strict(round(self.service.started, 3))}']
+        if "time" in body:
+            head.append(f'"time": {dumps_strict(body["time"])}')
+        inner = content[1:-1]
+        self.publish(topic, "{" + ", ".join([*head, inner] if inner else head) + "}")
         self.published += 1
 
     def close(self) -> None:

@@ -39,6 +39,10 @@ class Flag(StrEnum):
     LATCHED = "latched"
 
 
+_LABELS = {s: s.label for s in Severity}
+_STATE_VALUES = {s: s.value for s in AlarmState}
+_FLAG_VALUES = {f: f.value for f in Flag}
+_CONSEQUENCE = Flag.CONSEQUENCE.value
 _OOSRV, _SHLVD, _DSUPR = AlarmState.OOSRV, AlarmState.SHLVD, AlarmState.DSUPR
 _ACKED, _UNACK, _NORM, _RTNUN = AlarmState.ACKED, AlarmState.UNACK, AlarmState.NORM, AlarmState.RTNUN
 
@@ -92,16 +96,18 @@ class Alarm:
         return self.cause is not None
 
     def to_contract(self) -> dict[str, Any]:
-        """The alarm as listed on ``<prefix>/alarms`` (field names are the contract's)."""
-        flags = sorted(f.value for f in self.flags)
+        """The alarm as listed on ``<prefix>/alarms`` (field names are the contract's). Built for up to 1,000 alarms
+        twice a second: labels come from tables, not enum properties (half its cost)."""
         if self.cause is not None:
-            flags = sorted({*flags, Flag.CONSEQUENCE.value})
+            flags = sorted({*(_FLAG_VALUES[f] for f in self.flags), _CONSEQUENCE})
+        else:
+            flags = sorted([_FLAG_VALUES[f] for f in self.flags]) if self.flags else []
         return {
             "source": self.source,
             "type": self.type,
-            "severity": self.severity.label,
-            "peak": self.peak.label,
-            "state": self.state.value,
+            "severity": _LABELS[self.severity],
+            "peak": _LABELS[self.peak],
+            "state": _STATE_VALUES[self.state],
             "count": self.count,
             "first": round(self.first, 3),
             "last": round(self.last, 3),
