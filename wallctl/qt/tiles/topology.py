@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QEasingCurve, QPointF, QRectF, Qt, QTimer, QVariantAnimation
+from PySide6.QtCore import QAbstractAnimation, QEasingCurve, QPointF, QRectF, Qt, QTimer, QVariantAnimation
 from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QGraphicsItem
 
@@ -147,8 +147,14 @@ class TopologyTile(Tile):
             self._apply_links()
         if nodes or links:
             self.frames += 1
+        if self._zooming:
+            return  # names ride along with their nodes; they are kept clear of each other once the zoom is done
         if self._view_moved or (self._labels_dirty and time.monotonic() - self._laid_out_at >= LABEL_S):
             self.layout_labels()
+
+    @property
+    def _zooming(self) -> bool:
+        return self._anim is not None and self._anim.state() == QAbstractAnimation.State.Running
 
     def settle(self) -> None:
         if self.labels_pending:
@@ -286,9 +292,9 @@ class TopologyTile(Tile):
     def layout_labels(self) -> None:
         """Place every label where it overlaps no other label and no alarmed node (tiles/labels.py); what finds no
         room is hidden. Done again when the view moves or labels come and go, at most once a refresh."""
+        self.vb.updateMatrix()  # first: a matrix brought up to date says the view moved, which this placing answers
         self._labels_dirty = self._view_moved = False
         self._laid_out_at = time.monotonic()
-        self.vb.updateMatrix()
         m = self.vb.childGroup.sceneTransform()
         x, y = self.node_xy[:, 0], self.node_xy[:, 1]
         xy = np.column_stack((m.m11() * x + m.m21() * y + m.dx(), m.m12() * x + m.m22() * y + m.dy()))
@@ -408,6 +414,7 @@ class TopologyTile(Tile):
             self.vb.setRange(rect=r, padding=0)
 
         anim.valueChanged.connect(step)
+        anim.finished.connect(self._labels_moved)  # names placed for where the zoom ended
         anim.start()
         self._anim = anim
 
