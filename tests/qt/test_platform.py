@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -54,3 +57,36 @@ def test_big_type_is_drawn_from_the_glyph_cache_unless_the_integrator_says_other
     monkeypatch.setenv("QT_MAX_CACHED_GLYPH_SIZE", "96")
     prepare_qt_environment()
     assert os.environ["QT_MAX_CACHED_GLYPH_SIZE"] == "96"
+
+
+_FILL_PROBE = """
+import os
+from wallctl.qt.platform import prepare_qt_environment
+prepare_qt_environment()
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter
+app = QGuiApplication([])
+image = QImage(1920, 1080, QImage.Format.Format_ARGB32_Premultiplied)
+painter = QPainter(image)
+for _ in range(3):
+    painter.fillRect(0, 0, 1920, 1080, QColor(10, 20, 30, 128))  # a monitor-sized blend: Qt splits it by lines
+painter.end()
+print(sorted(open(f"/proc/self/task/{t}/comm").read().strip() for t in os.listdir("/proc/self/task")))
+"""
+
+
+def _threads_after_a_big_fill(**env: str) -> list[str]:
+    clean = {k: v for k, v in os.environ.items() if k not in ("QT_NO_GUI_THREADPOOL", "WALLCTL_QT_FILL_THREADS")}
+    out = subprocess.run(
+        [sys.executable, "-c", _FILL_PROBE], env={**clean, **env}, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    return list(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+
+
+def test_a_display_paints_its_fills_itself_not_through_a_thread_pool() -> None:
+    """Qt hands each big fill to its GUI thread pool and waits: on a loaded two-core PC the hand-offs cost a third
+    of a display node's CPU during a flood. The wall turns the pool off; an integrator can keep it."""
+    assert "Thread (pooled)" not in _threads_after_a_big_fill()
+    kept = _threads_after_a_big_fill(WALLCTL_QT_FILL_THREADS="1")
+    assert "Thread (pooled)" in kept  # the same fill with the pool: the probe sees the pool when there is one
