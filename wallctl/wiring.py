@@ -15,6 +15,7 @@ from wallctl.adapters.mqtt import MqttLink
 from wallctl.adapters.presence import PresenceLink
 from wallctl.adapters.speech import Speaker
 from wallctl.controller.build import inbox_policy, load_config_layouts
+from wallctl.controller.inbox import URGENT_MARKERS
 from wallctl.controller.link import Inbound, LinkEvent, LoopHooks
 from wallctl.controller.reload import LayoutWatcher
 from wallctl.controller.runtime import Runtime, settle_heap, tame_collector
@@ -101,6 +102,7 @@ def wire_controller(
         ),
     )
     runtime.attach(link)
+    link.urgent_markers, link.take_ahead, link.on_reached = URGENT_MARKERS, runtime.take_ahead, runtime.reached
     if os.environ.get("WALLCTL_BENCH"):  # benchmarks: the loop's longest stall each second, and each sound
         runtime.on_loop_report = lambda late: link.publish(
             f"{prefix}/bench/loop", dumps_strict({"max_late_ms": round(late * 1000, 1)}), qos=0

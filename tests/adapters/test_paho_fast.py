@@ -4,6 +4,7 @@ properties (a command's response topic, say) to paho."""
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
@@ -263,4 +264,81 @@ def test_the_end_of_the_stream_is_paho_s_to_see_and_the_link_s_to_report(end: by
     assert [m.topic for m in got] == ["noc/events/last"]
     assert not link.connected and [e.state for e in events] == ["disconnected"]
     assert link._buffer is None and not buffer.live
+    theirs.close()
+
+
+def _once(*reads: bytes) -> Callable[[int], bytes]:
+    """A socket's reads: each of ``reads``, then nothing more for now."""
+    left = list(reads)
+
+    def recv(_n: int) -> bytes:
+        if not left:
+            raise BlockingIOError
+        return left.pop(0)
+
+    return recv
+
+
+def _body(i: int) -> bytes:
+    return b'{"n": %d, "text": "%s"}' % (i, b"x" * 400)  # a few hundred bytes, as a monitoring tool's events
+
+
+def _backlog(n: int, urgent_at: int, urgent: bytes = b'{"severity": "critical"}') -> tuple[bytes, int]:
+    """``n`` QoS 1 events as a broker queues them behind a flood; the one at ``urgent_at`` holds ``urgent``.
+    Returns the stream and the offset of the urgent packet."""
+    packets = [
+        framed(0x32, publish_packet(f"t/{i}".encode(), urgent if i == urgent_at else _body(i), 1, i + 1))
+        for i in range(n)
+    ]
+    return b"".join(packets), sum(len(p) for p in packets[:urgent_at])
+
+
+def test_the_buffer_offers_urgent_messages_further_on_once_each() -> None:
+    """Behind a backlog the buffer reads on and offers each QoS 1 message holding a marker, with a way to ask what
+    came before it; past a packet of paho's too. Never a QoS 0 or retained one, nor one not all here yet; nothing
+    while the backlog is a few milliseconds of work."""
+    data, at = _backlog(200, 150)
+    others = [
+        framed(0xD0, b""),  # PINGRESP (paho's)
+        framed(0x30, publish_packet(b"t/q0", b'{"severity": "critical"}', 0, 0)),
+        framed(0x33, publish_packet(b"t/kept", b'{"severity": "critical"}', 1, 900)),  # retained
+    ]
+    partial = framed(0x32, publish_packet(b"t/late", b'{"severity": "critical"}', 1, 901))[:-3]
+    buffer = paho_fast.RecvBuffer(_once(data[: at // 2], data[at // 2 :] + b"".join(others) + partial), v5=True)
+    assert buffer.scan(lambda *_a: None, deadline=0.0) == paho_fast.BUDGET
+    offered: list[tuple[str, bytes, int, bool, bool]] = []
+
+    def take(topic: str, payload: bytes, mid: int, earlier: Callable[[bytes], bool]) -> bool:
+        offered.append((topic, payload, mid, earlier(b'"n": 149,'), earlier(b'"n": 151,')))
+        return True
+
+    assert buffer.look_ahead((b"critical",), take) == 1
+    assert offered == [("t/150", b'{"severity": "critical"}', 151, True, False)]
+    assert buffer.look_ahead((b"critical",), take) == 0  # searched once: never offered twice
+    small = paho_fast.RecvBuffer(_once(data[: paho_fast.LOOK_AHEAD_MIN // 2]), v5=True)
+    assert small.look_ahead((b"t/",), lambda *_a: pytest.fail("no backlog, yet read ahead")) == 0
+
+
+def test_a_message_taken_ahead_passes_on_only_its_acknowledgement_in_its_turn() -> None:
+    """Whoever reads a taken message in its turn (the buffer, or paho for a packet over 64 KiB), the link hands on
+    only its acknowledgement then: after those of the messages before it, before those after it."""
+    data, _ = _backlog(120, 100)  # with the big one, within a socket pair's buffer (written before any read)
+    big = framed(0x32, publish_packet(b"t/big", b'{"severity": "critical", "x": "' + b"x" * 70_000 + b'"}', 1, 999))
+    tail = framed(0x32, publish_packet(b"t/after", _body(0), 1, 1000))
+    log: list[tuple[str, object]] = []
+    link, _buffer, (ours, theirs) = _connected_link(lambda m: log.append(("msg", m.topic)), lambda _e: None)
+    link.urgent_markers = (b"critical",)
+    link.take_ahead = lambda m, earlier: not earlier(b"br05") and not log.append(("ahead", m.topic))
+    link.on_reached = lambda mid, qos: log.append(("ack", (mid, qos)))
+    theirs.sendall(data + big + tail)
+    for _ in range(500):
+        link._read_burst(wait=0.05)
+        if ("msg", "t/after") in log:
+            break
+    assert log[:2] == [("ahead", "t/100"), ("ahead", "t/big")]  # the first burst looked ahead before reading
+    turns = [e for e in log[2:] if e[0] != "ahead"]
+    want = [("msg", f"t/{i}") for i in range(100)] + [("ack", (101, 1))]
+    want += [("msg", f"t/{i}") for i in range(101, 120)] + [("ack", (999, 1)), ("msg", "t/after")]
+    assert turns == want
+    ours.close()
     theirs.close()

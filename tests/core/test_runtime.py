@@ -99,6 +99,16 @@ class RecordingLink:
         self.sent_now += 1
 
 
+def running(tmp_path: Path, link: RecordingLink) -> Runtime:
+    """A started runtime on the shipped configuration, publishing to ``link``."""
+    config = load_config(write_config(tmp_path))
+    core = build_core(config, clock=ManualClock(), journal_path=str(tmp_path / "journal.sqlite3"))
+    rt = Runtime(core.service, inbox_policy(config, None), state_prefix="wallctl/test", loop=ManualLoop())
+    rt.attach(link)
+    rt.start()
+    return rt
+
+
 def test_an_event_that_can_change_the_mode_is_decided_and_sent_before_the_burst_ends(tmp_path: Path) -> None:
     """During a flood the link hands over up to 25 ms of events per burst, and rules were evaluated when the burst
     ended, at most every 50 ms: a switching event waited 10-80 ms for its decision. Now the decision and the
@@ -107,13 +117,9 @@ def test_an_event_that_can_change_the_mode_is_decided_and_sent_before_the_burst_
 
     from wallctl.controller.link import Inbound
 
-    config = load_config(write_config(tmp_path))
-    core = build_core(config, clock=ManualClock(), journal_path=str(tmp_path / "journal.sqlite3"))
-    rt = Runtime(core.service, inbox_policy(config, None), state_prefix="wallctl/test", loop=ManualLoop())
     link = RecordingLink()
-    rt.attach(link)
-    rt.start()
-    assert core.service.decision.mode == "normal"
+    rt = running(tmp_path, link)
+    assert rt.service.decision.mode == "normal"
     link.published.clear()
     body = {"source": "br05-rtr", "type": "node_down", "severity": "critical", "category": "network", "id": "x1"}
     rt.on_message(Inbound("noc/events/network/br05-rtr", json.dumps(body).encode(), False, 1, 7, 0.0))
@@ -194,3 +200,49 @@ def test_the_views_are_spaced_by_what_their_flush_costs(tmp_path: Path) -> None:
     _topic, body = sent[-1]
     assert {"seq", "epoch", "time"} <= body.keys() and body["seq"] == views.seq  # spliced in, one encoding
     views.close()
+
+
+class AckLink(RecordingLink):
+    def __init__(self) -> None:
+        super().__init__()
+        self.acked: list[tuple[int, int]] = []
+
+    def ack(self, mids: list[tuple[int, int]]) -> None:
+        self.acked += mids
+
+
+def test_an_urgent_event_goes_ahead_of_a_backlog_only_where_order_cannot_matter(tmp_path: Path) -> None:
+    """Behind a flood the link offers an urgent event read further on: applied at once (the mode decided) unless a
+    message before it names its source; its acknowledgement waits for its turn and for the journal's flush."""
+    import json
+
+    from wallctl.controller.link import Inbound
+
+    link = AckLink()
+    rt = running(tmp_path, link)
+    engine, key = rt.service.engine, ("br05-rtr", "node_down")
+
+    def event(severity: str, ident: str, source: str = "br05-rtr") -> Inbound:
+        body = {"source": source, "type": "node_down", "severity": severity, "category": "network", "id": ident}
+        return Inbound(f"noc/events/network/{source}", json.dumps(body).encode(), False, 1, int(ident[1:]), 0.0)
+
+    never: Callable[[bytes], bool] = lambda _b: False  # noqa: E731
+    assert not rt.take_ahead(event("critical", "c1"), lambda b: b == b"br05-rtr")  # named before it: its turn
+    assert not rt.take_ahead(event("warning", "c2"), never)  # not urgent
+    assert not rt.take_ahead(event("critical", "c3", source="br05/rtr"), never)  # a name JSON may spell as br05\/rtr
+    assert engine.get(key) is None and rt.service.decision.mode == "normal"
+
+    assert rt.take_ahead(event("critical", "c4"), never)
+    assert rt.service.decision.mode == "incident"
+    states = [json.loads(p) for t, p in link.published if t == "wallctl/test/state"]
+    assert states[-1]["mode"] == "incident" and link.sent_now >= 1
+    rt.on_message(event("warning", "c5", source="sw01"))  # received before it
+    rt.reached(4, 1)  # its turn
+    assert link.acked == []
+    rt.flush()
+    assert link.acked == [(5, 1), (4, 1)]
+
+    assert rt.take_ahead(event("cleared", "c6"), never)  # the clear of an active critical alarm is urgent too
+    alarm = engine.get(key)
+    assert alarm is not None and alarm.severity is Severity.CLEARED
+    assert rt.inbox.taken_ahead == 2

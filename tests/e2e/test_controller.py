@@ -216,3 +216,41 @@ def test_the_controller_publishes_what_displays_draw(tmp_path: Path, mosquitto: 
         views.close()
         assert ctl.stop() == 0
         obs.close()
+
+
+def test_a_critical_event_overtakes_a_backlog_of_warnings(
+    tmp_path: Path, mosquitto: Mosquitto, alsa: AlsaCapture
+) -> None:
+    """A controller 20,000 warnings behind (stopped while a flood queued for it) raises the critical alarm that came
+    after them before it has applied them, and then applies every one of them, none twice."""
+    import os
+
+    from wallctl.bench.load import publish
+
+    n = 20_000
+    cfg = write_config(tmp_path, wall_id="ahead", port=mosquitto.port)
+    obs = Observer(mosquitto.port, "wallctl/ahead")
+    ctl = WallProcess(cfg, env=alsa.env, command="controller").start()
+    try:
+        started(obs, ctl)
+        assert ctl.proc is not None and obs.state is not None
+        before = obs.state["events"]
+        os.kill(ctl.proc.pid, signal.SIGSTOP)
+        try:
+            publish(mosquitto.port, n, 1, prefix="w", sources=500, sevs=("warning", "minor"))
+            obs.event("network/br05-rtr", source="br05-rtr", type="node_down", severity="critical", id="crit-1")
+        finally:
+            os.kill(ctl.proc.pid, signal.SIGCONT)
+        seen: list[int] = []
+
+        def critical(o: Observer) -> bool:
+            return o.state["alarms"]["by_severity"].get("critical", 0) == 1 and not seen.append(o.state["events"])
+
+        obs.wait(critical, 20, "the critical alarm")
+        assert seen[0] - before < n // 2, f"raised once {seen[0] - before} of the {n + 1} events were applied"
+        obs.wait(lambda o: o.state["events"] >= before + n + 1, 60, "every event applied")
+        assert obs.state["events"] == before + n + 1 and obs.state["duplicate_events"] == 0
+        assert obs.state["rejected_events"] == 0 and obs.state["highest"] == "critical"
+    finally:
+        assert ctl.stop() == 0
+        obs.close()

@@ -39,6 +39,7 @@ log = logging.getLogger("wallctl.mqtt")
 
 READ_BURST = 500  # reads per readiness notification before the loop gets a turn ...
 READ_BUDGET_S = 0.025  # ... or this much time: a burst of costly events must not freeze the wall (it did for 2 s)
+LOOK_AHEAD_GAP_S = 0.01  # a burst of reads this long after the last looks ahead first: events came meanwhile
 
 
 SYNC_WAIT_S = 5.0
@@ -122,6 +123,14 @@ class MqttLink:
         self._pending: dict[str, tuple[str | bytes, int, bool, Properties | None]] = {}
         self.messages = 0
         self.gate: Callable[[str], bool] | None = None
+        # behind a backlog, QoS 1 messages holding one of these bytes are offered to ``take_ahead`` before their
+        # turn (True: handled; ``on_reached(mid, qos)`` then comes in its turn, for its acknowledgement)
+        self.urgent_markers: tuple[bytes, ...] = ()
+        self.take_ahead: Callable[[Inbound, Callable[[bytes], bool]], bool] | None = None
+        self.on_reached: Callable[[int, int], None] = lambda _mid, _qos: None
+        self._own_prefix = f"{state_prefix}/"
+        self._read_at = 0.0  # when the last burst of reads ended
+        self._ahead: set[int] = set()  # packet ids of QoS 1 messages handled ahead of their turn
 
     # ---------------------------------------------------------------- lifecycle (main thread)
     def start(self) -> None:
@@ -199,6 +208,7 @@ class MqttLink:
         self.hooks.call_later(delay, self._attempt)
 
     def _drop_socket(self) -> None:
+        self._ahead.clear()  # unacknowledged, they come again: the engine knows a repeated event id
         if self._sock is not None:
             self.hooks.unwatch(self._sock)
             self._sock = None
@@ -224,7 +234,10 @@ class MqttLink:
         sock = self._sock
         if sock is None:
             return
-        deadline = time.perf_counter() + READ_BUDGET_S
+        started = time.perf_counter()
+        deadline = started + READ_BUDGET_S
+        if started - self._read_at > LOOK_AHEAD_GAP_S:  # the loop did other work (a flush, a list): a backlog?
+            self._look_ahead()
         for i in range(READ_BURST):
             buffer = self._buffer
             if buffer is not None and paho_fast.paho_between_packets(self.client):
@@ -235,6 +248,7 @@ class MqttLink:
                 if buffer.fills != fills:
                     paho_fast.mark_received(self.client)
                 if why == paho_fast.BUDGET:
+                    self._look_ahead()  # behind: anything urgent further on?
                     self.hooks.call_later(0.0, self._readable)  # the loop's turn; bytes may be waiting already
                     break
                 if why == paho_fast.DRAINED:
@@ -260,6 +274,27 @@ class MqttLink:
                 self.hooks.call_later(0.0, self._readable)
         if self.client.want_write():
             self.client.loop_write()
+        self._read_at = time.perf_counter()
+
+    def _look_ahead(self) -> None:
+        buffer = self._buffer
+        if self.take_ahead is not None and buffer is not None and paho_fast.paho_between_packets(self.client):
+            buffer.look_ahead(self.urgent_markers, self._take)
+
+    def _take(self, topic: str, payload: bytes, mid: int, earlier: Callable[[bytes], bool]) -> bool:
+        """A QoS 1 message read ahead of its turn, offered to ``take_ahead`` (never the wall's own topics). Taken,
+        it is known by its packet id until its turn (the broker gives that id to no other message meanwhile)."""
+        if self.take_ahead is None or topic.startswith(self._own_prefix) or mid in self._ahead:
+            return False
+        inbound = Inbound(topic, payload, False, 1, mid, time.time(), None, None, self._sync is not None)
+        try:
+            taken = self.take_ahead(inbound, earlier)
+        except Exception:  # left to its turn, where the handler's own guard records it
+            log.exception("Exception when taking a message on %r ahead of its turn", topic)
+            return False
+        if taken:
+            self._ahead.add(mid)
+        return taken
 
     def _writable(self) -> None:
         if self._sock is None:
@@ -412,6 +447,10 @@ class MqttLink:
     ) -> None:
         """Every received message, read by paho or by the receive buffer, as an :class:`Inbound`."""
         self.messages += 1
+        if qos == 1 and mid in self._ahead:  # handled ahead of its turn: only its acknowledgement was waiting
+            self._ahead.discard(mid)
+            self.on_reached(mid, qos)
+            return
         if self._sync is not None and topic == self._sync_topic:
             if payload == self._sync:
                 self._sync = None

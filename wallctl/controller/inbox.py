@@ -8,6 +8,7 @@ rejected with its reason, exactly once, and the caller acknowledges it either wa
 from __future__ import annotations
 
 import logging
+import re
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,8 +31,14 @@ from wallctl.core.alarms.feeds import TopicRoutes
 from wallctl.core.alarms.sites import Route
 from wallctl.core.profiles import convert
 from wallctl.core.profiles.base import ProfileError, ProfileMaps
+from wallctl.core.severity import Severity
 from wallctl.core.wire.commands import CommandError, parse_command, request_id_of
 from wallctl.core.wire.strict import dumps_strict
+
+# a source name no JSON encoder escapes: found as it is in any message that names it
+PLAIN_NAME = re.compile(r"[A-Za-z0-9._:-]{1,200}")
+# the bytes an urgent event holds (its severity, as senders spell it): messages further on holding none are not read
+URGENT_MARKERS = tuple(v.encode() for name in ("critical", "cleared") for v in (name, name.upper(), name.title()))
 
 log = logging.getLogger("wallctl.inbox")
 
@@ -53,6 +60,7 @@ class Inbox:
         self.service = service
         self.policy = policy
         self.ingested = 0
+        self.taken_ahead = 0  # urgent events applied before the messages received ahead of them
         # a standby controller catching up: a command queued for it while it was away was applied live by the
         # active controller, so it is applied here too (without the staleness checks), not refused as history
         self.mirroring: Callable[[], bool] = lambda: False
@@ -107,6 +115,49 @@ class Inbox:
             service.reject(topic, exc.reason.value, exc.detail, payload)
             return
         self._ingest(event, route, topic)
+
+    def take_ahead(self, topic: str, payload: bytes, *, received: float, earlier: Callable[[bytes], bool]) -> bool:
+        """Apply an urgent event before the messages received ahead of it (the link is behind a flood); False
+        leaves it to its turn. Urgent: critical, or the clear of an active critical or major alarm. Taken only
+        when order cannot matter: a plain event (no site, profile or KPI topic, no command) whose source name is
+        spelt out in its message and appears in none of the messages before it (``earlier``), so that no earlier
+        event of its alarm, or about its source, is overtaken."""
+        service, p = self.service, self.policy
+        if topic == p.cmd_topic or not payload:
+            return False
+        if service.kpis.series and service.kpis.for_topic(topic):
+            return False
+        if (service.sites and service.sites.route(topic) is not None) or (p.profiles and p.profiles(topic)):
+            return False
+        try:
+            event = parse_event(
+                topic, payload, received=received, templates=p.templates, max_bytes=p.max_bytes, window=p.window
+            )
+        except EventRejected:
+            return False  # rejected in its turn, with the others
+        if not self._urgent(event):
+            return False
+        name = event.source.encode()
+        if not PLAIN_NAME.fullmatch(event.source) or (name not in payload and name not in topic.encode()):
+            return False
+        if earlier(name):
+            return False
+        try:
+            self._ingest(event, None, topic)
+        except Exception as exc:  # as in its turn: rejected, counted, acknowledged (it is not handled twice)
+            log.exception("Exception when handling a message on %r", topic)
+            self.service.report_exception(f"message on {topic!r}", exc)
+            self.service.reject(topic, RejectReason.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300], payload)
+        self.taken_ahead += 1
+        return True
+
+    def _urgent(self, event: Event) -> bool:
+        if event.severity is Severity.CRITICAL:
+            return True
+        if not event.is_clear:
+            return False
+        alarm = self.service.engine.get(event.key)
+        return alarm is not None and alarm.severity >= Severity.MAJOR
 
     def _at_site(self, route: Route, payload: bytes) -> bool:
         """A message under a branch site's prefix: the site speaks. False for its bridge's state (not an event)."""

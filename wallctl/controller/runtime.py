@@ -123,6 +123,25 @@ class Runtime:
             self._burst.start(0)  # runs when this burst of reads is over (armed first: see _state_dirty)
         self._handle(msg)
 
+    def take_ahead(self, msg: Inbound, earlier: Callable[[bytes], bool]) -> bool:
+        """An urgent event read ahead of a backlog, applied now if the inbox finds its order cannot matter (see
+        :meth:`Inbox.take_ahead`). Its acknowledgement waits for :meth:`reached`: after those of the messages
+        received before it, and after the flush that commits its effect."""
+        if not self.inbox.take_ahead(msg.topic, msg.payload, received=msg.received, earlier=earlier):
+            return False
+        if not self._burst.active:
+            self._burst.start(0)
+        try:
+            self._decide_if_crossed()
+        except Exception:  # applied already: it must not be handled again in its turn
+            log.exception("Exception after an event taken ahead of its turn on %r", msg.topic)
+        return True
+
+    def reached(self, mid: int, qos: int) -> None:
+        """The turn of a message taken ahead: its acknowledgement joins the others, in the order they came."""
+        if qos > 0:
+            self._pending_acks.append((mid, qos))
+
     def end_burst(self) -> None:
         self.batches += 1
         self.service.evaluate()
@@ -143,6 +162,9 @@ class Runtime:
         )
         if reply is not None:
             publish(reply)
+        self._decide_if_crossed()
+
+    def _decide_if_crossed(self) -> None:
         if self.service.rules.take_crossed():
             # a rule's match count crossed its threshold: the mode may change, decided now, not after the rest of
             # the burst and the 50 ms throttle (during a 10,000/s flood those held a switch back 10-80 ms)
