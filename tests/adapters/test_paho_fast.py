@@ -317,6 +317,8 @@ def test_the_buffer_offers_urgent_messages_further_on_once_each() -> None:
     assert buffer.look_ahead((b"critical",), take) == 0  # searched once: never offered twice
     small = paho_fast.RecvBuffer(_once(data[: paho_fast.LOOK_AHEAD_MIN // 2]), v5=True)
     assert small.look_ahead((b"t/",), lambda *_a: pytest.fail("no backlog, yet read ahead")) == 0
+    flood = paho_fast.RecvBuffer(_once(data), v5=True)  # a marker in every message: an urgent flood
+    assert flood.look_ahead((b"t/",), lambda *_a: pytest.fail("an urgent flood, yet reordered")) == 0
 
 
 def test_a_message_taken_ahead_passes_on_only_its_acknowledgement_in_its_turn() -> None:

@@ -82,6 +82,7 @@ GONE: Stop = "gone"  # the connection was dropped while a message was being hand
 LOOK_AHEAD_BYTES = 4 << 20  # a backlog read ahead for urgent messages: 2 s of a 10,000 events/s flood
 LOOK_AHEAD_CHUNK = 1 << 20
 LOOK_AHEAD_MIN = 16 << 10  # less than this unread (~100 events, a few ms of work) is no backlog
+LOOK_AHEAD_MAX_HITS = 32  # more markers than this in what was read ahead: an urgent flood, kept in its order
 # take(topic, payload, mid, earlier): True if the message was handled ahead of its turn
 Take = Callable[[str, bytes, int, Callable[[bytes], bool]], bool]
 
@@ -223,7 +224,7 @@ class RecvBuffer:
         ``LOOK_AHEAD_BYTES`` buffered) and offer each QoS 1 PUBLISH without properties whose bytes hold one of
         ``markers`` to ``take(topic, payload, mid, earlier)``, where ``earlier(b)`` says whether bytes ``b`` occur
         in any packet before it. Each byte is searched once. Does nothing while less than ``LOOK_AHEAD_MIN`` is
-        unread. Returns how many were taken.
+        unread, nor over a stretch with more than ``LOOK_AHEAD_MAX_HITS`` markers. Returns how many were taken.
 
         Whoever reads a taken packet in its turn (the scan or paho) hands it on as usual: the broker uses its
         packet id for no other message until it is acknowledged, so the link knows it by that id and passes on
@@ -252,6 +253,8 @@ class RecvBuffer:
         start = max(self._pos, self._looked - base)
         hits = sorted({h for m in markers for h in _finds(buf, m, start, end)})
         self._looked = base + end
+        if len(hits) > LOOK_AHEAD_MAX_HITS:
+            return 0  # a flood of urgent messages: none gains by going first, and each would cost a search
         walk, taken, offered = self._pos, 0, -1
         for hit in hits:
             while True:  # to the packet that holds the hit
