@@ -284,11 +284,12 @@ class MqttLink:
     def _take(self, topic: str, payload: bytes, mid: int, earlier: Callable[[bytes], bool]) -> bool:
         """A QoS 1 message read ahead of its turn, offered to ``take_ahead`` (never the wall's own topics). Taken,
         it is known by its packet id until its turn (the broker gives that id to no other message meanwhile)."""
-        if self.take_ahead is None or topic.startswith(self._own_prefix) or mid in self._ahead:
+        take_ahead = self.take_ahead
+        if take_ahead is None or topic.startswith(self._own_prefix) or mid in self._ahead:
             return False
         inbound = Inbound(topic, payload, False, 1, mid, time.time(), None, None, self._sync is not None)
         try:
-            taken = self.take_ahead(inbound, earlier)
+            taken = take_ahead(inbound, earlier)
         except Exception:  # left to its turn, where the handler's own guard records it
             log.exception("Exception when taking a message on %r ahead of its turn", topic)
             return False
@@ -447,7 +448,7 @@ class MqttLink:
     ) -> None:
         """Every received message, read by paho or by the receive buffer, as an :class:`Inbound`."""
         self.messages += 1
-        if qos == 1 and mid in self._ahead:  # handled ahead of its turn: only its acknowledgement was waiting
+        if self._ahead and qos == 1 and mid in self._ahead:  # handled ahead: only its acknowledgement was waiting
             self._ahead.discard(mid)
             self.on_reached(mid, qos)
             return

@@ -258,8 +258,8 @@ class RecvBuffer:
         walk, taken, offered = self._pos, 0, -1
         for hit in hits:
             while True:  # to the packet that holds the hit
-                stop = _packet_end(buf, walk, end)
-                if stop is None or stop > end:
+                body, stop = _packet_span(buf, walk, end)
+                if stop > end:
                     self._looked = base + walk  # not all here: searched again when the rest has come
                     return taken
                 if stop > hit:
@@ -268,7 +268,7 @@ class RecvBuffer:
             if walk == offered:
                 continue  # a second marker in the packet offered already
             offered = walk
-            candidate = _qos1_publish(buf, walk, stop, self.v5)
+            candidate = _qos1_publish(buf, walk, body, stop, self.v5)
             if candidate is not None and take(*candidate, _finder(buf, self._pos, walk)):
                 taken += 1
             if not self.live:
@@ -290,30 +290,27 @@ def _finds(buf: bytes, marker: bytes, start: int, end: int) -> list[int]:
     return out
 
 
-def _packet_end(buf: bytes, pos: int, end: int) -> int | None:
-    """Where the packet that starts at ``pos`` ends (past ``end`` if it is not all here); None if its length field
-    is not all here or is malformed."""
+def _packet_span(buf: bytes, pos: int, end: int) -> tuple[int, int]:
+    """(where its body starts, where it ends) for the packet that starts at ``pos``; an end past ``end`` if the
+    packet or its length field is not all here (or the field is malformed: paho reports that in its turn)."""
     at, length, mult = pos + 1, 0, 1
     while at < end:
         byte = buf[at]
         at += 1
         length += (byte & 0x7F) * mult
         if byte < 0x80:
-            return at + length
+            return at, at + length
         mult *= 128
         if mult > 0x200000:
-            return None
-    return None
+            break
+    return end, end + 1
 
 
-def _qos1_publish(buf: bytes, pos: int, stop: int, v5: bool) -> tuple[str, bytes, int] | None:
-    """(topic, payload, packet id) of the packet ``buf[pos:stop]`` if it is a PUBLISH at QoS 1, not retained (the
-    picture, not news), without MQTT 5 properties; else None."""
+def _qos1_publish(buf: bytes, pos: int, at: int, stop: int, v5: bool) -> tuple[str, bytes, int] | None:
+    """(topic, payload, packet id) of the packet ``buf[pos:stop]`` (its body from ``at``) if it is a PUBLISH at QoS
+    1, not retained (the picture, not news), without MQTT 5 properties; else None."""
     if buf[pos] & 0xF7 != 0x32:  # PUBLISH, QoS 1, retain off (the DUP flag either way)
         return None
-    at = pos + 2
-    while buf[at - 1] & 0x80:  # past the remaining length
-        at += 1
     if at + 2 > stop:
         return None
     slen = (buf[at] << 8) | buf[at + 1]

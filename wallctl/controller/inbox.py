@@ -85,9 +85,13 @@ class Inbox:
             self._event(topic, payload, received, retained)
         except Exception as exc:  # one poisoned message costs itself only: rejected, counted, acknowledged
             log.exception("Exception when handling a message on %r", topic)
-            self.service.report_exception(f"message on {topic!r}", exc)
-            self.service.reject(topic, RejectReason.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300], payload)
+            self._internal_error(topic, payload, exc)
         return None
+
+    def _internal_error(self, topic: str, payload: bytes, exc: Exception) -> None:
+        """A message whose handling raised: said on the wall and rejected with the reason (then acknowledged)."""
+        self.service.report_exception(f"message on {topic!r}", exc)
+        self.service.reject(topic, RejectReason.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300], payload)
 
     def _event(self, topic: str, payload: bytes, received: float, retained: bool) -> None:
         service, p = self.service, self.policy
@@ -146,8 +150,7 @@ class Inbox:
             self._ingest(event, None, topic)
         except Exception as exc:  # as in its turn: rejected, counted, acknowledged (it is not handled twice)
             log.exception("Exception when handling a message on %r", topic)
-            self.service.report_exception(f"message on {topic!r}", exc)
-            self.service.reject(topic, RejectReason.INTERNAL.value, f"{type(exc).__name__}: {exc}"[:300], payload)
+            self._internal_error(topic, payload, exc)
         self.taken_ahead += 1
         return True
 
