@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from wallctl.core.wall.presets import load_layouts
-from wallctl.qt.platform import MAX_CACHED_GLYPH_PX, inhibit_screensaver, offscreen_config, prepare_qt_environment
+from wallctl.qt.platform import inhibit_screensaver, offscreen_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,17 +46,39 @@ def test_offscreen_config_has_one_named_screen_per_monitor(tmp_path: Path) -> No
     ]
 
 
-def test_big_type_is_drawn_from_the_glyph_cache_unless_the_integrator_says_otherwise(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """Qt fills glyphs over 64 px as paths at every draw (4-6 ms a line of the summary or the clock, each time a
-    mode switch repaints them); the wall raises that limit before Qt starts, and keeps a value already set."""
-    monkeypatch.delenv("QT_MAX_CACHED_GLYPH_SIZE", raising=False)
-    prepare_qt_environment()
-    assert int(os.environ["QT_MAX_CACHED_GLYPH_SIZE"]) == MAX_CACHED_GLYPH_PX >= 256
-    monkeypatch.setenv("QT_MAX_CACHED_GLYPH_SIZE", "96")
-    prepare_qt_environment()
-    assert os.environ["QT_MAX_CACHED_GLYPH_SIZE"] == "96"
+_TYPE_PROBE = """
+import os
+from wallctl.qt.platform import prepare_qt_environment
+prepare_qt_environment()
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPainter
+app = QGuiApplication([])
+ink = {}
+for px in (24, 71, 120, 200, 300):
+    image = QImage(500, 500, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(QColor(0, 0, 0))
+    painter = QPainter(image)
+    font = QFont()
+    font.setPixelSize(px)
+    painter.setFont(font)
+    painter.setPen(QColor(255, 255, 255))
+    for _ in range(2):  # the second draw comes from Qt's glyph cache where it keeps one
+        painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "8")
+    painter.end()
+    ink[px] = sum(image.pixelColor(x, y).red() > 128 for y in range(0, 500, 2) for x in range(0, 500, 2))
+print(ink)
+"""
+
+
+def test_type_of_every_size_is_drawn_in_the_wall_s_environment() -> None:
+    """The summary's figures and the clock are a few hundred pixels tall: with Qt's glyph cache raised above its
+    64 px, this Qt drew cached glyphs as nothing, and the wall showed empty severity boxes."""
+    clean = {k: v for k, v in os.environ.items() if k != "QT_MAX_CACHED_GLYPH_SIZE"}
+    out = subprocess.run([sys.executable, "-c", _TYPE_PROBE], env=clean, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    ink = ast.literal_eval(out.stdout.strip().splitlines()[-1])
+    assert all(ink[px] > px * px // 40 for px in ink), ink  # an "8" covers well over a tenth of its em square
 
 
 _FILL_PROBE = """

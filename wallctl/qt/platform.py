@@ -11,8 +11,6 @@ from pathlib import Path
 
 from wallctl.core.wall.layout import WallSpec
 
-MAX_CACHED_GLYPH_PX = 512  # glyphs up to this size are drawn from Qt's cache (Qt's own limit is 64)
-
 
 def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
@@ -64,20 +62,17 @@ def choose_platform(wall: WallSpec, node: str | None = None) -> str | None:
 
 
 def prepare_qt_environment() -> None:
-    """Environment Qt wants before it starts: a private runtime dir (else Qt warns), no font-fallback chatter, big
-    glyphs kept in Qt's glyph cache, and fills painted by the thread that paints.
+    """Environment Qt wants before it starts: a private runtime dir (else Qt warns), no font-fallback chatter, and
+    fills painted by the thread that paints.
 
-    Qt's raster engine caches glyphs up to 64 px and fills larger ones as paths at every draw: the summary's
-    figures, its 71 px line and the clock cost 4-6 ms a line each time a mode switch repainted them (0.03 ms from
-    the cache). The wall's largest type is a few hundred pixels.
-
-    The same engine hands every fill of more than 96 lines to a thread pool, in 64-line pieces, and waits for
+    Qt's raster engine hands every fill of more than 96 lines to a thread pool, in 64-line pieces, and waits for
     them: on the wall's two-core PCs, which also run the controller and the broker, the hand-offs and wake-ups
     were a third of a display node's CPU during a flood (futex and condition signals, py-spy), CPU the controller
-    then lacked. An integrator's own glyph limit is kept; ``WALLCTL_QT_FILL_THREADS=1`` keeps Qt's pool (a display
-    PC with cores to spare)."""
+    then lacked. ``WALLCTL_QT_FILL_THREADS=1`` keeps Qt's pool (a display PC with cores to spare).
+
+    Qt's glyph cache is left at its own limit (64 px): raised (``QT_MAX_CACHED_GLYPH_SIZE``), this Qt drew the
+    cached big glyphs as nothing at all, and the summary's figures and the clock vanished."""
     os.environ.setdefault("QT_LOGGING_RULES", "qt.qpa.fonts.warning=false")
-    os.environ.setdefault("QT_MAX_CACHED_GLYPH_SIZE", str(MAX_CACHED_GLYPH_PX))
     if os.environ.get("WALLCTL_QT_FILL_THREADS") != "1":
         os.environ.setdefault("QT_NO_GUI_THREADPOOL", "1")  # Qt reads whether it is set, not its value
     if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
