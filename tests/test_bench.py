@@ -93,3 +93,51 @@ def test_only_runs_the_named_sections_and_refuses_an_unknown_one(tmp_path: Path)
     assert data["results"] and all(r["name"].startswith("engine") for r in data["results"])
     res = bench("--only", "scal")
     assert res.returncode == 2 and "unknown section 'scal'" in res.stderr and "scale" in res.stderr
+
+
+def test_a_failing_section_is_reported_and_the_others_still_measure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A section that raises (a flood that ended early, a wall that exited) is a MISSED line saying why, the exit
+    status says so, and the sections after it still measure: a full run is a quarter of an hour of a shared VM."""
+    from wallctl.bench import suite
+
+    def broken(quick: bool) -> list[Result]:
+        raise RuntimeError("the flood ended before the switches measured under it did")
+
+    monkeypatch.setattr(suite, "bench_engine", broken)
+    out = tmp_path / "bench.json"
+    assert suite.run_suite(quick=True, json_path=out, only=frozenset({"engine", "report"})) == 1
+    data = json.loads(out.read_text())
+    failed = [r for r in data["results"] if r["failed"]]
+    assert [r["name"] for r in failed] == ["engine: the section failed"]
+    assert failed[0]["met"] is False and "RuntimeError: the flood ended" in failed[0]["failed"]
+    assert any(r["name"].startswith("report:") and r["value"] > 0 for r in data["results"])
+    assert set(data["seconds"]) == {"engine", "report"}
+
+
+def test_load_packets_are_the_events_they_say() -> None:
+    """The load generator writes packets from templates: each is a well-formed PUBLISH of event ``i``, its own id."""
+    from wallctl.bench.load import Packets
+
+    packets = Packets(1, "f", 3, ("warning", "minor"))
+    seen = set()
+    for i in (0, 2, 3, 5, 6, 65535, 10**9 + 7):
+        raw = packets[i]
+        assert raw[0] == 0x32  # PUBLISH, QoS 1
+        size, mul, at = 0, 1, 1
+        while True:  # the remaining length
+            size += (raw[at] & 0x7F) * mul
+            mul, at = mul * 128, at + 1
+            if not raw[at - 1] & 0x80:
+                break
+        assert len(raw) - at == size
+        tlen = int.from_bytes(raw[at : at + 2], "big")
+        topic = raw[at + 2 : at + 2 + tlen].decode()
+        mid = int.from_bytes(raw[at + 2 + tlen : at + 4 + tlen], "big")
+        body = json.loads(raw[at + 4 + tlen :])
+        assert topic == f"noc/events/system/f{i % 3:05d}" == f"noc/events/system/{body['source']}"
+        assert body["severity"] == ("warning", "minor")[(i // 3) % 2] and int(body["id"][2:]) == i
+        assert mid == i % 65535 + 1
+        seen.add(body["id"])
+    assert len(seen) == 7

@@ -5,8 +5,6 @@ subscriber, measured in the same run: what any wall would pay before it can do a
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -16,6 +14,7 @@ import paho.mqtt.client as paho
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
+from wallctl.bench.load import start_flood, stop_flood
 from wallctl.bench.result import Result, latency_pair, percentile
 from wallctl.bench.wall import BenchWall
 from wallctl.core.config.settings import config_path, load_config
@@ -103,28 +102,13 @@ def bench_modes(wall: BenchWall, *, quick: bool) -> list[Result]:
         )
     )
     rate = 2000 if quick else 10_000
-    flood = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "wallctl.bench.load",
-            str(wall.port),
-            str(rate * 40),
-            "1",
-            "flood",
-            str(rate),
-            "1000",
-            "warning,minor",
-        ],
-        stdout=subprocess.DEVNULL,
-    )
+    flood = start_flood(wall.port, rate)
     try:
         time.sleep(1.0 if quick else 2.0)
         loaded: list[float] = []
         cycle(loaded, [], max(5, n // 4), 5.0)
     finally:
-        flood.kill()
-        flood.wait()
+        stop_flood(flood)
     results += latency_pair(
         f"event -> mode painted during a {rate:,}/s flood", loaded, rest, "the same at rest", 250, 500
     )

@@ -15,6 +15,7 @@ class Result:
     goal: str
     ratio_goal: float | None = None  # value/baseline must be at least this (higher is better) ...
     max_goal: float | None = None  # ... or value must be at most this (lower is better)
+    failed: str = ""  # why a section measured nothing (its figures are missing): never met
 
     @property
     def ratio(self) -> float | None:
@@ -22,6 +23,8 @@ class Result:
 
     @property
     def met(self) -> bool | None:
+        if self.failed:
+            return False
         if self.ratio_goal is not None and self.ratio is not None:
             return self.ratio >= self.ratio_goal
         if self.max_goal is not None:

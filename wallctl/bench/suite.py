@@ -4,6 +4,8 @@ because a wall PC is a noisy machine and absolute numbers mean little on their o
 from __future__ import annotations
 
 import json
+import logging
+import math
 import platform
 import sys
 import time
@@ -12,6 +14,8 @@ from dataclasses import asdict
 from pathlib import Path
 
 from wallctl.bench.result import Result
+
+log = logging.getLogger("wallctl.bench")
 
 
 def _rate(fn: Callable[[int], None], n: int) -> float:
@@ -70,6 +74,8 @@ def format_table(results: list[Result]) -> str:
         lines.append(f"{r.name:{w}s} {value:>18s} {base:>12s} {ratio:>7s}  {r.goal:28s} {verdict}")
         if r.baseline_name:
             lines.append(f"{'':{w}s}   baseline: {r.baseline_name}")
+        if r.failed:
+            lines.append(f"{'':{w}s}   failed: {r.failed}")
     return "\n".join(lines)
 
 
@@ -166,7 +172,12 @@ def run_suite(*, quick: bool, json_path: Path | None, only: frozenset[str] = fro
         if only and name not in only:
             return
         t0 = time.perf_counter()
-        results.extend(fn())
+        try:
+            results.extend(fn())
+        except Exception as exc:  # the other sections still measure: a run is ~15 minutes of a shared machine
+            log.exception("bench section %r failed", name)
+            why = f"{type(exc).__name__}: {exc}"
+            results.append(Result(f"{name}: the section failed", math.nan, "", None, "", "runs to the end", failed=why))
         timings[name] = time.perf_counter() - t0
         print(f"  {name} benchmarks done in {timings[name]:.1f} s", file=sys.stderr, flush=True)
 
@@ -218,4 +229,4 @@ def run_suite(*, quick: bool, json_path: Path | None, only: frozenset[str] = fro
                 indent=2,
             )
         )
-    return 0
+    return 1 if any(r.failed for r in results) else 0
