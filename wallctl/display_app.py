@@ -20,6 +20,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ from wallctl.core.wall.presets import LayoutSet
 from wallctl.core.wall.switching import SWITCH_LEAD_S, switch_plan
 from wallctl.core.wire.keys import NodeKeys
 from wallctl.core.wire.mirror import MirrorMap, WallMirror
+from wallctl.core.wire.pacing import ViewPacer
 from wallctl.core.wire.setup_files import materialize, topology_digest
 from wallctl.core.wire.strict import dumps_strict
 from wallctl.core.wire.view import Setup, decode_setup
@@ -74,6 +76,7 @@ class DisplayApp:
         self._presence_sent = ""
         self._painted: tuple[str, int, float] = ("", 0, 0.0)  # mode, state seq, when its first frame showed
         self._pending_decision = False
+        self._pacer: ViewPacer[bytes | dict[str, Any]] = ViewPacer()  # views (raw) and states (read) that wait
 
     # ---------------------------------------------------------------- start-up
     def fetch_setup(self) -> Setup:
@@ -135,6 +138,7 @@ class DisplayApp:
         windows = WallWindows(scene, mirror, QtScreens(), windowed=self.opts.windowed, hotkeys=hotkeys, node=self.node)
         windows.remap()
         windows.painted_hook = self._on_painted
+        windows.paint_cost_hook = self._pacer.note_paint
         windows.expect_paint("startup")
         self.scene, self.windows = scene, windows
         loop = QtLoop()
@@ -152,6 +156,9 @@ class DisplayApp:
         self._lost = QTimer()
         self._lost.setSingleShot(True)
         self._lost.timeout.connect(self._controller_lost)
+        self._paced = QTimer()
+        self._paced.setSingleShot(True)
+        self._paced.timeout.connect(self._apply_paced)
         self.link = self.make_link(loop)
         self.link.start()
         every = QTimer()
@@ -234,24 +241,61 @@ class DisplayApp:
                 # one taking over) says "online" again at once; a second's patience before calling it lost
                 self._lost.start(int(LOST_AFTER_S * 1000))
             return
+        if tail.startswith("view/") and tail != "view/setup":
+            self._pace(tail, msg.payload)  # read when its batch is due, if no newer one came meanwhile
+            return
+        body = self._read(tail, msg.payload)
+        if body is None:
+            return
+        if tail == "view/setup":
+            self._guarded(tail, lambda: self._on_setup(body))
+        elif tail == "state":
+            if self.mirror.state is not None and not self._guarded(tail, lambda: self.mirror.decides_otherwise(body)):
+                self._pace(tail, body)  # the same decision: new counts and facts, drawn with the next batch
+                return
+            self._apply_paced()  # what waited comes first (the state before this one among it)
+            self._guarded(tail, lambda: self._apply_state(body))
+
+    def _read(self, tail: str, payload: bytes) -> dict[str, Any] | None:
         try:
-            body = json.loads(msg.payload)
+            body = json.loads(payload)
         except ValueError:
-            log.warning("not JSON on %s: ignored", msg.topic)
-            return
-        if not isinstance(body, dict):
-            return
+            log.warning("not JSON on %s/%s: ignored", self.prefix, tail)
+            return None
+        return body if isinstance(body, dict) else None
+
+    def _guarded(self, tail: str, fn: Callable[[], object]) -> object:
         try:
-            if tail == "state":
-                first = self.mirror.state is None
-                if self.mirror.apply_state(body) or first:
-                    self._schedule_decision(immediately=first)
-            elif tail == "view/setup":
-                self._on_setup(body)
-            elif tail.startswith("view/"):
-                self.mirror.apply_view(tail[len("view/") :], body)
+            return fn()
         except (KeyError, TypeError, ValueError) as exc:  # a message this node cannot read costs itself only
-            log.warning("cannot read %s: %s", msg.topic, exc)
+            log.warning("cannot read %s/%s: %s", self.prefix, tail, exc)
+            return None
+
+    def _apply_state(self, body: dict[str, Any]) -> None:
+        first = self.mirror.state is None
+        if self.mirror.apply_state(body) or first:
+            self._schedule_decision(immediately=first)
+
+    def _pace(self, tail: str, item: bytes | dict[str, Any]) -> None:
+        due = self._pacer.offer(tail, item)
+        if due <= 0:
+            self._apply_paced()
+        elif not self._paced.isActive():
+            self._paced.start(max(1, round(due * 1000)))
+
+    def _apply_paced(self) -> None:
+        """The views and states that waited for their batch: the latest of each, in the order they first came."""
+        self._paced.stop()
+        for tail, item in self._pacer.take():
+            body = self._read(tail, item) if isinstance(item, bytes) else item
+            if body is not None:
+                self._guarded(tail, partial(self._apply_one, tail, body))
+
+    def _apply_one(self, tail: str, body: dict[str, Any]) -> None:
+        if tail == "state":
+            self._apply_state(body)
+        else:
+            self.mirror.apply_view(tail[len("view/") :], body)
 
     def _controller_lost(self) -> None:
         self.mirror.set_controller(False)
@@ -296,6 +340,7 @@ class DisplayApp:
 
     def _apply_decision(self) -> None:
         self._hold.stop()
+        self._apply_paced()  # what waits shows in the switch's frame, not in a second one after it
         self.mirror.decision_changed.emit(self.mirror.decision)
         self.windows.release_paints()  # the switch and whatever waited, in one frame
         self._presence_soon()

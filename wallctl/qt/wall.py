@@ -28,7 +28,7 @@ VIEWPORT_UPDATES = QGraphicsView.ViewportUpdateMode.MinimalViewportUpdate
 class MonitorView(SceneView):
     """One monitor: a view onto its rectangle of the wall scene."""
 
-    painted = Signal(float)
+    painted = Signal(float)  # a frame shown, with the seconds it took to paint
     help_requested = Signal()  # '?' typed, however the keyboard layout makes it
 
     def __init__(self, scene: WallScene, name: str) -> None:
@@ -76,10 +76,11 @@ class MonitorView(SceneView):
         super().keyPressEvent(event)
 
     def paintEvent(self, event: object) -> None:
+        started = time.perf_counter()
         super().paintEvent(event)  # type: ignore[arg-type]
         self.paints += 1
         self.last_paint = time.perf_counter()
-        self.painted.emit(self.last_paint)
+        self.painted.emit(self.last_paint - started)
 
 
 class WallWindows:
@@ -107,6 +108,7 @@ class WallWindows:
         self.notice: str | None = None
         self.notice_short: str | None = None  # the banner's form when room is tight
         self.painted_hook: Callable[[dict[str, object]], None] | None = None  # benchmarks: mode painted everywhere
+        self.paint_cost_hook: Callable[[float], None] | None = None  # each monitor's frame: seconds it took
         self._switch: dict[str, object] | None = None
         self._unpainted: set[int] = set()
         self.holding = False  # repaints held for a switch due in a moment (display nodes)
@@ -170,7 +172,7 @@ class WallWindows:
         else:
             view.showFullScreen()
         view.show_area(area)
-        view.painted.connect(lambda _t, v=view: self._view_painted(v))
+        view.painted.connect(lambda seconds, v=view: self._view_painted(v, seconds))
         self.views.append(view)
 
     def on_decision(self, decision: Decision) -> None:
@@ -202,7 +204,9 @@ class WallWindows:
             self._switch = {"mode": label, "decided_at": time.time(), "switch_s": 0.0}
             self._unpainted = {id(v) for v in self.views}
 
-    def _view_painted(self, view: MonitorView) -> None:
+    def _view_painted(self, view: MonitorView, seconds: float) -> None:
+        if self.paint_cost_hook is not None:
+            self.paint_cost_hook(seconds)
         if self._switch is None or id(view) not in self._unpainted:
             return
         self._unpainted.discard(id(view))

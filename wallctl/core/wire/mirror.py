@@ -167,16 +167,20 @@ class WallMirror:
         if not self._newer("state", body):
             return False
         self.state = body
-        decision = decision_of_state(body)
-        changed = (decision.mode, decision.focus_region, decision.focus_target, decision.pin) != (
-            self._decision.mode,
-            self._decision.focus_region,
-            self._decision.focus_target,
-            self._decision.pin,
-        )
-        self._decision = decision
+        changed = self.decides_otherwise(body)
+        self._decision = decision_of_state(body)
         self.state_changed.emit()
         return changed
+
+    def decides_otherwise(self, body: dict[str, Any]) -> bool:
+        """Whether the state ``body`` holds another decision (mode, focus, pin) than the one applied."""
+        new, old = decision_of_state(body), self._decision
+        return (new.mode, new.focus_region, new.focus_target, new.pin) != (
+            old.mode,
+            old.focus_region,
+            old.focus_target,
+            old.pin,
+        )
 
     def apply_view(self, tail: str, body: dict[str, Any]) -> None:
         """One ``view/<tail>`` message."""
