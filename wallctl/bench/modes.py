@@ -14,7 +14,7 @@ import paho.mqtt.client as paho
 import yaml
 from paho.mqtt.enums import CallbackAPIVersion
 
-from wallctl.bench.load import start_flood, stop_flood
+from wallctl.bench.load import DRAIN_QUIET_S, start_flood, stop_flood
 from wallctl.bench.result import Result, latency_pair, percentile
 from wallctl.bench.wall import BenchWall
 from wallctl.core.config.settings import config_path, load_config
@@ -113,5 +113,5 @@ def bench_modes(wall: BenchWall, *, quick: bool) -> list[Result]:
         f"event -> mode painted during a {rate:,}/s flood", loaded, rest, "the same at rest", 250, 500
     )
     wall.command("ack_all")
-    wall.settle()
+    wall.settle(quiet_s=DRAIN_QUIET_S)
     return results

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from wallctl.bench.ingest import ingest_baseline
-from wallctl.bench.load import start_flood, stop_flood
+from wallctl.bench.load import DRAIN_QUIET_S, start_flood, stop_flood
 from wallctl.bench.modes import fast_layouts, round_trip
 from wallctl.bench.mosquitto import Mosquitto
 from wallctl.bench.result import Result, latency_pair, percentile
@@ -112,7 +112,7 @@ def bench_nodes(broker: Mosquitto, *, quick: bool) -> list[Result]:
                 cycle(floods.setdefault(r, []), flood_cycles, 5.0, limit_s=FLOOD_PHASE_S)
             finally:
                 stop_flood(flood)
-            wall.settle()
+            wall.settle(quiet_s=DRAIN_QUIET_S)
     finally:
         wall.stop()
     results = [
