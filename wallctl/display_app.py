@@ -250,7 +250,8 @@ class DisplayApp:
         if tail == "view/setup":
             self._guarded(tail, lambda: self._on_setup(body))
         elif tail == "state":
-            if self.mirror.state is not None and not self._guarded(tail, lambda: self.mirror.decides_otherwise(body)):
+            other = self.mirror.state is None or self._guarded(tail, lambda: self.mirror.decides_otherwise(body))
+            if other is False:
                 self._pace(tail, body)  # the same decision: new counts and facts, drawn with the next batch
                 return
             self._apply_paced()  # what waited comes first (the state before this one among it)
@@ -265,11 +266,15 @@ class DisplayApp:
         return body if isinstance(body, dict) else None
 
     def _guarded(self, tail: str, fn: Callable[[], object]) -> object:
+        """A message this node cannot read costs itself only: not the rest of its batch, nor the switch that
+        applies the batch first."""
         try:
             return fn()
-        except (KeyError, TypeError, ValueError) as exc:  # a message this node cannot read costs itself only
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a body of the wrong shape
             log.warning("cannot read %s/%s: %s", self.prefix, tail, exc)
-            return None
+        except Exception:
+            log.exception("cannot apply %s/%s", self.prefix, tail)
+        return None
 
     def _apply_state(self, body: dict[str, Any]) -> None:
         first = self.mirror.state is None
@@ -340,10 +345,12 @@ class DisplayApp:
 
     def _apply_decision(self) -> None:
         self._hold.stop()
-        self._apply_paced()  # what waits shows in the switch's frame, not in a second one after it
-        self.mirror.decision_changed.emit(self.mirror.decision)
-        self.windows.release_paints()  # the switch and whatever waited, in one frame
-        self._presence_soon()
+        try:
+            self._apply_paced()  # what waits shows in the switch's frame, not in a second one after it
+        finally:
+            self.mirror.decision_changed.emit(self.mirror.decision)
+            self.windows.release_paints()  # the switch and whatever waited, in one frame
+            self._presence_soon()
 
     # ---------------------------------------------------------------- presence
     def _on_painted(self, info: dict[str, object]) -> None:

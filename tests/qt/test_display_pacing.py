@@ -4,9 +4,11 @@ batch (the latest of each), a state with another decision is applied at once, af
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
@@ -28,7 +30,10 @@ def health(seq: int, total: int) -> dict[str, Any]:
             "level": "ok"}  # fmt: skip
 
 
-def test_a_flood_s_views_wait_for_their_batch_and_a_switch_takes_them_first(qapp: QApplication, tmp_path: Path) -> None:
+def test_a_flood_s_views_wait_for_their_batch_and_a_switch_takes_them_first(
+    qapp: QApplication, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A message of the wrong shape among them costs itself only, not the rest of its batch nor the switch."""
     app = DisplayApp(DisplayOptions(config=write_config(tmp_path)))
     app.mirror = WallMirror(SystemClock(), load_layouts(ROOT / "layouts"), (), FloodPolicy(), maps=["estate"])
     app._paced = QTimer()
@@ -51,10 +56,13 @@ def test_a_flood_s_views_wait_for_their_batch_and_a_switch_takes_them_first(qapp
     send("state", state(2))
     send("view/health", health(1, 10))
     send("view/health", health(2, 20))  # newer, same topic: only this one is read and applied
+    send("view/map/estate", {"epoch": 1.0, "seq": 1, "nodes": [], "links": []})  # of the wrong shape
     send("state", state(3))
     assert seen == [(1, 0)] and app._paced.isActive()
-    send("state", state(4, "incident"))  # another decision: what waited first, then it, at once
+    with caplog.at_level(logging.WARNING, logger="wallctl.display"):
+        send("state", state(4, "incident"))  # another decision: what waited first, then it, at once
     assert seen == [(1, 0), (3, 0), (3, 20), (4, 20)] and scheduled == ["normal", "incident"]
+    assert any(f"cannot read {app.prefix}/view/map/estate" in r.getMessage() for r in caplog.records)
     assert not app._paced.isActive() and not app._pacer.pending
     app._pacer.note_paint(0.001)
     send("view/health", health(3, 30))  # a cheap frame since: the next view waits 4 ms, on the timer

@@ -412,7 +412,7 @@ class TopologyTile(Tile):
 
         def step(t: float) -> None:
             now = time.monotonic()
-            if t < 1.0 and now - stepped[0] < ZOOM_FRAME_S:
+            if t < 1.0 and now - stepped[0] < ZOOM_FRAME_S - 0.005:  # a tick a little early still steps
                 return  # the animation ticks at the screen's rate; the map moves at ZOOM_FRAME_S
             stepped[0] = now
             r = QRectF(
