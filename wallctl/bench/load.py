@@ -38,7 +38,7 @@ class Packets:
             before, after = json.dumps(body).encode().split(mark.encode())
             topic = _str(f"noc/events/system/{src}")
             size = len(topic) + (2 if qos else 0) + len(before) + ID_DIGITS + len(after)
-            head = _packet(0x30 | (qos << 1), b"x" * size)[:-size] + topic
+            head = _header(0x30 | (qos << 1), size) + topic
             self._parts.append((head, before, after))
 
     def __getitem__(self, i: int) -> bytes:
@@ -47,13 +47,18 @@ class Packets:
         return b"".join((head, mid, before, b"%0*d" % (ID_DIGITS, i), after))
 
 
-def _packet(kind: int, body: bytes) -> bytes:
-    n, length = len(body), bytearray()
-    while True:  # MQTT's variable-length remaining-length field
+def _header(kind: int, size: int) -> bytes:
+    """A packet's fixed header: its type and flags, then MQTT's variable-length remaining-length field."""
+    n, length = size, bytearray([kind])
+    while True:
         n, digit = n // 128, n % 128
         length.append(digit | (0x80 if n else 0))
         if not n:
-            return bytes([kind]) + bytes(length) + body
+            return bytes(length)
+
+
+def _packet(kind: int, body: bytes) -> bytes:
+    return _header(kind, len(body)) + body
 
 
 def _str(text: str | bytes) -> bytes:

@@ -167,20 +167,15 @@ class WallMirror:
         if not self._newer("state", body):
             return False
         self.state = body
-        changed = self.decides_otherwise(body)
-        self._decision = decision_of_state(body)
+        decision = decision_of_state(body)
+        changed = _what_shows(decision) != _what_shows(self._decision)
+        self._decision = decision
         self.state_changed.emit()
         return changed
 
     def decides_otherwise(self, body: dict[str, Any]) -> bool:
         """Whether the state ``body`` holds another decision (mode, focus, pin) than the one applied."""
-        new, old = decision_of_state(body), self._decision
-        return (new.mode, new.focus_region, new.focus_target, new.pin) != (
-            old.mode,
-            old.focus_region,
-            old.focus_target,
-            old.pin,
-        )
+        return _what_shows(decision_of_state(body)) != _what_shows(self._decision)
 
     def apply_view(self, tail: str, body: dict[str, Any]) -> None:
         """One ``view/<tail>`` message."""
@@ -219,3 +214,8 @@ class WallMirror:
     def set_layouts(self, layouts: LayoutSet) -> None:
         self.layouts = layouts
         self.layouts_changed.emit(layouts)
+
+
+def _what_shows(d: Decision) -> tuple[object, ...]:
+    """The parts of a decision a display draws: another reason or stamp alone changes nothing on the wall."""
+    return d.mode, d.focus_region, d.focus_target, d.pin
